@@ -1,0 +1,90 @@
+// Command mqbench load-tests and benchmarks RabbitMQ over AMQP 0-9-1.
+//
+//	mqbench run [SCENARIO.yaml] [flags]   run a benchmark
+//	mqbench report RESULT.json...         print the summary of saved results
+//	mqbench version                       print the version
+//
+// Exit codes: 0 success, 1 the run failed, 2 usage or scenario error,
+// 130/143 interrupted by SIGINT/SIGTERM (the result is still written).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	exitSIGINT  = 130
+	exitSIGTERM = 143
+)
+
+// usageError is a mistake in the command line or scenario (exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+func main() {
+	os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func mainCode(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, topUsage)
+		return exitUsage
+	}
+	var code int
+	var err error
+	switch args[0] {
+	case "run":
+		code, err = runCmd(args[1:], stdout, stderr)
+	case "report":
+		code, err = reportCmd(args[1:], stdout)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "mqbench", version())
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, topUsage)
+		return exitOK
+	default:
+		err = usagef("unknown command %q", args[0])
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "mqbench:", err)
+		var ue *usageError
+		if errors.As(err, &ue) {
+			if code == 0 {
+				code = exitUsage
+			}
+		} else if code == 0 {
+			code = exitFailed
+		}
+	}
+	return code
+}
+
+const topUsage = `mqbench: load-test and benchmark RabbitMQ (AMQP 0-9-1)
+
+usage:
+  mqbench run [SCENARIO.yaml] [flags]   run a benchmark (mqbench run -help lists the flags)
+  mqbench report RESULT.json...         print the summary table of saved results
+  mqbench version                       print the version
+`
+
+// version is the module version when installed with go install, else "dev".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

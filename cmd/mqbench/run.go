@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/driver"
+	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// runCmd is `mqbench run`: resolve the scenario, run it, print the table,
+// save the JSON result.
+func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
+	f := newFlagSet()
+	f.fs.SetOutput(stderr)
+	file, err := f.parse(args)
+	if err != nil {
+		if errors.Is(err, errHelp(err)) {
+			return exitOK, nil
+		}
+		return exitUsage, err
+	}
+	sc, err := resolve(file, f)
+	if err != nil {
+		return exitUsage, err
+	}
+
+	ctx, sigs, stopSignals := interruptContext()
+	defer stopSignals()
+
+	var sinks []report.Sink
+	if !f.v.quiet {
+		sinks = append(sinks, &report.Live{W: stderr})
+	}
+	res, runErr := driver.Run(ctx, sc, driver.Options{Version: version(), Sinks: sinks})
+	if res == nil { // nothing was measured
+		return exitFailed, runErr
+	}
+	tableOut := stdout
+	if sc.Out == "-" {
+		tableOut = stderr // stdout carries the JSON
+	}
+	fmt.Fprintln(tableOut)
+	if err := report.WriteTable(tableOut, res); err != nil {
+		return exitFailed, err
+	}
+	if err := saveResult(sc, res, stdout, stderr); err != nil {
+		return exitFailed, err
+	}
+	if runErr != nil {
+		return exitFailed, fmt.Errorf("the run failed: %w", runErr)
+	}
+	if res.StopReason == report.StopInterrupted {
+		if s := sigs.received(); s == syscall.SIGTERM {
+			return exitSIGTERM, nil
+		}
+		return exitSIGINT, nil
+	}
+	return exitOK, nil
+}
+
+func errHelp(err error) error {
+	if err != nil && err.Error() == "flag: help requested" {
+		return err
+	}
+	return errors.New("not help")
+}
+
+// resolve builds the scenario: defaults, then the file, then the flags the
+// user set, then validation naming each bad field's file and line or flag.
+func resolve(file string, f *flagSet) (scenario.Scenario, error) {
+	sc := scenario.Default()
+	if env := os.Getenv("MQBENCH_URL"); env != "" {
+		sc.URL = env
+	}
+	var src *scenario.Source
+	if file != "" {
+		var err error
+		if sc, src, err = scenario.Load(file, sc); err != nil {
+			return sc, &usageError{err.Error()}
+		}
+	}
+	paths, err := f.apply(&sc)
+	if err != nil {
+		return sc, err
+	}
+	sc.Normalize()
+	if probs := sc.Validate(); probs != nil {
+		return sc, &usageError{"invalid scenario:\n" + probs.Explain(src, paths)}
+	}
+	if sc.Out == "" {
+		sc.Out = filepath.Join("results", fmt.Sprintf("%s-%s.json", time.Now().UTC().Format("20060102T150405Z"), sc.Name))
+	}
+	return sc, nil
+}
+
+// saveResult writes the JSON result where the scenario says.
+func saveResult(sc scenario.Scenario, res *report.Result, stdout, stderr io.Writer) error {
+	if sc.Out == "-" {
+		return report.WriteJSON(stdout, res)
+	}
+	if err := report.SaveJSON(sc.Out, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "result written to %s\n", sc.Out)
+	return nil
+}
+
+// signalWatch remembers which signal interrupted the run.
+type signalWatch struct{ sig chan os.Signal }
+
+func (s *signalWatch) received() os.Signal {
+	select {
+	case v := <-s.sig:
+		return v
+	default:
+		return syscall.SIGINT
+	}
+}
+
+// interruptContext returns a context cancelled by the first SIGINT or
+// SIGTERM (the run then stops, drains, cleans up and saves its result); a
+// second signal exits at once.
+func interruptContext() (context.Context, *signalWatch, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	w := &signalWatch{sig: make(chan os.Signal, 1)}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-ch:
+			w.sig <- s
+			fmt.Fprintln(os.Stderr, "\nmqbench: interrupted; stopping, draining and saving the result (again to quit at once)")
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case s := <-ch:
+			code := exitSIGINT
+			if s == syscall.SIGTERM {
+				code = exitSIGTERM
+			}
+			os.Exit(code)
+		case <-done:
+		}
+	}()
+	return ctx, w, func() { signal.Stop(ch); close(done); cancel() }
+}

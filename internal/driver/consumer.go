@@ -1,0 +1,128 @@
+package driver
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/mqbench/mqbench/internal/engine"
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/scenario"
+	"github.com/mqbench/mqbench/internal/stamp"
+)
+
+// consumer consumes one queue on its own channel.
+type consumer struct {
+	id       int
+	conn     *conn
+	q        *queue
+	ch       *amqp.Channel
+	tag      string
+	m        metrics.Worker
+	clock    *stamp.Clock
+	win      *engine.Window
+	ack      string
+	every    int // ack multiple every this many deliveries
+	delay    time.Duration
+	quota    *atomic.Int64 // shared count-down for --cmessages; nil without a limit
+	onQuota  func()
+	fail     func(error)
+	flush    chan struct{} // closed when the drain ends: ack what is held
+	finished chan struct{} // closed when run returns
+
+	// Owned by the consumer goroutine; read only after finished closes.
+	consumed   int64
+	maxUnacked int64
+}
+
+// subscribe opens the channel, sets the prefetch and starts consuming.
+// Deliveries wait in the client library until run reads them after the
+// start signal.
+func (c *consumer) subscribe(prefetch int, sc *scenario.Scenario) (<-chan amqp.Delivery, error) {
+	ch, err := c.conn.channel()
+	if err != nil {
+		return nil, err
+	}
+	c.ch = ch
+	watchChannel(ch, fmt.Sprintf("consumer %d", c.id), c.fail)
+	if prefetch > 0 {
+		if err := ch.Qos(prefetch, 0, false); err != nil {
+			return nil, fmt.Errorf("consumer %d: basic.qos %d: %w", c.id, prefetch, err)
+		}
+	}
+	var args amqp.Table
+	if c.q.spec.Type == scenario.QueueStream {
+		args = amqp.Table{"x-stream-offset": "next"}
+	}
+	c.tag = fmt.Sprintf("mqbench-consumer-%d", c.id)
+	d, err := ch.Consume(c.q.name, c.tag, sc.Consumers.Ack == scenario.AckAuto, false, false, false, args)
+	if err != nil {
+		return nil, fmt.Errorf("consumer %d: consume from queue %s: %w", c.id, c.q.name, err)
+	}
+	return d, nil
+}
+
+// run handles deliveries from the start signal until the subscription ends.
+func (c *consumer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) {
+	defer close(c.finished)
+	<-start
+	var unacked int64
+	var last uint64
+	flush := c.flush
+	for {
+		select {
+		case d, ok := <-deliveries:
+			if !ok {
+				return
+			}
+			c.handle(&d)
+			if c.ack == scenario.AckAuto {
+				continue
+			}
+			unacked++
+			if unacked > c.maxUnacked {
+				c.maxUnacked = unacked
+			}
+			last = d.DeliveryTag
+			if c.ack == scenario.AckManual {
+				c.ackOrFail(d.DeliveryTag, false)
+				unacked = 0
+			} else if unacked >= int64(c.every) {
+				c.ackOrFail(d.DeliveryTag, true)
+				unacked = 0
+			}
+		case <-flush:
+			// The drain is over: ack the tail of a multiple-ack batch so
+			// nothing counted as consumed goes back to the queue.
+			if unacked > 0 {
+				c.ackOrFail(last, true)
+				unacked = 0
+			}
+			flush = nil
+		}
+	}
+}
+
+// handle measures and counts one delivery.
+func (c *consumer) handle(d *amqp.Delivery) {
+	now := c.clock.Now()
+	if _, sent, err := stamp.Read(d.Body); err == nil && c.win.Measured(sent) {
+		c.m.Record(metrics.EndToEnd, (now-sent)/1000)
+	}
+	c.m.Add(metrics.Consumed, 1)
+	c.consumed++
+	if c.quota != nil && c.quota.Add(-1) == 0 {
+		c.onQuota()
+	}
+	if c.delay > 0 {
+		time.Sleep(c.delay)
+	}
+}
+
+func (c *consumer) ackOrFail(tag uint64, multiple bool) {
+	if err := c.ch.Ack(tag, multiple); err != nil {
+		c.fail(fmt.Errorf("consumer %d: ack: %w", c.id, err))
+	}
+}

@@ -1,0 +1,190 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/mqbench/mqbench/internal/engine"
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/stamp"
+)
+
+// producer publishes stamped messages on its own channel. Everything it
+// touches per message is its own: the body buffer, the confirm ring, its
+// counters; its histogram shard is shared with a few other workers at most.
+type producer struct {
+	id       int
+	conn     *conn
+	ch       *amqp.Channel
+	m        metrics.Worker
+	clock    *stamp.Clock
+	win      *engine.Window
+	exchange string
+	keys     []string
+	mandator bool
+	msg      amqp.Publishing // template; Body is reused for every message
+	limit    int64           // messages to publish; negative = unlimited
+	interval time.Duration   // between messages under a rate; 0 = unlimited
+
+	// Publisher confirms. The broker numbers a channel's publishes 1, 2, …
+	// (delivery tags). At most len(sent) are unconfirmed at once, so the send
+	// time of tag t can live in sent[t % len(sent)] without being
+	// overwritten before its confirm arrives. A replaced channel restarts the
+	// numbering, which is why nextTag lives with the channel, not the worker.
+	confirms    chan amqp.Confirmation
+	sent        []int64
+	nextTag     uint64
+	outstanding int
+
+	fail func(error)
+}
+
+// open opens the producer's channel and puts it in confirm mode when needed.
+// Calling it again (after a reconnect) starts a fresh confirm sequence.
+func (p *producer) open(window int, mandatory bool) error {
+	ch, err := p.conn.channel()
+	if err != nil {
+		return err
+	}
+	p.ch, p.nextTag, p.outstanding = ch, 1, 0
+	watchChannel(ch, fmt.Sprintf("producer %d", p.id), p.fail)
+	if window > 0 {
+		if err := ch.Confirm(false); err != nil {
+			return fmt.Errorf("producer %d: enable publisher confirms: %w", p.id, err)
+		}
+		// Buffer a full window: the connection's reader goroutine then never
+		// blocks on us, whatever the producer is doing.
+		p.confirms = ch.NotifyPublish(make(chan amqp.Confirmation, window))
+		p.sent = make([]int64, window)
+	}
+	if mandatory {
+		returns := ch.NotifyReturn(make(chan amqp.Return, 64))
+		go func() {
+			for range returns {
+				p.m.Add(metrics.Returned, 1)
+			}
+		}()
+	}
+	return nil
+}
+
+// run publishes from the start signal until stopped, its quota is met, or
+// the channel fails.
+func (p *producer) run(start <-chan struct{}, stopping *atomic.Bool, stop <-chan struct{}) {
+	<-start
+	var timer *time.Timer
+	base := p.clock.Now()
+	ctx := context.Background()
+	for i := int64(0); p.limit < 0 || i < p.limit; i++ {
+		if stopping.Load() {
+			return
+		}
+		if p.interval > 0 {
+			// Message i is due at base + i·interval; a producer that fell
+			// behind sends at once until it is back on schedule.
+			due := base + i*int64(p.interval)
+			if wait := time.Duration(due - p.clock.Now()); wait > 0 {
+				if timer == nil {
+					timer = time.NewTimer(wait)
+				} else {
+					timer.Reset(wait)
+				}
+				select {
+				case <-timer.C:
+				case <-stop:
+					return
+				}
+			}
+		}
+		if p.sent != nil && !p.awaitWindow(stop) {
+			return
+		}
+		now := p.clock.Now()
+		stamp.Write(p.msg.Body, uint32(i), now)
+		key := p.keys[int(i%int64(len(p.keys)))]
+		if err := p.ch.PublishWithContext(ctx, p.exchange, key, p.mandator, false, p.msg); err != nil {
+			p.fail(fmt.Errorf("producer %d: publish: %w", p.id, err))
+			return
+		}
+		if p.sent != nil {
+			p.sent[p.nextTag%uint64(len(p.sent))] = now
+			p.nextTag++
+			p.outstanding++
+		}
+		p.m.Add(metrics.Published, 1)
+	}
+}
+
+// awaitWindow handles confirms that have arrived and, while the window is
+// full, waits for more. It returns false when stop closes first.
+func (p *producer) awaitWindow(stop <-chan struct{}) bool {
+	for {
+		select {
+		case c, ok := <-p.confirms:
+			if !ok {
+				return false
+			}
+			p.confirmed(c)
+			continue
+		default:
+		}
+		if p.outstanding < len(p.sent) {
+			return true
+		}
+		select {
+		case c, ok := <-p.confirms:
+			if !ok {
+				return false
+			}
+			p.confirmed(c)
+		case <-stop:
+			return false
+		}
+	}
+}
+
+// confirmed records one confirm (the client library splits multiple=true
+// confirms into one per delivery tag, in order).
+func (p *producer) confirmed(c amqp.Confirmation) {
+	now := p.clock.Now()
+	sentAt := p.sent[c.DeliveryTag%uint64(len(p.sent))]
+	p.outstanding--
+	if c.Ack {
+		p.m.Add(metrics.Confirmed, 1)
+	} else {
+		p.m.Add(metrics.Nacked, 1)
+	}
+	if p.win.Measured(sentAt) {
+		p.m.Record(metrics.Confirm, (now-sentAt)/1000)
+	}
+}
+
+// awaitConfirms waits until every publish is confirmed or abandon closes.
+func (p *producer) awaitConfirms(abandon <-chan struct{}) {
+	for p.sent != nil && p.outstanding > 0 {
+		select {
+		case c, ok := <-p.confirms:
+			if !ok {
+				return
+			}
+			p.confirmed(c)
+		case <-abandon:
+			return
+		}
+	}
+}
+
+// watchChannel reports a channel the broker closes (a closed channel is a
+// failed run); a channel we close ourselves reports nothing.
+func watchChannel(ch *amqp.Channel, who string, fail func(error)) {
+	closed := ch.NotifyClose(make(chan *amqp.Error, 1))
+	go func() {
+		if err, ok := <-closed; ok && err != nil {
+			fail(fmt.Errorf("%s: the broker closed the channel: %w", who, err))
+		}
+	}()
+}

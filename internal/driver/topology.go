@@ -1,0 +1,193 @@
+package driver
+
+import (
+	"fmt"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// queue is one declared queue.
+type queue struct {
+	spec      scenario.Queue
+	name      string // resolved (server-named queues get theirs on declare)
+	owner     *conn  // the connection that declared it; the only one that may use an exclusive queue
+	created   bool   // false when it existed before the run: then it is left in place
+	consumers int
+}
+
+// topology is everything the run declares, so it can all be deleted again.
+type topology struct {
+	sc              *scenario.Scenario
+	admin           *conn
+	exchangeCreated bool
+	queues          []*queue
+}
+
+// declareExchange declares the scenario's exchange unless it is predeclared
+// or already exists.
+func (t *topology) declareExchange() error {
+	ex := t.sc.Exchange
+	if ex.Predeclared() {
+		return nil
+	}
+	exists := t.admin.withControl(func(ch *amqp.Channel) error {
+		return ch.ExchangeDeclarePassive(ex.Name, ex.Type, ex.Durable, ex.AutoDelete, false, false, nil)
+	}) == nil
+	err := t.admin.withControl(func(ch *amqp.Channel) error {
+		return ch.ExchangeDeclare(ex.Name, ex.Type, ex.Durable, ex.AutoDelete, false, false, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("declare exchange %q (%s): %w", ex.Name, ex.Type, err)
+	}
+	t.exchangeCreated = !exists
+	return nil
+}
+
+// declareQueue declares q on owner and binds it to the exchange. A named
+// queue that already exists is used (it must have compatible properties,
+// or the broker answers PRECONDITION_FAILED) and is not deleted afterwards.
+func (t *topology) declareQueue(q *queue, owner *conn) error {
+	q.owner = owner
+	existed := false
+	if q.name != "" {
+		err := owner.withControl(func(ch *amqp.Channel) error {
+			_, err := ch.QueueDeclarePassive(q.name, false, false, false, false, nil)
+			return err
+		})
+		switch {
+		case err == nil:
+			existed = true
+		case isCode(err, amqp.ResourceLocked):
+			return fmt.Errorf("queue %q exists and is exclusive to another connection", q.name)
+		}
+	}
+	args := amqp.Table(scenario.Table(q.spec.Arguments))
+	if q.spec.Type != scenario.QueueClassic {
+		if args == nil {
+			args = amqp.Table{}
+		}
+		args["x-queue-type"] = q.spec.Type
+	}
+	err := owner.withControl(func(ch *amqp.Channel) error {
+		dq, err := ch.QueueDeclare(q.name, q.spec.Durable, q.spec.AutoDelete, q.spec.Exclusive, false, args)
+		q.name = dq.Name
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("declare queue %s: %w", displayName(q.name), err)
+	}
+	q.created = !existed
+	return t.bind(q)
+}
+
+// bind binds q as its spec says, or by the default rule: fanout and headers
+// bind everything; direct and topic bind the producers' routing keys when
+// given, else the queue's own name.
+func (t *topology) bind(q *queue) error {
+	ex := t.sc.Exchange
+	if ex.Name == "" {
+		return nil // the default exchange routes by queue name
+	}
+	bindings := q.spec.Bindings
+	if len(bindings) == 0 {
+		switch {
+		case ex.Type == "fanout" || ex.Type == "headers":
+			bindings = []scenario.Binding{{}}
+		case len(t.sc.Producers.RoutingKeys) > 0:
+			for _, k := range t.sc.Producers.RoutingKeys {
+				bindings = append(bindings, scenario.Binding{Key: k})
+			}
+		default:
+			bindings = []scenario.Binding{{Key: q.name}}
+		}
+	}
+	for _, b := range bindings {
+		err := q.owner.withControl(func(ch *amqp.Channel) error {
+			return ch.QueueBind(q.name, b.Key, ex.Name, false, amqp.Table(scenario.Table(b.Arguments)))
+		})
+		if err != nil {
+			return fmt.Errorf("bind queue %s to exchange %q with key %q: %w", q.name, ex.Name, b.Key, err)
+		}
+	}
+	return nil
+}
+
+// publishKeys returns the routing keys producers cycle through, chosen so
+// that every queue gets traffic.
+func (t *topology) publishKeys() []string {
+	sc := t.sc
+	if len(sc.Producers.RoutingKeys) > 0 {
+		return sc.Producers.RoutingKeys
+	}
+	if sc.Exchange.Name != "" && (sc.Exchange.Type == "fanout" || sc.Exchange.Type == "headers") {
+		return []string{""}
+	}
+	var keys []string
+	seen := map[string]bool{}
+	for _, q := range t.queues {
+		ks := []string{q.name}
+		if sc.Exchange.Name != "" && len(q.spec.Bindings) > 0 {
+			ks = ks[:0]
+			for _, b := range q.spec.Bindings {
+				ks = append(ks, b.Key)
+			}
+		}
+		for _, k := range ks {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		keys = []string{""}
+	}
+	return keys
+}
+
+// depth returns the number of ready messages in q.
+func (q *queue) depth() (int64, error) {
+	var n int
+	err := q.owner.withControl(func(ch *amqp.Channel) error {
+		dq, err := ch.QueueDeclarePassive(q.name, false, false, false, false, nil)
+		n = dq.Messages
+		return err
+	})
+	return int64(n), err
+}
+
+// teardown deletes what the run created, queues first. It keeps going past
+// failures and returns the first.
+func (t *topology) teardown() error {
+	var first error
+	for _, q := range t.queues {
+		if !q.created || q.owner == nil || q.name == "" {
+			continue
+		}
+		err := q.owner.withControl(func(ch *amqp.Channel) error {
+			_, err := ch.QueueDelete(q.name, false, false, false)
+			return err
+		})
+		if err != nil && !isCode(err, amqp.NotFound) && first == nil {
+			first = fmt.Errorf("delete queue %s: %w", q.name, err)
+		}
+	}
+	if t.exchangeCreated {
+		err := t.admin.withControl(func(ch *amqp.Channel) error {
+			return ch.ExchangeDelete(t.sc.Exchange.Name, false, false)
+		})
+		if err != nil && !isCode(err, amqp.NotFound) && first == nil {
+			first = fmt.Errorf("delete exchange %q: %w", t.sc.Exchange.Name, err)
+		}
+	}
+	return first
+}
+
+func displayName(name string) string {
+	if name == "" {
+		return "(server-named)"
+	}
+	return fmt.Sprintf("%q", name)
+}

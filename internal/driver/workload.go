@@ -1,0 +1,256 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/mqbench/mqbench/internal/engine"
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// workload is the AMQP implementation of engine.Workload.
+type workload struct {
+	sc        *scenario.Scenario
+	topo      *topology
+	conns     []*conn // every connection, admin first
+	producers []*producer
+	consumers []*consumer
+
+	start    chan struct{}
+	stop     chan struct{}
+	stopping atomic.Bool
+	abandon  chan struct{} // closed when waiting for confirms is given up
+	flush    chan struct{} // closed at the end of the drain
+
+	publishing sync.WaitGroup // producers still in their publish loop
+	confirming sync.WaitGroup // producers still waiting for confirms
+	producing  atomic.Int64   // producers that have not met their quota
+
+	events  chan engine.Event
+	closing atomic.Bool // set once Finish starts: failures after that are ours
+	backlog atomic.Int64
+	hasLog  atomic.Bool
+	sampler chan struct{}
+}
+
+// fail reports a fatal error once; later ones and those caused by our own
+// clean-up are dropped.
+func (w *workload) fail(err error) {
+	if w.closing.Load() {
+		return
+	}
+	select {
+	case w.events <- engine.Event{Reason: report.StopError, Err: err}:
+	default:
+	}
+}
+
+func (w *workload) emit(reason string) {
+	select {
+	case w.events <- engine.Event{Reason: reason}:
+	default:
+	}
+}
+
+// Start releases every worker at once and starts sampling queue depth.
+func (w *workload) Start() {
+	for _, p := range w.producers {
+		w.publishing.Add(1)
+		w.confirming.Add(1)
+		go func(p *producer) {
+			p.run(w.start, &w.stopping, w.stop)
+			w.publishing.Done()
+			if p.limit >= 0 && !w.stopping.Load() && w.producing.Add(-1) == 0 {
+				w.emit(report.StopMessageCount)
+			}
+			p.awaitConfirms(w.abandon)
+			w.confirming.Done()
+		}(p)
+	}
+	close(w.start)
+	go w.sampleBacklog()
+}
+
+// Events reports message-count completion and failures.
+func (w *workload) Events() <-chan engine.Event { return w.events }
+
+// StopLoad stops every producer and waits until none can publish again.
+func (w *workload) StopLoad(context.Context) {
+	if w.stopping.CompareAndSwap(false, true) {
+		close(w.stop)
+	}
+	w.publishing.Wait()
+}
+
+// Drain waits for outstanding confirms, then lets consumers empty their
+// queues until nothing has arrived for a quiet period and no consumed queue
+// holds a ready message, or ctx ends.
+func (w *workload) Drain(ctx context.Context) {
+	confirmed := make(chan struct{})
+	go func() { w.confirming.Wait(); close(confirmed) }()
+	select {
+	case <-confirmed:
+	case <-ctx.Done():
+	}
+	defer close(w.flush)
+	if len(w.consumers) == 0 {
+		return
+	}
+	quiet := 300 * time.Millisecond
+	if d := 3 * w.sc.Consumers.Delay.D(); d > quiet {
+		quiet = d
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	last, since := w.consumedSoFar(), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n := w.consumedSoFar(); n != last {
+			last, since = n, time.Now()
+			continue
+		}
+		if time.Since(since) >= quiet && w.consumedQueuesEmpty() {
+			return
+		}
+	}
+}
+
+func (w *workload) consumedSoFar() int64 {
+	var n int64
+	for _, c := range w.consumers {
+		n += c.m.Load(metrics.Consumed)
+	}
+	return n
+}
+
+// consumedQueuesEmpty reports whether every queue with consumers has no
+// ready message. Streams keep their messages, so only quiet counts there.
+func (w *workload) consumedQueuesEmpty() bool {
+	for _, q := range w.topo.queues {
+		if q.consumers == 0 || q.spec.Type == scenario.QueueStream {
+			continue
+		}
+		if n, err := q.depth(); err != nil || n > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Backlog returns the last sampled number of ready messages over all queues.
+func (w *workload) Backlog() (int64, bool) { return w.backlog.Load(), w.hasLog.Load() }
+
+// sampleBacklog reads queue depths (passive declares) in its own goroutine,
+// so a slow broker never delays the collector.
+func (w *workload) sampleBacklog() {
+	t := time.NewTicker(w.sc.Interval.D())
+	defer t.Stop()
+	for {
+		var total int64
+		ok := true
+		for _, q := range w.topo.queues {
+			if q.spec.Type == scenario.QueueStream {
+				continue
+			}
+			n, err := q.depth()
+			if err != nil {
+				ok = false
+				break
+			}
+			total += n
+		}
+		if ok {
+			w.backlog.Store(total)
+			w.hasLog.Store(true)
+		}
+		select {
+		case <-w.sampler:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Finish cancels consumers, deletes the topology (unless kept) and closes
+// every connection, recording per-queue figures in r.
+func (w *workload) Finish(ctx context.Context, r *report.Result) error {
+	w.closing.Store(true)
+	if w.sampler != nil {
+		close(w.sampler)
+	}
+	if w.stopping.CompareAndSwap(false, true) {
+		close(w.stop)
+	}
+	select {
+	case <-w.abandon:
+	default:
+		close(w.abandon)
+	}
+	for _, c := range w.consumers {
+		if c.ch != nil {
+			_ = c.ch.Cancel(c.tag, false)
+		}
+	}
+	for _, c := range w.consumers {
+		select {
+		case <-c.finished:
+		case <-ctx.Done():
+		}
+	}
+	w.fillQueues(r)
+	var err error
+	if !w.sc.Keep {
+		err = w.topo.teardown()
+	}
+	for _, c := range w.conns {
+		c.close()
+	}
+	return err
+}
+
+func (w *workload) fillQueues(r *report.Result) {
+	per := map[*queue]int64{}
+	var maxUnacked int64
+	for _, c := range w.consumers {
+		select {
+		case <-c.finished:
+			per[c.q] += c.consumed
+			if c.maxUnacked > maxUnacked {
+				maxUnacked = c.maxUnacked
+			}
+		default: // still running: its counts are not safe to read
+		}
+	}
+	if len(w.consumers) > 0 && w.sc.Consumers.Ack != scenario.AckAuto {
+		r.Totals.MaxUnacked = &maxUnacked
+	}
+	for _, q := range w.topo.queues {
+		out := report.Queue{Name: q.name, Type: q.spec.Type, Consumers: q.consumers, Consumed: per[q]}
+		if q.spec.Type != scenario.QueueStream {
+			if n, err := q.depth(); err == nil {
+				out.Depth = &n
+			}
+		}
+		r.Queues = append(r.Queues, out)
+	}
+}
+
+// brokerInfo reads the product and version the broker announced.
+func brokerInfo(c *amqp.Connection) (product, version string) {
+	p, _ := c.Properties["product"].(string)
+	v, _ := c.Properties["version"].(string)
+	return p, v
+}
+
+func connName(run, role string, i int) string { return fmt.Sprintf("mqbench-%s-%s-%d", run, role, i) }

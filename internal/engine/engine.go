@@ -1,0 +1,231 @@
+// Package engine runs a workload through mqbench's timeline — start signal,
+// warm-up, measured window, stop, drain, clean-up — while collecting its
+// metrics once per interval, and assembles the result. It knows nothing of
+// AMQP: the driver package supplies the workload, tests supply fakes.
+package engine
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/report"
+)
+
+// Window is the measured window as workers see it. Workers record a latency
+// only when the message was sent at or after Start, which is how warm-up is
+// kept out of every latency without the collector having to guess which
+// samples belong where.
+type Window struct {
+	start atomic.Int64 // Unix nanoseconds
+}
+
+// Start returns the window's start in Unix nanoseconds.
+func (w *Window) Start() int64 { return w.start.Load() }
+
+// Measured reports whether a message sent at sentNanos counts.
+func (w *Window) Measured(sentNanos int64) bool { return sentNanos >= w.start.Load() }
+
+// Set sets the window's start (Unix nanoseconds).
+func (w *Window) Set(start int64) { w.start.Store(start) }
+
+// Event is something the workload tells the engine while it runs.
+type Event struct {
+	Reason string // report.StopMessageCount or report.StopError
+	Err    error
+}
+
+// Workload is what the engine drives. The engine calls Start once, then at
+// the end StopLoad, Drain and Close in that order, from one goroutine.
+type Workload interface {
+	// Start releases every (already prepared) worker at once.
+	Start()
+	// Events reports message-count completion and fatal errors.
+	Events() <-chan Event
+	// StopLoad stops publishing and returns once no worker will publish
+	// again; outstanding confirms are awaited until ctx ends.
+	StopLoad(ctx context.Context)
+	// Drain consumes what is still queued until nothing is left or ctx ends.
+	Drain(ctx context.Context)
+	// Backlog returns the ready messages over all queues, if known.
+	Backlog() (int64, bool)
+	// Finish stops consumers, deletes what was declared and disconnects,
+	// filling in the per-queue part of the result.
+	Finish(ctx context.Context, r *report.Result) error
+}
+
+// Config is the engine's part of a scenario.
+type Config struct {
+	Duration     time.Duration // 0 = until message count or interrupt
+	Warmup       time.Duration
+	Interval     time.Duration
+	DrainTimeout time.Duration
+	// Now returns the current time in Unix nanoseconds; it must be the
+	// clock the workers stamp and record with.
+	Now func() int64
+	// CPU returns the process's user+system CPU time so far.
+	CPU func() time.Duration
+	// Registry is where the workers record; Window is what they check.
+	Registry *metrics.Registry
+	Window   *Window
+	// Sinks receive every interval and the final result.
+	Sinks []report.Sink
+}
+
+// Run drives w from the start signal to clean-up and fills res with times,
+// stop reason, totals, rates, latencies, intervals and client cost. The
+// caller fills in the tool, scenario and broker parts first (the scenario
+// says which measures apply). ctx ending is an interruption: the run still
+// stops, drains, cleans up and completes its result. The returned error is
+// the run's failure, if any; res is complete either way.
+func Run(ctx context.Context, cfg Config, w Workload, res *report.Result) error {
+	r := &runner{cfg: cfg, w: w, reg: cfg.Registry, win: cfg.Window, sinks: cfg.Sinks, col: metrics.NewCollector(cfg.Registry)}
+	return r.run(ctx, res)
+}
+
+type runner struct {
+	cfg   Config
+	w     Workload
+	reg   *metrics.Registry
+	win   *Window
+	sinks []report.Sink
+	col   *metrics.Collector
+
+	start, measureStart, lastTick int64
+	prev                          metrics.Counts // counts at the previous tick
+	baseline                      metrics.Counts // counts when the measured window opened
+	cpuBase                       time.Duration
+	intervals                     []report.Interval
+}
+
+func (r *runner) run(ctx context.Context, res *report.Result) error {
+	res.Schema = report.Schema
+	r.start = r.cfg.Now()
+	r.measureStart = r.start + int64(r.cfg.Warmup)
+	r.win.Set(r.measureStart)
+	r.lastTick = r.start
+	r.cpuBase = r.cfg.CPU()
+	res.StartedAt = time.Unix(0, r.start).UTC()
+	r.w.Start()
+
+	reason, runErr := r.loop(ctx)
+	res.StopReason = reason
+
+	// Stop the load; the measured window closes when no producer can publish.
+	stopCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout+5*time.Second)
+	r.w.StopLoad(stopCtx)
+	cancel()
+	end := r.cfg.Now()
+	if end < r.measureStart { // stopped during warm-up: nothing was measured
+		r.measureStart = end
+		r.baseline = r.reg.Counts()
+	}
+	r.tick(end)
+	windowCounts := r.prev.Sub(r.baseline)
+	cpuWindow := r.cfg.CPU() - r.cpuBase
+
+	if runErr == nil {
+		drainCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout)
+		r.w.Drain(drainCtx)
+		cancel()
+	}
+	finCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	finErr := r.w.Finish(finCtx, res)
+	cancel()
+	// Collected after Finish so that deliveries still buffered in the client
+	// when consumers were cancelled are in both the totals and the queues.
+	r.col.Collect()
+	totals := r.reg.Counts().Sub(r.baseline)
+	if runErr == nil && finErr != nil {
+		runErr = finErr
+		res.StopReason = report.StopError
+	}
+	if runErr != nil {
+		res.Error = runErr.Error()
+	}
+	res.EndedAt = time.Unix(0, r.cfg.Now()).UTC()
+	res.MeasuredS = float64(end-r.measureStart) / 1e9
+	res.Client.CPUS = cpuWindow.Seconds()
+	res.Intervals = r.intervals
+	if err := fill(res, r.col, windowCounts, totals); err != nil && runErr == nil {
+		runErr = err
+	}
+	for _, s := range r.sinks {
+		s.Done(res)
+	}
+	return runErr
+}
+
+// loop runs the measured part of the timeline and returns why it stopped.
+func (r *runner) loop(ctx context.Context) (string, error) {
+	ticker := time.NewTicker(r.cfg.Interval)
+	defer ticker.Stop()
+	var warmup, deadline <-chan time.Time
+	if r.cfg.Warmup > 0 {
+		t := time.NewTimer(r.cfg.Warmup)
+		defer t.Stop()
+		warmup = t.C
+	}
+	if r.cfg.Duration > 0 {
+		t := time.NewTimer(r.cfg.Duration)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return report.StopInterrupted, nil
+		case <-deadline:
+			return report.StopDuration, nil
+		case ev := <-r.w.Events():
+			if ev.Err != nil {
+				return report.StopError, ev.Err
+			}
+			return ev.Reason, nil
+		case <-warmup:
+			now := r.cfg.Now()
+			r.tick(now)
+			r.baseline = r.prev
+			r.cpuBase = r.cfg.CPU()
+		case <-ticker.C:
+			r.tick(r.cfg.Now())
+		}
+	}
+}
+
+// tick collects one interval ending at now and hands it to the sinks.
+func (r *runner) tick(now int64) {
+	iv := r.col.Collect()
+	d := iv.Counts.Sub(r.prev)
+	r.prev = iv.Counts
+	out := report.Interval{
+		TS:        round3(float64(now-r.start) / 1e9),
+		Seconds:   round3(float64(now-r.lastTick) / 1e9),
+		Warmup:    now <= r.measureStart && r.cfg.Warmup > 0,
+		Published: d[metrics.Published], Confirmed: d[metrics.Confirmed], Consumed: d[metrics.Consumed],
+		Returned: d[metrics.Returned], Nacked: d[metrics.Nacked],
+	}
+	r.lastTick = now
+	if h := iv.Latency[metrics.EndToEnd]; h.TotalCount() > 0 {
+		out.E2EP50Us = ptr(h.ValueAtQuantile(50))
+		out.E2EP99Us = ptr(h.ValueAtQuantile(99))
+	}
+	if h := iv.Latency[metrics.Confirm]; h.TotalCount() > 0 {
+		out.ConfirmP99Us = ptr(h.ValueAtQuantile(99))
+	}
+	if b, ok := r.w.Backlog(); ok {
+		out.Backlog = &b
+	}
+	if out.Seconds <= 0 {
+		return
+	}
+	r.intervals = append(r.intervals, out)
+	for _, s := range r.sinks {
+		s.Interval(out)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

@@ -1,0 +1,40 @@
+package engine
+
+import (
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/report"
+)
+
+// fill writes totals, rates and latency summaries. Which measures apply is
+// decided by the caller beforehand through res.Scenario: confirms, mandatory
+// and consumers; a measure that does not apply stays null.
+func fill(res *report.Result, col *metrics.Collector, window, totals metrics.Counts) error {
+	sc := res.Scenario
+	res.Totals.Published = totals[metrics.Published]
+	secs := res.MeasuredS
+	rate := func(n int64) float64 {
+		if secs <= 0 {
+			return 0
+		}
+		return round3(float64(n) / secs)
+	}
+	res.Rates.PublishedPerS = rate(window[metrics.Published])
+	if sc.Producers.Confirm > 0 {
+		res.Totals.Confirmed = ptr(totals[metrics.Confirmed])
+		res.Totals.Nacked = ptr(totals[metrics.Nacked])
+		res.Rates.ConfirmedPerS = ptr(rate(window[metrics.Confirmed]))
+	}
+	if sc.Producers.Mandatory {
+		res.Totals.Returned = ptr(totals[metrics.Returned])
+	}
+	if sc.Consumers.Count > 0 {
+		res.Totals.Consumed = ptr(totals[metrics.Consumed])
+		res.Rates.ConsumedPerS = ptr(rate(window[metrics.Consumed]))
+	}
+	var err error
+	if res.Latency.EndToEnd, err = metrics.Summarize(col.Total(metrics.EndToEnd)); err != nil {
+		return err
+	}
+	res.Latency.Confirm, err = metrics.Summarize(col.Total(metrics.Confirm))
+	return err
+}

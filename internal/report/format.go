@@ -1,0 +1,78 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Micros formats a latency in microseconds with three significant digits
+// and a unit that suits it: 850µs, 1.23ms, 4.56s.
+func Micros(us int64) string {
+	switch {
+	case us < 1000:
+		return fmt.Sprintf("%dµs", us)
+	case us < 1_000_000:
+		return sig3(float64(us)/1e3) + "ms"
+	default:
+		return sig3(float64(us)/1e6) + "s"
+	}
+}
+
+// MicrosPtr formats a nullable latency; null is "-".
+func MicrosPtr(us *int64) string {
+	if us == nil {
+		return "-"
+	}
+	return Micros(*us)
+}
+
+func sig3(f float64) string {
+	switch {
+	case f >= 100:
+		return strconv.FormatFloat(f, 'f', 0, 64)
+	case f >= 10:
+		return strconv.FormatFloat(f, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(f, 'f', 2, 64)
+	}
+}
+
+// Count formats an integer with thousands separators.
+func Count(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Rate formats a per-second rate with thousands separators.
+func Rate(r float64) string { return Count(int64(r + 0.5)) }
+
+// CountPtr formats a nullable count; null is "-".
+func CountPtr(n *int64) string {
+	if n == nil {
+		return "-"
+	}
+	return Count(*n)
+}
+
+// RatePtr formats a nullable rate; null is "-".
+func RatePtr(r *float64) string {
+	if r == nil {
+		return "-"
+	}
+	return Rate(*r)
+}

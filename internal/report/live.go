@@ -1,0 +1,31 @@
+package report
+
+import (
+	"fmt"
+	"io"
+)
+
+// Live prints one progress line per interval, meant for stderr.
+type Live struct {
+	W io.Writer
+}
+
+// Interval prints the interval's line: elapsed time, rates, returned and
+// nacked counts, latencies and backlog.
+func (l *Live) Interval(iv Interval) {
+	per := func(n int64) string { return Rate(float64(n) / iv.Seconds) }
+	tag := ""
+	if iv.Warmup {
+		tag = " (warm-up)"
+	}
+	backlog := "-"
+	if iv.Backlog != nil {
+		backlog = Count(*iv.Backlog)
+	}
+	fmt.Fprintf(l.W, "%7.1fs  pub %s/s  conf %s/s  cons %s/s  ret %s  nack %s  e2e p50 %s p99 %s  conf p99 %s  backlog %s%s\n",
+		iv.TS, per(iv.Published), per(iv.Confirmed), per(iv.Consumed), Count(iv.Returned), Count(iv.Nacked),
+		MicrosPtr(iv.E2EP50Us), MicrosPtr(iv.E2EP99Us), MicrosPtr(iv.ConfirmP99Us), backlog, tag)
+}
+
+// Done prints nothing: the summary table is printed by the caller.
+func (l *Live) Done(*Result) {}

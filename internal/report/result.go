@@ -1,0 +1,125 @@
+// Package report defines mqbench's result document and renders it: the JSON
+// contract CI pipelines read, the summary table, and the live progress line.
+package report
+
+import (
+	"time"
+
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// Schema identifies the version of the result document.
+const Schema = "mqbench.result/v1"
+
+// Stop reasons.
+const (
+	StopDuration     = "duration"
+	StopMessageCount = "message-count"
+	StopInterrupted  = "interrupted"
+	StopError        = "error"
+)
+
+// Result is one run's self-describing result. Latencies are microseconds,
+// rates per second, times RFC 3339. A measure that does not apply to the run
+// is null.
+type Result struct {
+	Schema     string            `json:"schema"`
+	Tool       Tool              `json:"tool"`
+	Scenario   scenario.Scenario `json:"scenario"`
+	Broker     Broker            `json:"broker"`
+	StartedAt  time.Time         `json:"started_at"`
+	EndedAt    time.Time         `json:"ended_at"`
+	MeasuredS  float64           `json:"measured_s"`
+	StopReason string            `json:"stop_reason"`
+	Error      string            `json:"error,omitempty"`
+	Totals     Totals            `json:"totals"`
+	Rates      Rates             `json:"rates"`
+	Latency    Latency           `json:"latency"`
+	Client     Client            `json:"client"`
+	Queues     []Queue           `json:"queues"`
+	Intervals  []Interval        `json:"intervals"`
+}
+
+// Tool names the program that produced the result.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Broker is what the broker said about itself when mqbench connected.
+type Broker struct {
+	URL     string `json:"url"` // password masked
+	Product string `json:"product"`
+	Version string `json:"version"`
+}
+
+// Totals count events from the end of warm-up to the end of the run,
+// including what the final drain consumed.
+type Totals struct {
+	Published int64  `json:"published"`
+	Confirmed *int64 `json:"confirmed"` // null without publisher confirms
+	Nacked    *int64 `json:"nacked"`    // null without publisher confirms
+	Returned  *int64 `json:"returned"`  // null without the mandatory flag
+	Consumed  *int64 `json:"consumed"`  // null without consumers
+	// MaxUnacked is the largest number of deliveries any one consumer held
+	// unacknowledged at once (null with automatic acks).
+	MaxUnacked *int64 `json:"max_unacked"`
+}
+
+// Rates are per second over the measured window only (warm-up and the final
+// drain excluded).
+type Rates struct {
+	PublishedPerS float64  `json:"published_per_s"`
+	ConfirmedPerS *float64 `json:"confirmed_per_s"`
+	ConsumedPerS  *float64 `json:"consumed_per_s"`
+}
+
+// Latency holds every latency distribution; each covers the messages sent
+// in the measured window, including those consumed during the drain.
+type Latency struct {
+	EndToEnd *metrics.Summary `json:"end_to_end"`
+	Confirm  *metrics.Summary `json:"confirm"`
+}
+
+// Client is what running mqbench cost.
+type Client struct {
+	CPUS        float64 `json:"cpu_s"`       // user+system CPU seconds over the measured window
+	CPUTotalS   float64 `json:"cpu_total_s"` // over the whole process lifetime up to the result
+	MaxRSSBytes int64   `json:"max_rss_bytes"`
+}
+
+// Queue is one queue's share of the run.
+type Queue struct {
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	Consumers int    `json:"consumers"`
+	Consumed  int64  `json:"consumed"`
+	// Depth is the number of ready messages left after the drain (null when
+	// it could not be read).
+	Depth *int64 `json:"depth_end"`
+}
+
+// Interval is one live-progress interval: counts are events within it.
+type Interval struct {
+	TS           float64 `json:"t_s"` // seconds since the start signal, at the end of the interval
+	Warmup       bool    `json:"warmup,omitempty"`
+	Published    int64   `json:"published"`
+	Confirmed    int64   `json:"confirmed"`
+	Consumed     int64   `json:"consumed"`
+	Returned     int64   `json:"returned"`
+	Nacked       int64   `json:"nacked"`
+	E2EP50Us     *int64  `json:"e2e_p50_us"`
+	E2EP99Us     *int64  `json:"e2e_p99_us"`
+	ConfirmP99Us *int64  `json:"confirm_p99_us"`
+	Backlog      *int64  `json:"backlog"` // ready messages over all queues, when sampled
+	// Seconds is the interval's actual length, for rates.
+	Seconds float64 `json:"seconds"`
+}
+
+// Sink receives a run's progress. Calls come from one goroutine, never from
+// the hot path, and must not block for long.
+type Sink interface {
+	Interval(iv Interval)
+	Done(r *Result)
+}

@@ -1,0 +1,80 @@
+package report
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/mqbench/mqbench/internal/metrics"
+)
+
+// WriteTable prints the human summary of a result: what ran, what happened
+// (totals and rates), latencies, and per-queue figures.
+func WriteTable(w io.Writer, r *Result) error {
+	sc := r.Scenario
+	fmt.Fprintf(w, "mqbench %s  scenario %q  broker %s %s at %s\n", r.Tool.Version, sc.Name, r.Broker.Product, r.Broker.Version, r.Broker.URL)
+	fmt.Fprintf(w, "measured %.2fs (warm-up %v excluded)  stop: %s\n", r.MeasuredS, sc.Warmup, r.StopReason)
+	if r.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", r.Error)
+	}
+	fmt.Fprintln(w)
+	t := newTable(w, []string{"", "total", "per second"})
+	rows := [][]string{
+		{"published", Count(r.Totals.Published), Rate(r.Rates.PublishedPerS)},
+		{"confirmed", CountPtr(r.Totals.Confirmed), RatePtr(r.Rates.ConfirmedPerS)},
+		{"nacked", CountPtr(r.Totals.Nacked), ""},
+		{"returned", CountPtr(r.Totals.Returned), ""},
+		{"consumed", CountPtr(r.Totals.Consumed), RatePtr(r.Rates.ConsumedPerS)},
+	}
+	if err := t.Bulk(rows); err != nil {
+		return err
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	lt := newTable(w, []string{"latency", "count", "min", "mean", "p50", "p75", "p90", "p95", "p99", "p99.9", "p99.99", "max"})
+	for _, l := range []struct {
+		name string
+		s    *metrics.Summary
+	}{{"end-to-end", r.Latency.EndToEnd}, {"confirm", r.Latency.Confirm}} {
+		if l.s == nil {
+			continue
+		}
+		s := l.s
+		if err := lt.Append([]string{l.name, Count(s.Count), Micros(s.MinUs), Micros(int64(s.MeanUs + 0.5)),
+			Micros(s.P50Us), Micros(s.P75Us), Micros(s.P90Us), Micros(s.P95Us), Micros(s.P99Us),
+			Micros(s.P999Us), Micros(s.P9999Us), Micros(s.MaxUs)}); err != nil {
+			return err
+		}
+	}
+	if err := lt.Render(); err != nil {
+		return err
+	}
+	if len(r.Queues) > 0 {
+		fmt.Fprintln(w)
+		qt := newTable(w, []string{"queue", "type", "consumers", "consumed", "left"})
+		for _, q := range r.Queues {
+			if err := qt.Append([]string{q.Name, q.Type, fmt.Sprint(q.Consumers), Count(q.Consumed), CountPtr(q.Depth)}); err != nil {
+				return err
+			}
+		}
+		if err := qt.Render(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "\nclient: %.2f CPU s in the measured window, peak RSS %s MiB\n", r.Client.CPUS, Count(r.Client.MaxRSSBytes>>20))
+	return nil
+}
+
+func newTable(w io.Writer, header []string) *tablewriter.Table {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignment(tw.AlignRight),
+		tablewriter.WithHeaderAlignment(tw.AlignRight),
+	)
+	t.Header(header)
+	return t
+}

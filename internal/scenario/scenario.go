@@ -1,0 +1,191 @@
+// Package scenario describes one benchmark run: what to declare, how many
+// workers, how fast, for how long. A Scenario comes from a YAML file, from
+// flags, or both (flags win), and is validated in one place.
+package scenario
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Scenario is the whole description of a run. Its YAML and JSON forms use
+// the same field names; the JSON form is embedded, fully resolved and with
+// the password masked, in every result.
+type Scenario struct {
+	Name           string    `yaml:"name" json:"name"`
+	URL            string    `yaml:"url" json:"url"`
+	Duration       Duration  `yaml:"duration" json:"duration"`
+	Warmup         Duration  `yaml:"warmup" json:"warmup"`
+	Interval       Duration  `yaml:"interval" json:"interval"`
+	DrainTimeout   Duration  `yaml:"drain_timeout" json:"drain_timeout"`
+	ConnectTimeout Duration  `yaml:"connect_timeout" json:"connect_timeout"`
+	Producers      Producers `yaml:"producers" json:"producers"`
+	Consumers      Consumers `yaml:"consumers" json:"consumers"`
+	Exchange       Exchange  `yaml:"exchange" json:"exchange"`
+	Queues         []Queue   `yaml:"queues" json:"queues"`
+	Keep           bool      `yaml:"keep" json:"keep"`
+	Out            string    `yaml:"out" json:"out,omitempty"`
+}
+
+// Producers describes the publishing workers.
+type Producers struct {
+	Count       int            `yaml:"count" json:"count"`
+	Connections int            `yaml:"connections" json:"connections"` // 0 = one per producer
+	Rate        float64        `yaml:"rate" json:"rate"`               // messages/s per producer; 0 = unlimited
+	Messages    int64          `yaml:"messages" json:"messages"`       // total over all producers; 0 = no limit
+	Size        int            `yaml:"size" json:"size"`
+	Persistent  bool           `yaml:"persistent" json:"persistent"`
+	Mandatory   bool           `yaml:"mandatory" json:"mandatory"`
+	Confirm     int            `yaml:"confirm" json:"confirm"` // max unconfirmed per producer; 0 = no confirms
+	RoutingKeys []string       `yaml:"routing_keys" json:"routing_keys"`
+	Headers     map[string]any `yaml:"headers" json:"headers,omitempty"`
+}
+
+// Ack modes.
+const (
+	AckAuto     = "auto"
+	AckManual   = "manual"
+	AckMultiple = "multiple"
+)
+
+// Consumers describes the consuming workers.
+type Consumers struct {
+	Count         int      `yaml:"count" json:"count"`
+	Connections   int      `yaml:"connections" json:"connections"` // 0 = one per consumer
+	Messages      int64    `yaml:"messages" json:"messages"`       // total over all consumers; 0 = no limit
+	Ack           string   `yaml:"ack" json:"ack"`
+	MultiAckEvery int      `yaml:"multi_ack_every" json:"multi_ack_every"`
+	Prefetch      int      `yaml:"prefetch" json:"prefetch"`
+	Delay         Duration `yaml:"delay" json:"delay"`
+}
+
+// Exchange is where producers publish. An empty name is the default
+// exchange, which is never declared or deleted; neither are amq.* ones.
+type Exchange struct {
+	Name       string `yaml:"name" json:"name"`
+	Type       string `yaml:"type" json:"type"`
+	Durable    bool   `yaml:"durable" json:"durable"`
+	AutoDelete bool   `yaml:"auto_delete" json:"auto_delete"`
+}
+
+// Predeclared reports whether the exchange exists on every broker and must
+// not be declared or deleted.
+func (e Exchange) Predeclared() bool {
+	return e.Name == "" || strings.HasPrefix(e.Name, "amq.")
+}
+
+// Queue types.
+const (
+	QueueClassic = "classic"
+	QueueQuorum  = "quorum"
+	QueueStream  = "stream"
+)
+
+// Queue describes one queue, or Count queues named from a %d pattern.
+type Queue struct {
+	Name       string         `yaml:"name" json:"name"` // "" = server-named
+	Count      int            `yaml:"count" json:"count"`
+	Type       string         `yaml:"type" json:"type"`
+	Durable    bool           `yaml:"durable" json:"durable"`
+	Exclusive  bool           `yaml:"exclusive" json:"exclusive"`
+	AutoDelete bool           `yaml:"auto_delete" json:"auto_delete"`
+	Arguments  map[string]any `yaml:"arguments" json:"arguments,omitempty"`
+	Bindings   []Binding      `yaml:"bindings" json:"bindings,omitempty"`
+}
+
+// Binding binds a queue to the scenario's exchange.
+type Binding struct {
+	Key       string         `yaml:"key" json:"key"`
+	Arguments map[string]any `yaml:"arguments" json:"arguments,omitempty"`
+}
+
+// Names expands the queue's name pattern: Count names, "%d" replaced by
+// 1..Count (a name without "%d" gets "-%d" appended when Count > 1). A
+// server-named queue expands to Count empty names.
+func (q Queue) Names() []string {
+	n := q.Count
+	if n < 1 {
+		n = 1
+	}
+	out := make([]string, n)
+	if q.Name == "" {
+		return out
+	}
+	pattern := q.Name
+	if !strings.Contains(pattern, "%d") {
+		if n == 1 {
+			out[0] = pattern
+			return out
+		}
+		pattern += "-%d"
+	}
+	for i := range out {
+		out[i] = strings.ReplaceAll(pattern, "%d", fmt.Sprint(i+1))
+	}
+	return out
+}
+
+// Default returns the scenario mqbench runs when nothing is said: one
+// producer and one consumer on one server-named queue of the default
+// exchange, unbounded until interrupted.
+func Default() Scenario {
+	return Scenario{
+		Name:           "adhoc",
+		URL:            "amqp://guest:guest@localhost:5672/",
+		Interval:       Duration(1e9),
+		DrainTimeout:   Duration(10e9),
+		ConnectTimeout: Duration(10e9),
+		Producers:      Producers{Count: 1, Size: 12},
+		Consumers:      Consumers{Count: 1, Ack: AckManual},
+		Exchange:       Exchange{Type: "direct"},
+		Queues:         []Queue{{Count: 1, Type: QueueClassic}},
+	}
+}
+
+// Normalize fills what other fields imply: quorum and stream queues are
+// always durable, an unset queue count is one, an unset queue type is
+// classic. Call it after flags are applied and before Validate.
+func (s *Scenario) Normalize() {
+	for i := range s.Queues {
+		q := &s.Queues[i]
+		if q.Count == 0 {
+			q.Count = 1
+		}
+		if q.Type == "" {
+			q.Type = QueueClassic
+		}
+		if q.Type == QueueQuorum || q.Type == QueueStream {
+			q.Durable = true
+		}
+	}
+	if s.Exchange.Type == "" {
+		s.Exchange.Type = "direct"
+	}
+}
+
+// QueueNames lists every queue name in declaration order (empty names are
+// server-named queues).
+func (s *Scenario) QueueNames() []string {
+	var out []string
+	for _, q := range s.Queues {
+		out = append(out, q.Names()...)
+	}
+	return out
+}
+
+// MaskURL returns raw with any password replaced by "xxxxx". A URL that does
+// not parse is reduced to a placeholder rather than risk echoing a secret.
+func MaskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+// Masked returns a copy of s that is safe to print or save.
+func (s Scenario) Masked() Scenario {
+	s.URL = MaskURL(s.URL)
+	return s
+}

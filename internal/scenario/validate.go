@@ -1,0 +1,240 @@
+package scenario
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// MaxChannelsPerConnection is RabbitMQ's default channel_max (2047 usable
+// channels); each worker takes one channel on its connection.
+const MaxChannelsPerConnection = 2047
+
+// FieldError is one problem with one field.
+type FieldError struct {
+	Path  string // YAML path, e.g. "consumers.prefetch" or "queues[0].type"
+	Value any
+	Msg   string
+}
+
+// Problems is every problem Validate found. Format it with Explain so that
+// each one names where the value came from.
+type Problems []FieldError
+
+// Error lists the problems by field path.
+func (p Problems) Error() string { return p.Explain(nil, nil) }
+
+// Explain formats the problems one per line, naming the flag that set a
+// value (flags maps field paths to flag names) or else the file and line.
+func (p Problems) Explain(src *Source, flags map[string]string) string {
+	lines := make([]string, 0, len(p))
+	for _, e := range p {
+		var loc string
+		if f, ok := flags[e.Path]; ok {
+			loc = "--" + f
+		} else if l := src.Line(e.Path); l > 0 {
+			loc = fmt.Sprintf("%s:%d: %s", src.File, l, e.Path)
+		} else if src != nil {
+			loc = src.File + ": " + e.Path
+		} else {
+			loc = e.Path
+		}
+		lines = append(lines, fmt.Sprintf("%s = %v: %s", loc, e.Value, e.Msg))
+	}
+	return strings.Join(lines, "\n")
+}
+
+type checker struct{ out Problems }
+
+func (c *checker) check(ok bool, path string, v any, format string, args ...any) {
+	if !ok {
+		c.out = append(c.out, FieldError{Path: path, Value: v, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+// Validate reports every problem with the scenario (nil when there is none).
+// Call Normalize first.
+func (s *Scenario) Validate() Problems {
+	c := &checker{}
+	s.validateRun(c)
+	s.validateProducers(c)
+	s.validateConsumers(c)
+	s.validateTopology(c)
+	if len(c.out) == 0 {
+		return nil
+	}
+	return c.out
+}
+
+func (s *Scenario) validateRun(c *checker) {
+	u, err := url.Parse(s.URL)
+	c.check(err == nil && (u.Scheme == "amqp" || u.Scheme == "amqps") && u.Host != "", "url", MaskURL(s.URL),
+		"must be an amqp:// or amqps:// URI with a host")
+	c.check(s.Duration >= 0, "duration", s.Duration, "must not be negative")
+	c.check(s.Warmup >= 0, "warmup", s.Warmup, "must not be negative")
+	c.check(s.Duration == 0 || s.Warmup < s.Duration, "warmup", s.Warmup,
+		"must be shorter than the duration (%v): the warm-up is part of it", s.Duration)
+	c.check(s.Interval.D() >= 10e6, "interval", s.Interval, "must be at least 10ms")
+	c.check(s.DrainTimeout >= 0, "drain_timeout", s.DrainTimeout, "must not be negative")
+	c.check(s.ConnectTimeout > 0, "connect_timeout", s.ConnectTimeout, "must be positive")
+}
+
+func (s *Scenario) validateProducers(c *checker) {
+	p := s.Producers
+	c.check(p.Count >= 0, "producers.count", p.Count, "must not be negative")
+	c.check(p.Connections >= 0, "producers.connections", p.Connections, "must not be negative")
+	c.check(perConnection(p.Count, p.Connections) <= MaxChannelsPerConnection, "producers.connections", p.Connections,
+		"%d producers need at least %d connections (at most %d channels each)",
+		p.Count, (p.Count+MaxChannelsPerConnection-1)/MaxChannelsPerConnection, MaxChannelsPerConnection)
+	c.check(p.Rate >= 0, "producers.rate", p.Rate, "must not be negative (0 = unlimited)")
+	c.check(p.Messages >= 0, "producers.messages", p.Messages, "must not be negative (0 = no limit)")
+	c.check(p.Size >= 12, "producers.size", p.Size, "must be at least 12 bytes: the body carries a 4-byte sequence and an 8-byte timestamp")
+	c.check(p.Confirm >= 0, "producers.confirm", p.Confirm, "must not be negative (0 = no confirms)")
+	for k, v := range p.Headers {
+		_, err := tableValue(v)
+		c.check(err == nil, "producers.headers."+k, v, "%v", err)
+	}
+}
+
+func (s *Scenario) validateConsumers(c *checker) {
+	k := s.Consumers
+	c.check(k.Count >= 0, "consumers.count", k.Count, "must not be negative")
+	c.check(k.Connections >= 0, "consumers.connections", k.Connections, "must not be negative")
+	c.check(perConnection(k.Count, k.Connections) <= MaxChannelsPerConnection, "consumers.connections", k.Connections,
+		"%d consumers need at least %d connections (at most %d channels each)",
+		k.Count, (k.Count+MaxChannelsPerConnection-1)/MaxChannelsPerConnection, MaxChannelsPerConnection)
+	c.check(k.Messages >= 0, "consumers.messages", k.Messages, "must not be negative (0 = no limit)")
+	c.check(k.Ack == AckAuto || k.Ack == AckManual || k.Ack == AckMultiple, "consumers.ack", k.Ack,
+		"must be auto, manual or multiple")
+	if k.Ack == AckMultiple {
+		c.check(k.MultiAckEvery >= 1, "consumers.multi_ack_every", k.MultiAckEvery,
+			"must be at least 1 with ack multiple")
+		c.check(k.Prefetch == 0 || k.MultiAckEvery <= k.Prefetch, "consumers.multi_ack_every", k.MultiAckEvery,
+			"must not exceed the prefetch (%d): the consumer would stall waiting for deliveries the broker will not send", k.Prefetch)
+	} else {
+		c.check(k.MultiAckEvery == 0, "consumers.multi_ack_every", k.MultiAckEvery, "only applies to ack multiple")
+	}
+	c.check(k.Prefetch >= 0 && k.Prefetch <= 65535, "consumers.prefetch", k.Prefetch, "must be 0 (unlimited) to 65535")
+	c.check(k.Delay >= 0, "consumers.delay", k.Delay, "must not be negative")
+	c.check(k.Count == 0 || len(s.QueueNames()) > 0, "consumers.count", k.Count, "consumers need at least one queue")
+}
+
+var exchangeTypes = map[string]bool{"direct": true, "fanout": true, "topic": true, "headers": true}
+
+func (s *Scenario) validateTopology(c *checker) {
+	c.check(exchangeTypes[s.Exchange.Type], "exchange.type", s.Exchange.Type, "must be direct, fanout, topic or headers")
+	c.check(s.Exchange.Name != "" || s.Exchange.Type == "direct", "exchange.type", s.Exchange.Type,
+		"the default exchange (empty name) is a direct exchange; name an exchange to use %s", s.Exchange.Type)
+	c.check(s.Exchange.Name != "" || !hasBindings(s.Queues), "queues.bindings", "(set)",
+		"queues cannot be bound to the default exchange; name an exchange")
+	seen := map[string]bool{}
+	for i, q := range s.Queues {
+		p := fmt.Sprintf("queues[%d]", i)
+		c.check(q.Count >= 1, p+".count", q.Count, "must be at least 1")
+		c.check(q.Type == QueueClassic || q.Type == QueueQuorum || q.Type == QueueStream, p+".type", q.Type,
+			"must be classic, quorum or stream")
+		if q.Type == QueueQuorum || q.Type == QueueStream {
+			c.check(q.Name != "", p+".name", `""`, "%s queues cannot be server-named; give a name", q.Type)
+			c.check(!q.Exclusive, p+".exclusive", q.Exclusive, "%s queues cannot be exclusive", q.Type)
+			c.check(!q.AutoDelete, p+".auto_delete", q.AutoDelete, "%s queues cannot be auto-delete", q.Type)
+		}
+		if q.Type == QueueStream && s.Consumers.Count > 0 {
+			c.check(s.Consumers.Ack != AckAuto, "consumers.ack", s.Consumers.Ack, "stream queues need manual or multiple acks")
+			c.check(s.Consumers.Prefetch > 0, "consumers.prefetch", s.Consumers.Prefetch, "stream queues need a prefetch above 0")
+		}
+		for _, n := range q.Names() {
+			c.check(n == "" || !seen[n], p+".name", n, "queue name used twice")
+			seen[n] = true
+		}
+		for k, v := range q.Arguments {
+			_, err := tableValue(v)
+			c.check(err == nil, p+".arguments."+k, v, "%v", err)
+		}
+		for j, b := range q.Bindings {
+			for k, v := range b.Arguments {
+				_, err := tableValue(v)
+				c.check(err == nil, fmt.Sprintf("%s.bindings[%d].arguments.%s", p, j, k), v, "%v", err)
+			}
+		}
+	}
+	s.validateExclusivePlacement(c)
+}
+
+// validateExclusivePlacement checks that every consumer of an exclusive
+// queue is on the one connection that may use it.
+func (s *Scenario) validateExclusivePlacement(c *checker) {
+	names := s.QueueNames()
+	if len(names) == 0 {
+		return
+	}
+	excl := s.exclusiveByIndex()
+	conns := map[int]map[int]bool{} // queue index → consumer connections
+	for i := 0; i < s.Consumers.Count; i++ {
+		qi := i % len(names)
+		if !excl[qi] {
+			continue
+		}
+		if conns[qi] == nil {
+			conns[qi] = map[int]bool{}
+		}
+		conns[qi][ConnectionOf(i, s.Consumers.Count, s.Consumers.Connections)] = true
+	}
+	var bad []int
+	for qi, cs := range conns {
+		if len(cs) > 1 {
+			bad = append(bad, qi)
+		}
+	}
+	sort.Ints(bad)
+	for _, qi := range bad {
+		c.check(false, "consumers.connections", s.Consumers.Connections,
+			"exclusive queue #%d has consumers on %d connections; an exclusive queue can only be used by one connection",
+			qi+1, len(conns[qi]))
+	}
+}
+
+func (s *Scenario) exclusiveByIndex() []bool {
+	var out []bool
+	for _, q := range s.Queues {
+		for range q.Names() {
+			out = append(out, q.Exclusive)
+		}
+	}
+	return out
+}
+
+func hasBindings(qs []Queue) bool {
+	for _, q := range qs {
+		if len(q.Bindings) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ConnectionOf returns the connection index of worker i when count workers
+// are spread over conns connections (0 = one per worker). Workers are dealt
+// round-robin, so neighbours share no connection unless they must.
+func ConnectionOf(i, count, conns int) int {
+	if conns <= 0 || conns >= count {
+		return i
+	}
+	return i % conns
+}
+
+// ConnectionCount is how many connections count workers use.
+func ConnectionCount(count, conns int) int {
+	if conns <= 0 || conns > count {
+		return count
+	}
+	return conns
+}
+
+func perConnection(count, conns int) int {
+	n := ConnectionCount(count, conns)
+	if n == 0 {
+		return 0
+	}
+	return (count + n - 1) / n
+}

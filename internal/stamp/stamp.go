@@ -1,0 +1,66 @@
+// Package stamp writes and reads the timestamp that mqbench carries in every
+// message body.
+//
+// The layout is the one RabbitMQ PerfTest and omq share, so each tool can
+// measure the others' messages:
+//
+//	bytes 0–3   sequence number, uint32 big-endian
+//	bytes 4–11  send time, int64 big-endian nanoseconds since the Unix epoch
+//
+// The rest of the body is padding (zeros) up to the configured size.
+package stamp
+
+import (
+	"encoding/binary"
+	"errors"
+	"time"
+)
+
+// MinSize is the smallest body that can carry the stamp.
+const MinSize = 12
+
+// ErrShort is returned by Read for a body shorter than MinSize.
+var ErrShort = errors.New("body shorter than the 12-byte stamp")
+
+// Write stamps body with seq and the send time sentNanos. It does not
+// allocate; body must be at least MinSize bytes long.
+func Write(body []byte, seq uint32, sentNanos int64) {
+	_ = body[MinSize-1] // one bounds check for the whole stamp
+	binary.BigEndian.PutUint32(body[0:4], seq)
+	binary.BigEndian.PutUint64(body[4:12], uint64(sentNanos))
+}
+
+// Read returns the sequence number and send time (Unix nanoseconds) carried
+// in body.
+func Read(body []byte) (seq uint32, sentNanos int64, err error) {
+	if len(body) < MinSize {
+		return 0, 0, ErrShort
+	}
+	return binary.BigEndian.Uint32(body[0:4]), int64(binary.BigEndian.Uint64(body[4:12])), nil
+}
+
+// Clock gives wall-clock Unix nanoseconds that advance with the monotonic
+// clock. Reading the wall clock once and adding monotonic elapsed time keeps
+// latencies measured inside one process immune to NTP steps, while the
+// values stay comparable with other processes' wall clocks (as PerfTest and
+// omq need when they read our stamps).
+type Clock struct {
+	base     time.Time
+	baseUnix int64
+}
+
+// NewClock returns a Clock anchored at the current wall-clock time.
+func NewClock() *Clock {
+	now := time.Now()
+	return &Clock{base: now, baseUnix: now.UnixNano()}
+}
+
+// Now returns the current time in Unix nanoseconds. It does not allocate.
+func (c *Clock) Now() int64 {
+	return c.baseUnix + int64(time.Since(c.base))
+}
+
+// Time converts a Unix-nanosecond value from Now back to a time.Time.
+func (c *Clock) Time(unixNanos int64) time.Time {
+	return time.Unix(0, unixNanos).UTC()
+}

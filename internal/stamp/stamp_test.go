@@ -1,0 +1,87 @@
+package stamp
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestWriteRead(t *testing.T) {
+	cases := []struct {
+		name string
+		size int
+		seq  uint32
+		ts   int64
+	}{
+		{"minimum", 12, 1, 1_700_000_000_000_000_000},
+		{"padded", 1024, 0xFFFFFFFF, 42},
+		{"zero", 16, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			body := make([]byte, c.size)
+			Write(body, c.seq, c.ts)
+			seq, ts, err := Read(body)
+			if err != nil || seq != c.seq || ts != c.ts {
+				t.Fatalf("Read = %d, %d, %v; want %d, %d", seq, ts, err, c.seq, c.ts)
+			}
+			for i := MinSize; i < len(body); i++ {
+				if body[i] != 0 {
+					t.Fatalf("padding byte %d = %d, want 0", i, body[i])
+				}
+			}
+		})
+	}
+}
+
+// TestLayout pins the byte layout shared with PerfTest and omq.
+func TestLayout(t *testing.T) {
+	body := make([]byte, 12)
+	Write(body, 0x01020304, 0x0A0B0C0D0E0F1011)
+	want := []byte{1, 2, 3, 4, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11}
+	for i := range want {
+		if body[i] != want[i] {
+			t.Fatalf("byte %d = %#x, want %#x", i, body[i], want[i])
+		}
+	}
+}
+
+func TestReadShort(t *testing.T) {
+	if _, _, err := Read(make([]byte, 11)); !errors.Is(err, ErrShort) {
+		t.Fatalf("err = %v, want ErrShort", err)
+	}
+}
+
+func TestClockTracksWallClock(t *testing.T) {
+	c := NewClock()
+	a := c.Now()
+	time.Sleep(2 * time.Millisecond)
+	b := c.Now()
+	if b-a < int64(2*time.Millisecond) {
+		t.Fatalf("clock advanced %d ns, want >= 2ms", b-a)
+	}
+	if d := time.Duration(time.Now().UnixNano() - b); d < -time.Second || d > time.Second {
+		t.Fatalf("clock is %v away from the wall clock", d)
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	body := make([]byte, 16)
+	c := NewClock()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		Write(body, uint32(i), c.Now())
+	}
+}
+
+func BenchmarkRead(b *testing.B) {
+	body := make([]byte, 16)
+	Write(body, 1, 2)
+	b.ReportAllocs()
+	var sum int64
+	for i := 0; i < b.N; i++ {
+		_, ts, _ := Read(body)
+		sum += ts
+	}
+	_ = sum
+}
