@@ -21,12 +21,12 @@ type flagSet struct {
 	fs    *flag.FlagSet
 	specs []runFlag
 	v     struct {
-		url, ack, exchange, exchangeType, queue, routingKey, queueType, out, name string
+		url, ack, exchange, exchangeType, queue, routingKey, queueType, out, name       string
 		producers, consumers, pconns, cconns, size, confirm, multiAck, prefetch, queues int
-		pmessages, cmessages                                                         int64
-		rate                                                                         float64
-		duration, warmup, interval, drain, connect, delay                            scenario.Duration
-		persistent, mandatory, durable, exclusive, autoDelete, keep, quiet           bool
+		pmessages, cmessages                                                            int64
+		rate                                                                            float64
+		duration, warmup, interval, drain, connect, delay                               scenario.Duration
+		persistent, mandatory, durable, exclusive, autoDelete, keep, quiet              bool
 	}
 }
 
@@ -34,12 +34,11 @@ func newFlagSet() *flagSet {
 	f := &flagSet{fs: flag.NewFlagSet("mqbench run", flag.ContinueOnError)}
 	v := &f.v
 	fs := f.fs
-	add := func(name, alias, path, usage string, bind func(name string), apply func(*scenario.Scenario) error) {
+	add := func(name, alias, path string, bind func(name string), apply func(*scenario.Scenario) error) {
 		bind(name)
 		if alias != "" {
 			bind(alias)
 		}
-		_ = usage
 		f.specs = append(f.specs, runFlag{name: name, alias: alias, path: path, apply: apply})
 	}
 	str := func(p *string, usage string) func(string) {
@@ -53,39 +52,39 @@ func newFlagSet() *flagSet {
 		return func(sc *scenario.Scenario) error { fn(sc); return nil }
 	}
 
-	add("url", "", "url", "", str(&v.url, "broker URI (default $MQBENCH_URL, else amqp://guest:guest@localhost:5672/)"), set(func(s *scenario.Scenario) { s.URL = v.url }))
-	add("producers", "x", "producers.count", "", num(&v.producers, "number of producers (default 1)"), set(func(s *scenario.Scenario) { s.Producers.Count = v.producers }))
-	add("consumers", "y", "consumers.count", "", num(&v.consumers, "number of consumers (default 1)"), set(func(s *scenario.Scenario) { s.Consumers.Count = v.consumers }))
-	add("producer-connections", "", "producers.connections", "", num(&v.pconns, "connections the producers are spread over (0 = one per producer)"), set(func(s *scenario.Scenario) { s.Producers.Connections = v.pconns }))
-	add("consumer-connections", "", "consumers.connections", "", num(&v.cconns, "connections the consumers are spread over (0 = one per consumer)"), set(func(s *scenario.Scenario) { s.Consumers.Connections = v.cconns }))
-	add("duration", "z", "duration", "", dur(&v.duration, "measured run length, e.g. 30s (a bare number is seconds; 0 = until a message count or Ctrl-C)"), set(func(s *scenario.Scenario) { s.Duration = v.duration }))
-	add("warmup", "", "warmup", "", dur(&v.warmup, "time at the start excluded from all statistics"), set(func(s *scenario.Scenario) { s.Warmup = v.warmup }))
-	add("interval", "i", "interval", "", dur(&v.interval, "live progress interval (default 1s)"), set(func(s *scenario.Scenario) { s.Interval = v.interval }))
-	add("drain-timeout", "", "drain_timeout", "", dur(&v.drain, "longest time consumers may drain after the load stops (default 10s)"), set(func(s *scenario.Scenario) { s.DrainTimeout = v.drain }))
-	add("connect-timeout", "", "connect_timeout", "", dur(&v.connect, "TCP connect timeout (default 10s)"), set(func(s *scenario.Scenario) { s.ConnectTimeout = v.connect }))
-	add("pmessages", "C", "producers.messages", "", num64(&v.pmessages, "stop after this many published messages in total"), set(func(s *scenario.Scenario) { s.Producers.Messages = v.pmessages }))
-	add("cmessages", "D", "consumers.messages", "", num64(&v.cmessages, "stop after this many consumed messages in total"), set(func(s *scenario.Scenario) { s.Consumers.Messages = v.cmessages }))
-	add("rate", "r", "producers.rate", "", func(n string) { fs.Float64Var(&v.rate, n, 0, "messages per second per producer (0 = unlimited)") }, set(func(s *scenario.Scenario) { s.Producers.Rate = v.rate }))
-	add("size", "s", "producers.size", "", num(&v.size, "message body size in bytes (minimum 12; default 12)"), set(func(s *scenario.Scenario) { s.Producers.Size = v.size }))
-	add("persistent", "", "producers.persistent", "", boolean(&v.persistent, "publish persistent messages (delivery mode 2)"), set(func(s *scenario.Scenario) { s.Producers.Persistent = v.persistent }))
-	add("mandatory", "", "producers.mandatory", "", boolean(&v.mandatory, "set the mandatory flag; returned messages are counted"), set(func(s *scenario.Scenario) { s.Producers.Mandatory = v.mandatory }))
-	add("confirm", "c", "producers.confirm", "", num(&v.confirm, "publisher confirms with at most N unconfirmed per producer (0 = off)"), set(func(s *scenario.Scenario) { s.Producers.Confirm = v.confirm }))
-	add("ack", "", "consumers.ack", "", str(&v.ack, "auto, manual or multiple (default manual)"), set(func(s *scenario.Scenario) { s.Consumers.Ack = v.ack }))
-	add("multi-ack-every", "A", "consumers.multi_ack_every", "", num(&v.multiAck, "with --ack multiple, ack every N deliveries"), set(func(s *scenario.Scenario) { s.Consumers.MultiAckEvery = v.multiAck }))
-	add("prefetch", "q", "consumers.prefetch", "", num(&v.prefetch, "basic.qos prefetch per consumer (0 = unlimited)"), set(func(s *scenario.Scenario) { s.Consumers.Prefetch = v.prefetch }))
-	add("consumer-delay", "", "consumers.delay", "", dur(&v.delay, "simulated processing time per message, e.g. 5ms"), set(func(s *scenario.Scenario) { s.Consumers.Delay = v.delay }))
-	add("exchange", "e", "exchange.name", "", str(&v.exchange, "exchange name (empty = the default exchange)"), set(func(s *scenario.Scenario) { s.Exchange.Name = v.exchange }))
-	add("exchange-type", "t", "exchange.type", "", str(&v.exchangeType, "direct, fanout, topic or headers"), set(func(s *scenario.Scenario) { s.Exchange.Type = v.exchangeType }))
-	add("queue", "u", "queues[0].name", "", str(&v.queue, "queue name or pattern with %d (empty = server-named)"), oneQueue("queue", func(q *scenario.Queue) { q.Name = v.queue }))
-	add("queues", "", "queues[0].count", "", num(&v.queues, "number of queues, named from the --queue pattern"), oneQueue("queues", func(q *scenario.Queue) { q.Count = v.queues }))
-	add("routing-key", "k", "producers.routing_keys", "", str(&v.routingKey, "routing key(s) to publish with, comma-separated (chosen round-robin)"), set(func(s *scenario.Scenario) { s.Producers.RoutingKeys = splitList(v.routingKey) }))
-	add("durable", "", "queues[*].durable", "", boolean(&v.durable, "declare durable queues"), allQueues(func(q *scenario.Queue) { q.Durable = v.durable }))
-	add("exclusive", "", "queues[*].exclusive", "", boolean(&v.exclusive, "declare exclusive queues"), allQueues(func(q *scenario.Queue) { q.Exclusive = v.exclusive }))
-	add("auto-delete", "", "queues[*].auto_delete", "", boolean(&v.autoDelete, "declare auto-delete queues"), allQueues(func(q *scenario.Queue) { q.AutoDelete = v.autoDelete }))
-	add("queue-type", "", "queues[*].type", "", str(&v.queueType, "classic, quorum or stream"), allQueues(func(q *scenario.Queue) { q.Type = v.queueType }))
-	add("out", "o", "out", "", str(&v.out, "where the JSON result goes (- = stdout; default results/<UTC time>-<name>.json)"), set(func(s *scenario.Scenario) { s.Out = v.out }))
-	add("keep", "", "keep", "", boolean(&v.keep, "do not delete what mqbench declared"), set(func(s *scenario.Scenario) { s.Keep = v.keep }))
-	add("name", "", "name", "", str(&v.name, "scenario name (used in the result file name)"), set(func(s *scenario.Scenario) { s.Name = v.name }))
+	add("url", "", "url", str(&v.url, "broker URI (default $MQBENCH_URL, else amqp://guest:guest@localhost:5672/)"), set(func(s *scenario.Scenario) { s.URL = v.url }))
+	add("producers", "x", "producers.count", num(&v.producers, "number of producers (default 1)"), set(func(s *scenario.Scenario) { s.Producers.Count = v.producers }))
+	add("consumers", "y", "consumers.count", num(&v.consumers, "number of consumers (default 1)"), set(func(s *scenario.Scenario) { s.Consumers.Count = v.consumers }))
+	add("producer-connections", "", "producers.connections", num(&v.pconns, "connections the producers are spread over (0 = one per producer)"), set(func(s *scenario.Scenario) { s.Producers.Connections = v.pconns }))
+	add("consumer-connections", "", "consumers.connections", num(&v.cconns, "connections the consumers are spread over (0 = one per consumer)"), set(func(s *scenario.Scenario) { s.Consumers.Connections = v.cconns }))
+	add("duration", "z", "duration", dur(&v.duration, "measured run length, e.g. 30s (a bare number is seconds; 0 = until a message count or Ctrl-C)"), set(func(s *scenario.Scenario) { s.Duration = v.duration }))
+	add("warmup", "", "warmup", dur(&v.warmup, "time at the start excluded from all statistics"), set(func(s *scenario.Scenario) { s.Warmup = v.warmup }))
+	add("interval", "i", "interval", dur(&v.interval, "live progress interval (default 1s)"), set(func(s *scenario.Scenario) { s.Interval = v.interval }))
+	add("drain-timeout", "", "drain_timeout", dur(&v.drain, "longest time consumers may drain after the load stops (default 10s)"), set(func(s *scenario.Scenario) { s.DrainTimeout = v.drain }))
+	add("connect-timeout", "", "connect_timeout", dur(&v.connect, "TCP connect timeout (default 10s)"), set(func(s *scenario.Scenario) { s.ConnectTimeout = v.connect }))
+	add("pmessages", "C", "producers.messages", num64(&v.pmessages, "stop after this many published messages in total"), set(func(s *scenario.Scenario) { s.Producers.Messages = v.pmessages }))
+	add("cmessages", "D", "consumers.messages", num64(&v.cmessages, "stop after this many consumed messages in total"), set(func(s *scenario.Scenario) { s.Consumers.Messages = v.cmessages }))
+	add("rate", "r", "producers.rate", func(n string) { fs.Float64Var(&v.rate, n, 0, "messages per second per producer (0 = unlimited)") }, set(func(s *scenario.Scenario) { s.Producers.Rate = v.rate }))
+	add("size", "s", "producers.size", num(&v.size, "message body size in bytes (minimum 12; default 12)"), set(func(s *scenario.Scenario) { s.Producers.Size = v.size }))
+	add("persistent", "", "producers.persistent", boolean(&v.persistent, "publish persistent messages (delivery mode 2)"), set(func(s *scenario.Scenario) { s.Producers.Persistent = v.persistent }))
+	add("mandatory", "", "producers.mandatory", boolean(&v.mandatory, "set the mandatory flag; returned messages are counted"), set(func(s *scenario.Scenario) { s.Producers.Mandatory = v.mandatory }))
+	add("confirm", "c", "producers.confirm", num(&v.confirm, "publisher confirms with at most N unconfirmed per producer (0 = off)"), set(func(s *scenario.Scenario) { s.Producers.Confirm = v.confirm }))
+	add("ack", "", "consumers.ack", str(&v.ack, "auto, manual or multiple (default manual)"), set(func(s *scenario.Scenario) { s.Consumers.Ack = v.ack }))
+	add("multi-ack-every", "A", "consumers.multi_ack_every", num(&v.multiAck, "with --ack multiple, ack every N deliveries"), set(func(s *scenario.Scenario) { s.Consumers.MultiAckEvery = v.multiAck }))
+	add("prefetch", "q", "consumers.prefetch", num(&v.prefetch, "basic.qos prefetch per consumer (0 = unlimited)"), set(func(s *scenario.Scenario) { s.Consumers.Prefetch = v.prefetch }))
+	add("consumer-delay", "", "consumers.delay", dur(&v.delay, "simulated processing time per message, e.g. 5ms"), set(func(s *scenario.Scenario) { s.Consumers.Delay = v.delay }))
+	add("exchange", "e", "exchange.name", str(&v.exchange, "exchange name (empty = the default exchange)"), set(func(s *scenario.Scenario) { s.Exchange.Name = v.exchange }))
+	add("exchange-type", "t", "exchange.type", str(&v.exchangeType, "direct, fanout, topic or headers"), set(func(s *scenario.Scenario) { s.Exchange.Type = v.exchangeType }))
+	add("queue", "u", "queues[0].name", str(&v.queue, "queue name or pattern with %d (empty = server-named)"), oneQueue("queue", func(q *scenario.Queue) { q.Name = v.queue }))
+	add("queues", "", "queues[0].count", num(&v.queues, "number of queues, named from the --queue pattern"), oneQueue("queues", func(q *scenario.Queue) { q.Count = v.queues }))
+	add("routing-key", "k", "producers.routing_keys", str(&v.routingKey, "routing key(s) to publish with, comma-separated (chosen round-robin)"), set(func(s *scenario.Scenario) { s.Producers.RoutingKeys = splitList(v.routingKey) }))
+	add("durable", "", "queues[*].durable", boolean(&v.durable, "declare durable queues"), allQueues(func(q *scenario.Queue) { q.Durable = v.durable }))
+	add("exclusive", "", "queues[*].exclusive", boolean(&v.exclusive, "declare exclusive queues"), allQueues(func(q *scenario.Queue) { q.Exclusive = v.exclusive }))
+	add("auto-delete", "", "queues[*].auto_delete", boolean(&v.autoDelete, "declare auto-delete queues"), allQueues(func(q *scenario.Queue) { q.AutoDelete = v.autoDelete }))
+	add("queue-type", "", "queues[*].type", str(&v.queueType, "classic, quorum or stream"), allQueues(func(q *scenario.Queue) { q.Type = v.queueType }))
+	add("out", "o", "out", str(&v.out, "where the JSON result goes (- = stdout; default results/<UTC time>-<name>.json)"), set(func(s *scenario.Scenario) { s.Out = v.out }))
+	add("keep", "", "keep", boolean(&v.keep, "do not delete what mqbench declared"), set(func(s *scenario.Scenario) { s.Keep = v.keep }))
+	add("name", "", "name", str(&v.name, "scenario name (used in the result file name)"), set(func(s *scenario.Scenario) { s.Name = v.name }))
 	fs.BoolVar(&v.quiet, "quiet", false, "no live progress lines")
 	return f
 }

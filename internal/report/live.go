@@ -13,6 +13,9 @@ type Live struct {
 // Interval prints the interval's line: elapsed time, rates, returned and
 // nacked counts, latencies and backlog.
 func (l *Live) Interval(iv Interval) {
+	if iv.Seconds < 0.05 {
+		return // the sliver between the last tick and the stop: rates would mislead
+	}
 	per := func(n int64) string { return Rate(float64(n) / iv.Seconds) }
 	tag := ""
 	if iv.Warmup {

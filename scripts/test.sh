@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command: make sure a broker answers (starting the local
+# rabbitmq-server when it is installed and down), then gofmt, go vet, and
+# every test with the race detector, broker tests included. A missing
+# broker fails the run instead of skipping tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v go >/dev/null 2>&1 || { echo "test.sh: Go is not installed (https://go.dev/dl/)" >&2; exit 1; }
+scripts/broker.sh
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "test.sh: gofmt would change:" >&2; echo "$unformatted" >&2; exit 1
+fi
+go vet ./...
+
+export MQBENCH_REQUIRE_BROKER=1
+go test -race -count=1 -timeout 15m ./...
+# The hot-path benchmarks, briefly: they report allocations per operation.
+go test -run '^$' -bench . -benchmem -benchtime 20000x ./internal/stamp ./internal/metrics ./internal/driver
