@@ -163,7 +163,9 @@ func (r *runner) loop(ctx context.Context) (string, error) {
 	defer ticker.Stop()
 	var warmup, deadline <-chan time.Time
 	if r.cfg.Warmup > 0 {
-		t := time.NewTimer(r.cfg.Warmup)
+		// Timed from the start signal, not from here, so that the baseline
+		// is read as close as the timer allows to the window's opening.
+		t := time.NewTimer(time.Duration(r.measureStart - r.cfg.Now()))
 		defer t.Stop()
 		warmup = t.C
 	}

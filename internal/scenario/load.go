@@ -125,11 +125,14 @@ func (s *Source) wrapYAML(err error) error {
 			line, _ := strconv.Atoi(sm[1])
 			m = strings.Replace(m, sm[0], "", 1)
 			loc = fmt.Sprintf("%s:%d", s.File, line)
-			if p := s.pathAt(line); p != "" && !strings.Contains(m, "not found in type") {
+			p := s.pathAt(line)
+			switch {
+			case p != "" && strings.Contains(m, "not found in type"):
+				m = p + ": unknown field (see the scenario format in the README)"
+			case p != "":
 				m = p + ": " + m
 			}
 		}
-		m = strings.ReplaceAll(m, "in type scenario.", "in ")
 		out = append(out, loc+": "+m)
 	}
 	return errors.New(strings.Join(out, "\n"))

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mqbench/mqbench/internal/brokertest"
+	"github.com/mqbench/mqbench/internal/report"
+)
+
+func run(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = mainCode(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+// TestFlagsOverrideFileOnlyWhenGiven: a flag the user did not give leaves
+// the file's value alone, whatever the flag's default.
+func TestFlagsOverrideFileOnlyWhenGiven(t *testing.T) {
+	for _, args := range [][]string{
+		{"testdata/base.yaml", "--consumers", "3"},
+		{"--consumers", "3", "testdata/base.yaml"},
+		{"-y", "3", "testdata/base.yaml", "--quiet"},
+	} {
+		f := newFlagSet()
+		file, err := f.parse(args)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		sc, err := resolve(file, f)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if sc.Producers.Count != 4 || sc.Producers.Rate != 10 || sc.Consumers.Prefetch != 7 || sc.Duration.String() != "5s" {
+			t.Errorf("%v: file values lost: %+v %+v", args, sc.Producers, sc.Consumers)
+		}
+		if sc.Consumers.Count != 3 {
+			t.Errorf("%v: consumers %d, want the flag's 3", args, sc.Consumers.Count)
+		}
+		if sc.Name != "base" && sc.Name != "file" {
+			t.Errorf("name %q", sc.Name)
+		}
+	}
+}
+
+func TestFlagsAlone(t *testing.T) {
+	f := newFlagSet()
+	if _, err := f.parse([]string{"-x", "2", "-q", "50", "--ack", "multiple", "-A", "10", "--queue", "q-%d", "--queues", "3",
+		"--queue-type", "quorum", "-k", "a, b", "-z", "7"}); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := resolve("", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Producers.Count != 2 || sc.Consumers.Prefetch != 50 || sc.Consumers.MultiAckEvery != 10 || sc.Duration.String() != "7s" {
+		t.Errorf("flags not applied: %+v %+v %v", sc.Producers, sc.Consumers, sc.Duration)
+	}
+	if q := sc.Queues[0]; q.Name != "q-%d" || q.Count != 3 || q.Type != "quorum" || !q.Durable {
+		t.Errorf("queue %+v", q)
+	}
+	if strings.Join(sc.Producers.RoutingKeys, "|") != "a|b" {
+		t.Errorf("routing keys %q", sc.Producers.RoutingKeys)
+	}
+	if !strings.HasPrefix(sc.Out, "results/") || !strings.HasSuffix(sc.Out, "-adhoc.json") {
+		t.Errorf("default out %q", sc.Out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"run", "--size", "4"}, []string{"--size = 4", "at least 12"}},
+		{[]string{"run", "--ack", "multiple", "--multi-ack-every", "50", "--prefetch", "10"}, []string{"--multi-ack-every = 50", "prefetch (10)"}},
+		{[]string{"run", "../../internal/scenario/testdata/unknown-field.yaml"}, []string{"unknown-field.yaml:4", "producers.rat"}},
+		{[]string{"run", "--producers", "many"}, []string{"invalid value", "many", "-producers"}},
+		{[]string{"run", "a.yaml", "b.yaml"}, []string{"one scenario file"}},
+		{[]string{"run", "--duration", "soon"}, []string{"soon"}},
+		{[]string{"frobnicate"}, []string{"unknown command"}},
+	}
+	for _, c := range cases {
+		code, _, stderr := run(c.args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", c.args, code, exitUsage, stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: stderr %q does not mention %q", c.args, stderr, w)
+			}
+		}
+	}
+}
+
+func TestUnreachableBroker(t *testing.T) {
+	code, _, stderr := run("run", "--url", "amqp://guest:hunter2x@127.0.0.1:1/", "--connect-timeout", "2s")
+	if code != exitFailed || !strings.Contains(stderr, "127.0.0.1:1") || !strings.Contains(stderr, "refused") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(stderr, "hunter2x") {
+		t.Fatal("the password was printed")
+	}
+}
+
+func TestBadCredentials(t *testing.T) {
+	url := brokertest.URL(t)
+	bad := strings.Replace(url, "guest:guest@", "guest:Pa55-w0rd-xyzzy@", 1)
+	if bad == url {
+		t.Skip("broker URL has no guest:guest credentials to alter")
+	}
+	code, stdout, stderr := run("run", "--url", bad, "--duration", "1s")
+	if code != exitFailed || !strings.Contains(stderr, "authentication failed") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(stdout+stderr, "Pa55-w0rd-xyzzy") {
+		t.Fatal("the password was printed")
+	}
+}
+
+// TestRunWritesResult runs a real, short benchmark through the command.
+func TestRunWritesResult(t *testing.T) {
+	url := brokertest.URL(t)
+	out := filepath.Join(t.TempDir(), "r.json")
+	code, stdout, stderr := run("run", "--url", url, "--duration", "1s", "--confirm", "10", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "end-to-end") || !strings.Contains(stderr, "pub ") {
+		t.Errorf("no summary table on stdout or no live line on stderr:\n%s\n%s", stdout, stderr)
+	}
+	r, err := report.LoadJSON(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.StopReason != report.StopDuration || r.Totals.Published == 0 || *r.Totals.Confirmed != r.Totals.Published {
+		t.Errorf("result %+v", r.Totals)
+	}
+	data, _ := os.ReadFile(out)
+	if strings.Contains(string(data), ":guest@") {
+		t.Error("the password is in the result file")
+	}
+	// report re-renders the saved result.
+	code, stdout, _ = run("report", out)
+	if code != exitOK || !strings.Contains(stdout, "end-to-end") {
+		t.Errorf("report: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestRunJSONToStdout(t *testing.T) {
+	url := brokertest.URL(t)
+	code, stdout, stderr := run("run", "--url", url, "--pmessages", "500", "--quiet", "--out", "-")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r report.Result
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("stdout is not one JSON document: %v\n%s", err, stdout)
+	}
+	if r.Schema != report.Schema || r.StopReason != report.StopMessageCount || r.Totals.Published != 500 || *r.Totals.Consumed != 500 {
+		t.Errorf("result: %s %s %+v", r.Schema, r.StopReason, r.Totals)
+	}
+	if !strings.Contains(stderr, "end-to-end") {
+		t.Error("with --out - the table belongs on stderr")
+	}
+}

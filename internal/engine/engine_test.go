@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// fake is a workload without a broker: one "producer" goroutine publishes
+// and "consumes" a message every millisecond, recording a 100 µs end-to-end
+// latency for messages sent in the measured window (the contract every
+// workload keeps: record only what Window.Measured accepts).
+type fake struct {
+	w       metrics.Worker
+	win     *Window
+	now     func() int64
+	events  chan Event
+	stop    chan struct{}
+	stopped sync.WaitGroup
+
+	drained  int64 // consumed during Drain
+	finished atomic.Bool
+	// inWindow counts messages published at or after the window start.
+	inWindow atomic.Int64
+}
+
+func newFake(reg *metrics.Registry, win *Window, now func() int64) *fake {
+	return &fake{w: reg.NewWorker(), win: win, now: now, events: make(chan Event, 1), stop: make(chan struct{})}
+}
+
+func (f *fake) Start() {
+	f.stopped.Add(1)
+	go func() {
+		defer f.stopped.Done()
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-f.stop:
+				return
+			case <-t.C:
+			}
+			sent := f.now()
+			f.w.Add(metrics.Published, 1)
+			f.w.Add(metrics.Consumed, 1)
+			if f.win.Measured(sent) {
+				f.inWindow.Add(1)
+				f.w.Record(metrics.EndToEnd, 100)
+			}
+		}
+	}()
+}
+
+func (f *fake) Events() <-chan Event     { return f.events }
+func (f *fake) StopLoad(context.Context) { close(f.stop); f.stopped.Wait() }
+func (f *fake) Backlog() (int64, bool)   { return 7, true }
+func (f *fake) Drain(context.Context)    { f.w.Add(metrics.Consumed, f.drained) }
+func (f *fake) Finish(context.Context, *report.Result) error {
+	f.finished.Store(true)
+	return nil
+}
+
+func setup(duration, warmup time.Duration) (Config, *fake, *report.Result) {
+	reg := metrics.NewRegistry(2)
+	win := &Window{}
+	start := time.Now()
+	now := func() int64 { return start.UnixNano() + int64(time.Since(start)) }
+	cfg := Config{
+		Duration: duration, Warmup: warmup, Interval: 50 * time.Millisecond, DrainTimeout: time.Second,
+		Now: now, CPU: func() time.Duration { return 0 }, Registry: reg, Window: win,
+	}
+	res := &report.Result{Scenario: scenario.Default()}
+	return cfg, newFake(reg, win, now), res
+}
+
+func TestDurationStop(t *testing.T) {
+	cfg, f, res := setup(400*time.Millisecond, 0)
+	if err := Run(context.Background(), cfg, f, res); err != nil {
+		t.Fatal(err)
+	}
+	if res.StopReason != report.StopDuration || !f.finished.Load() {
+		t.Fatalf("stop reason %q, finished %v", res.StopReason, f.finished.Load())
+	}
+	if res.MeasuredS < 0.39 || res.MeasuredS > 0.6 {
+		t.Errorf("measured %.3fs, want about 0.4s", res.MeasuredS)
+	}
+	if n := len(res.Intervals); n < 4 || n > 10 {
+		t.Errorf("%d intervals of 50ms in 400ms", n)
+	}
+	if res.Intervals[0].Backlog == nil || *res.Intervals[0].Backlog != 7 {
+		t.Error("interval backlog not taken from the workload")
+	}
+	// Rates are measured, not assumed: total over measured time.
+	want := float64(res.Totals.Published) / res.MeasuredS
+	if d := res.Rates.PublishedPerS - want; d < -1 || d > 1 {
+		t.Errorf("published/s %.1f, want %.1f", res.Rates.PublishedPerS, want)
+	}
+	if res.Latency.EndToEnd == nil || res.Latency.EndToEnd.MaxUs != 100 {
+		t.Errorf("end-to-end %+v, want every sample 100µs", res.Latency.EndToEnd)
+	}
+	if res.Latency.Confirm != nil {
+		t.Error("confirm latency without confirms should be null")
+	}
+}
+
+// TestWarmupExcluded: totals, rates and latencies leave the warm-up out.
+func TestWarmupExcluded(t *testing.T) {
+	cfg, f, res := setup(600*time.Millisecond, 250*time.Millisecond)
+	if err := Run(context.Background(), cfg, f, res); err != nil {
+		t.Fatal(err)
+	}
+	if res.MeasuredS < 0.33 || res.MeasuredS > 0.45 {
+		t.Errorf("measured %.3fs, want about 0.35s", res.MeasuredS)
+	}
+	if got, want := res.Latency.EndToEnd.Count, f.inWindow.Load(); got != want {
+		t.Errorf("%d latency samples, want the %d messages sent in the window", got, want)
+	}
+	// The baseline is read when the warm-up timer fires: a few events (one
+	// per millisecond here) late at worst, more on a loaded CI machine.
+	tol := max(15, f.inWindow.Load()/20)
+	if d := res.Totals.Published - f.inWindow.Load(); d < -tol || d > tol {
+		t.Errorf("published total %d, %d sent in the window", res.Totals.Published, f.inWindow.Load())
+	}
+	if !res.Intervals[0].Warmup || res.Intervals[len(res.Intervals)-1].Warmup {
+		t.Error("intervals do not mark the warm-up")
+	}
+}
+
+// TestDrainCountsInTotalsNotRates: what the drain consumes is in the totals
+// but not in the rates of the measured window.
+func TestDrainCountsInTotalsNotRates(t *testing.T) {
+	cfg, f, res := setup(200*time.Millisecond, 0)
+	f.drained = 1000
+	if err := Run(context.Background(), cfg, f, res); err != nil {
+		t.Fatal(err)
+	}
+	c := *res.Totals.Consumed
+	if c != res.Totals.Published+1000 {
+		t.Fatalf("consumed %d, want published %d + 1000 drained", c, res.Totals.Published)
+	}
+	if r := *res.Rates.ConsumedPerS; r > res.Rates.PublishedPerS*1.05 {
+		t.Errorf("consumed/s %.0f includes the drain (published/s %.0f)", r, res.Rates.PublishedPerS)
+	}
+}
+
+func TestStopReasons(t *testing.T) {
+	boom := errors.New("channel closed by broker")
+	cases := []struct {
+		name   string
+		act    func(f *fake, cancel context.CancelFunc)
+		reason string
+		err    error
+	}{
+		{"message count", func(f *fake, _ context.CancelFunc) { f.events <- Event{Reason: report.StopMessageCount} }, report.StopMessageCount, nil},
+		{"error", func(f *fake, _ context.CancelFunc) { f.events <- Event{Reason: report.StopError, Err: boom} }, report.StopError, boom},
+		{"interrupt", func(_ *fake, cancel context.CancelFunc) { cancel() }, report.StopInterrupted, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, f, res := setup(0, 0) // no duration: only the event ends the run
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			time.AfterFunc(100*time.Millisecond, func() { c.act(f, cancel) })
+			err := Run(ctx, cfg, f, res)
+			if !errors.Is(err, c.err) {
+				t.Fatalf("err = %v, want %v", err, c.err)
+			}
+			if res.StopReason != c.reason || !f.finished.Load() {
+				t.Fatalf("stop reason %q (finished %v), want %q", res.StopReason, f.finished.Load(), c.reason)
+			}
+			if c.err != nil && res.Error != c.err.Error() {
+				t.Errorf("result error %q", res.Error)
+			}
+			if res.Totals.Published == 0 {
+				t.Error("a stopped run lost what it measured")
+			}
+		})
+	}
+}

@@ -1,0 +1,144 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// sample builds a result from synthetic, known data.
+func sample(t *testing.T) *Result {
+	t.Helper()
+	reg := metrics.NewRegistry(1)
+	w := reg.NewWorker()
+	for v := int64(1); v <= 1000; v++ {
+		w.Record(metrics.EndToEnd, v*10) // 10µs..10ms
+		w.Record(metrics.Confirm, v)     // 1µs..1ms
+	}
+	col := metrics.NewCollector(reg)
+	col.Collect()
+	e2e, _ := metrics.Summarize(col.Total(metrics.EndToEnd))
+	conf, _ := metrics.Summarize(col.Total(metrics.Confirm))
+	sc := scenario.Default()
+	sc.Name = "golden"
+	sc.URL = "amqp://guest:secret@localhost:5672/"
+	sc.Duration = scenario.Duration(10 * time.Second)
+	sc.Producers.Confirm = 100
+	sc.Out = "results/golden.json"
+	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	i64 := func(v int64) *int64 { return &v }
+	f64 := func(v float64) *float64 { return &v }
+	return &Result{
+		Schema: Schema, Tool: Tool{Name: "mqbench", Version: "v0.1.0"}, Scenario: sc.Masked(),
+		Broker:    Broker{URL: scenario.MaskURL(sc.URL), Product: "RabbitMQ", Version: "3.10.8"},
+		StartedAt: start, EndedAt: start.Add(11 * time.Second), MeasuredS: 10, StopReason: StopDuration,
+		Totals: Totals{Published: 1000, Confirmed: i64(1000), Nacked: i64(0), Consumed: i64(1000), MaxUnacked: i64(1)},
+		Rates:  Rates{PublishedPerS: 100, ConfirmedPerS: f64(100), ConsumedPerS: f64(99.9)},
+		Latency: Latency{EndToEnd: e2e, Confirm: conf},
+		Client:  Client{CPUS: 0.5, CPUTotalS: 0.7, MaxRSSBytes: 20 << 20},
+		Queues:  []Queue{{Name: "amq.gen-abc", Type: "classic", Consumers: 1, Consumed: 1000, Depth: i64(0)}},
+		Intervals: []Interval{{TS: 1, Seconds: 1, Published: 100, Confirmed: 100, Consumed: 100,
+			E2EP50Us: i64(5000), E2EP99Us: i64(9900), ConfirmP99Us: i64(990), Backlog: i64(3)}},
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update to accept):\n%s", name, got)
+	}
+}
+
+func TestTableGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteTable(&b, sample(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table.golden", b.Bytes())
+}
+
+func TestJSONGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, sample(t)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "secret") {
+		t.Fatal("the password is in the JSON")
+	}
+	golden(t, "result.golden.json", b.Bytes())
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "r.json")
+	r := sample(t)
+	if err := SaveJSON(path, r); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadJSON(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Latency.EndToEnd.P99Us != r.Latency.EndToEnd.P99Us || *back.Totals.Consumed != 1000 {
+		t.Fatalf("round trip changed the result: %+v", back.Latency.EndToEnd)
+	}
+	h, err := metrics.DecodeHDR(back.Latency.EndToEnd.HDR)
+	if err != nil || h.TotalCount() != 1000 {
+		t.Fatalf("saved histogram: %v, %d samples", err, h.TotalCount())
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("temporary files left beside the result: %d entries", len(entries))
+	}
+}
+
+func TestLoadRejectsOtherSchemas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.json")
+	os.WriteFile(path, []byte(`{"schema":"other/v9"}`), 0o644)
+	if _, err := LoadJSON(path); err == nil || !strings.Contains(err.Error(), "other/v9") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLiveLine(t *testing.T) {
+	var b bytes.Buffer
+	l := &Live{W: &b}
+	i64 := func(v int64) *int64 { return &v }
+	l.Interval(Interval{TS: 2, Seconds: 0.5, Published: 500, Confirmed: 400, Consumed: 450, Returned: 2, Nacked: 1,
+		E2EP50Us: i64(1500), E2EP99Us: i64(25000), Backlog: i64(1234)})
+	want := "    2.0s  pub 1,000/s  conf 800/s  cons 900/s  ret 2  nack 1  e2e p50 1.50ms p99 25.0ms  conf p99 -  backlog 1,234\n"
+	if b.String() != want {
+		t.Fatalf("got  %q\nwant %q", b.String(), want)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	cases := []struct{ got, want string }{
+		{Micros(0), "0µs"}, {Micros(999), "999µs"}, {Micros(1000), "1.00ms"}, {Micros(12345), "12.3ms"},
+		{Micros(123456), "123ms"}, {Micros(1_500_000), "1.50s"}, {Count(0), "0"}, {Count(999), "999"},
+		{Count(1000), "1,000"}, {Count(-1234567), "-1,234,567"}, {Rate(99.5), "100"}, {CountPtr(nil), "-"},
+	}
+	for i, c := range cases {
+		if c.got != c.want {
+			t.Errorf("case %d: %q, want %q", i, c.got, c.want)
+		}
+	}
+}
