@@ -110,13 +110,18 @@ func (p *producer) run(start <-chan struct{}, stopping *atomic.Bool, stop <-chan
 			p.fail(fmt.Errorf("producer %d: publish: %w", p.id, err))
 			return
 		}
-		if p.sent != nil {
-			p.sent[p.nextTag%uint64(len(p.sent))] = now
-			p.nextTag++
-			p.outstanding++
-		}
-		p.m.Add(metrics.Published, 1)
+		p.published(now)
 	}
+}
+
+// published books one publish sent at now: its confirm slot and the count.
+func (p *producer) published(now int64) {
+	if p.sent != nil {
+		p.sent[p.nextTag%uint64(len(p.sent))] = now
+		p.nextTag++
+		p.outstanding++
+	}
+	p.m.Add(metrics.Published, 1)
 }
 
 // awaitWindow handles confirms that have arrived and, while the window is

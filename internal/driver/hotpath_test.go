@@ -1,0 +1,130 @@
+package driver
+
+import (
+	"testing"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/mqbench/mqbench/internal/engine"
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/scenario"
+	"github.com/mqbench/mqbench/internal/stamp"
+)
+
+// The per-message work mqbench adds around the client library — stamping,
+// confirm bookkeeping, receive-side measuring and recording — must not
+// allocate. These tests fail if it does; the benchmarks show the cost.
+
+func hotProducer(window int) *producer {
+	reg := metrics.NewRegistry(1)
+	win := &engine.Window{}
+	p := &producer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, nextTag: 1}
+	p.msg.Body = make([]byte, 16)
+	if window > 0 {
+		p.sent = make([]int64, window)
+	}
+	return p
+}
+
+// publishAndConfirm is what the producer does per message besides the
+// library's Publish call, with the confirm arriving at once.
+func publishAndConfirm(p *producer, i int) {
+	now := p.clock.Now()
+	stamp.Write(p.msg.Body, uint32(i), now)
+	tag := p.nextTag
+	p.published(now)
+	p.confirmed(amqp.Confirmation{DeliveryTag: tag, Ack: true})
+}
+
+func hotConsumer() (*consumer, *amqp.Delivery) {
+	reg := metrics.NewRegistry(1)
+	win := &engine.Window{}
+	c := &consumer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, ack: scenario.AckAuto}
+	d := &amqp.Delivery{Body: make([]byte, 16)}
+	stamp.Write(d.Body, 1, c.clock.Now())
+	return c, d
+}
+
+func TestProducerHotPathDoesNotAllocate(t *testing.T) {
+	p := hotProducer(1000)
+	i := 0
+	if n := testing.AllocsPerRun(10000, func() { publishAndConfirm(p, i); i++ }); n != 0 {
+		t.Fatalf("%.2f allocations per message", n)
+	}
+	if p.outstanding != 0 || p.m.Load(metrics.Confirmed) != p.m.Load(metrics.Published) {
+		t.Fatalf("bookkeeping off: %d outstanding", p.outstanding)
+	}
+}
+
+func TestConsumerHotPathDoesNotAllocate(t *testing.T) {
+	c, d := hotConsumer()
+	if n := testing.AllocsPerRun(10000, func() { c.handle(d) }); n != 0 {
+		t.Fatalf("%.2f allocations per delivery", n)
+	}
+	if c.consumed == 0 {
+		t.Fatal("nothing was counted")
+	}
+}
+
+// TestConfirmRingAcrossWindow: send times stay matched to their tags when
+// the window is full and confirms arrive out of step with publishes.
+func TestConfirmRingAcrossWindow(t *testing.T) {
+	p := hotProducer(3)
+	for tag := uint64(1); tag <= 3; tag++ {
+		p.published(int64(tag) * 1000_000) // sent at tag ms
+	}
+	p.clock = stamp.NewClock()
+	for tag := uint64(1); tag <= 2; tag++ {
+		if got := p.sent[tag%3]; got != int64(tag)*1000_000 {
+			t.Fatalf("slot for tag %d holds %d", tag, got)
+		}
+		p.confirmed(amqp.Confirmation{DeliveryTag: tag, Ack: tag != 2})
+	}
+	p.published(4_000_000) // tag 4 reuses tag 1's slot
+	if p.sent[4%3] != 4_000_000 || p.sent[3%3] != 3_000_000 {
+		t.Fatal("tag 4 overwrote an unconfirmed slot")
+	}
+	if p.outstanding != 2 || p.m.Load(metrics.Confirmed) != 1 || p.m.Load(metrics.Nacked) != 1 {
+		t.Fatalf("outstanding %d confirmed %d nacked %d", p.outstanding, p.m.Load(metrics.Confirmed), p.m.Load(metrics.Nacked))
+	}
+}
+
+func BenchmarkProducerHotPath(b *testing.B) {
+	p := hotProducer(1000)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		publishAndConfirm(p, i)
+	}
+}
+
+func BenchmarkConsumerHotPath(b *testing.B) {
+	c, d := hotConsumer()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c.handle(d)
+	}
+}
+
+func TestSplit(t *testing.T) {
+	cases := []struct {
+		total int64
+		n     int
+		want  []int64
+	}{
+		{10, 3, []int64{4, 3, 3}},
+		{2, 4, []int64{1, 1, 0, 0}},
+		{0, 2, []int64{-1, -1}},
+	}
+	for _, c := range cases {
+		var sum int64
+		for i, w := range c.want {
+			if got := split(c.total, c.n, i); got != w {
+				t.Errorf("split(%d, %d, %d) = %d, want %d", c.total, c.n, i, got, w)
+			}
+			sum += max(w, 0)
+		}
+		if c.total > 0 && sum != c.total {
+			t.Errorf("shares of %d add up to %d", c.total, sum)
+		}
+	}
+}
