@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mqbench/mqbench/internal/brokertest"
 	"github.com/mqbench/mqbench/internal/report"
@@ -166,5 +168,32 @@ func TestRunJSONToStdout(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "end-to-end") {
 		t.Error("with --out - the table belongs on stderr")
+	}
+}
+
+// TestSilentBrokerTimesOut: a port that accepts TCP but never speaks AMQP
+// must not hang the run past the connect timeout.
+func TestSilentBrokerTimesOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, say nothing
+		}
+	}()
+	start := time.Now()
+	code, _, stderr := run("run", "--url", "amqp://guest:guest@"+ln.Addr().String()+"/", "--connect-timeout", "1s")
+	if code != exitFailed || !strings.Contains(stderr, ln.Addr().String()) || !strings.Contains(stderr, "no answer within 1s") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %v with a 1s connect timeout", d)
 	}
 }

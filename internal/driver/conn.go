@@ -72,6 +72,9 @@ func (d *dialer) explain(err error) error {
 		return fmt.Errorf("authentication failed at %s: no shared SASL mechanism", hp)
 	case errors.As(err, &ne) && ne.Timeout():
 		return fmt.Errorf("cannot connect to the broker at %s: no answer within %v", hp, d.timeout)
+	case errors.As(err, &ae) && strings.Contains(ae.Reason, "i/o timeout"):
+		// The library reports a stalled handshake as an AMQP error.
+		return fmt.Errorf("cannot connect to the broker at %s: the AMQP handshake got no answer within %v (is this an AMQP port?)", hp, d.timeout)
 	case errors.As(err, &ae):
 		return fmt.Errorf("broker at %s refused the connection: %s", hp, ae.Reason)
 	}

@@ -297,3 +297,7 @@ func TestPersistentMessagesAreMarked(t *testing.T) {
 		})
 	}
 }
+
+func brokerConn(t *testing.T, url string) *amqp.Connection { return brokertest.Conn(t, url) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
