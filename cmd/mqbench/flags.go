@@ -27,7 +27,17 @@ type flagSet struct {
 		rate                                                                            float64
 		duration, warmup, interval, drain, connect, delay                               scenario.Duration
 		persistent, mandatory, durable, exclusive, autoDelete, keep, quiet              bool
+		rpc                                                                             rpcFlags
 	}
+}
+
+// rpcFlags holds the values of the --rpc-* flags.
+type rpcFlags struct {
+	clients, clientConns, concurrency, servers, serverConns, serverConc, reqSize, replySize int
+	requests                                                                                int64
+	rate                                                                                    float64
+	timeout, delay                                                                          scenario.Duration
+	replyMode, queue, body                                                                  string
 }
 
 func newFlagSet() *flagSet {
@@ -85,8 +95,41 @@ func newFlagSet() *flagSet {
 	add("out", "o", "out", str(&v.out, "where the JSON result goes (- = stdout; default results/<UTC time>-<name>.json)"), set(func(s *scenario.Scenario) { s.Out = v.out }))
 	add("keep", "", "keep", boolean(&v.keep, "do not delete what mqbench declared"), set(func(s *scenario.Scenario) { s.Keep = v.keep }))
 	add("name", "", "name", str(&v.name, "scenario name (used in the result file name)"), set(func(s *scenario.Scenario) { s.Name = v.name }))
+	f.addRPC(add, str, num, num64, dur, set)
 	fs.BoolVar(&v.quiet, "quiet", false, "no live progress lines")
 	return f
+}
+
+type (
+	addFunc  func(name, alias, path string, bind func(name string), apply func(*scenario.Scenario) error)
+	setFunc  func(fn func(*scenario.Scenario)) func(*scenario.Scenario) error
+	bindStr  func(p *string, usage string) func(string)
+	bindInt  func(p *int, usage string) func(string)
+	bindI64  func(p *int64, usage string) func(string)
+	bindDura func(p *scenario.Duration, usage string) func(string)
+)
+
+// addRPC registers the RPC flags; the scenario's rpc section mirrors them.
+func (f *flagSet) addRPC(add addFunc, str bindStr, num bindInt, num64 bindI64, dur bindDura, set setFunc) {
+	r := &f.v.rpc
+	fs := f.fs
+	add("rpc-clients", "", "rpc.clients", num(&r.clients, "RPC clients (0 = no RPC)"), set(func(s *scenario.Scenario) { s.RPC.Clients = r.clients }))
+	add("rpc-client-connections", "", "rpc.client_connections", num(&r.clientConns, "connections the RPC clients are spread over (0 = one per client)"), set(func(s *scenario.Scenario) { s.RPC.ClientConnections = r.clientConns }))
+	add("rpc-concurrency", "", "rpc.concurrency", num(&r.concurrency, "outstanding requests per RPC client (default 1)"), set(func(s *scenario.Scenario) { s.RPC.Concurrency = r.concurrency }))
+	add("rpc-rate", "", "rpc.rate", func(n string) { fs.Float64Var(&r.rate, n, 0, "requests per second per RPC client (0 = closed loop)") }, set(func(s *scenario.Scenario) { s.RPC.Rate = r.rate }))
+	add("rpc-requests", "", "rpc.requests", num64(&r.requests, "stop after this many RPC requests in total (each answered or timed out)"), set(func(s *scenario.Scenario) { s.RPC.Requests = r.requests }))
+	add("rpc-timeout", "", "rpc.timeout", dur(&r.timeout, "RPC request timeout (default 5s)"), set(func(s *scenario.Scenario) { s.RPC.Timeout = r.timeout }))
+	add("rpc-reply-mode", "", "rpc.reply_mode", str(&r.replyMode, "exclusive (a callback queue per client) or direct (amq.rabbitmq.reply-to)"), set(func(s *scenario.Scenario) { s.RPC.ReplyMode = r.replyMode }))
+	add("rpc-servers", "", "rpc.servers", num(&r.servers, "mqbench's own RPC servers (0 = profile an existing service)"), set(func(s *scenario.Scenario) { s.RPC.Servers = r.servers }))
+	add("rpc-server-connections", "", "rpc.server_connections", num(&r.serverConns, "connections the RPC servers are spread over (0 = one per server)"), set(func(s *scenario.Scenario) { s.RPC.ServerConnections = r.serverConns }))
+	add("rpc-server-concurrency", "", "rpc.server_concurrency", num(&r.serverConc, "requests each RPC server handles at once (default 1)"), set(func(s *scenario.Scenario) { s.RPC.ServerConcurrency = r.serverConc }))
+	add("rpc-server-delay", "", "rpc.server_delay", dur(&r.delay, "fixed processing time per request (distributions: scenario file)"), set(func(s *scenario.Scenario) {
+		s.RPC.ServerDelay = scenario.Delay{Distribution: scenario.DelayFixed, Mean: r.delay}
+	}))
+	add("rpc-queue", "", "rpc.queue", str(&r.queue, "RPC request queue (created unless it exists; default mqbench-rpc)"), set(func(s *scenario.Scenario) { s.RPC.Queue = r.queue }))
+	add("rpc-body", "", "rpc.body", str(&r.body, "file whose content is every request's body"), set(func(s *scenario.Scenario) { s.RPC.Body = r.body }))
+	add("rpc-request-size", "", "rpc.request_size", num(&r.reqSize, "request body size without --rpc-body (default 12)"), set(func(s *scenario.Scenario) { s.RPC.RequestSize = r.reqSize }))
+	add("rpc-reply-size", "", "rpc.reply_size", num(&r.replySize, "reply body size of mqbench's RPC servers (default 12)"), set(func(s *scenario.Scenario) { s.RPC.ReplySize = r.replySize }))
 }
 
 // oneQueue applies a flag to the only queue entry; a scenario with several

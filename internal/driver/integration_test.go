@@ -31,6 +31,9 @@ func own(t *testing.T, sc *scenario.Scenario) {
 			sc.Queues[i].Name += "-" + suffix
 		}
 	}
+	if sc.RPC.Enabled() && sc.RPC.Servers > 0 {
+		sc.RPC.Queue += "-" + suffix
+	}
 	sc.Normalize()
 	if p := sc.Validate(); p != nil {
 		t.Fatalf("invalid scenario: %v", p)
@@ -46,6 +49,9 @@ func own(t *testing.T, sc *scenario.Scenario) {
 			if n != "" {
 				brokertest.DeleteQueue(c, n)
 			}
+		}
+		if sc.RPC.Servers > 0 {
+			brokertest.DeleteQueue(c, sc.RPC.Queue)
 		}
 		if !sc.Exchange.Predeclared() {
 			brokertest.DeleteExchange(c, sc.Exchange.Name)
@@ -106,13 +112,16 @@ func TestScenarioFiles(t *testing.T) {
 			if res.StopReason != report.StopDuration {
 				t.Errorf("stop reason %q, want duration", res.StopReason)
 			}
-			if res.Totals.Published == 0 || val(res.Totals.Consumed) <= 0 {
+			if sc.Producers.Count > 0 && (res.Totals.Published == 0 || val(res.Totals.Consumed) <= 0) {
 				t.Errorf("published %d, consumed %d: want traffic", res.Totals.Published, val(res.Totals.Consumed))
+			}
+			if sc.RPC.Clients > 0 && (val(res.Totals.RPCRequests) <= 0 || val(res.Totals.RPCReplies) <= 0 || res.Latency.RPC == nil) {
+				t.Errorf("rpc requests %d, replies %d: want RPC traffic", val(res.Totals.RPCRequests), val(res.Totals.RPCReplies))
 			}
 			if sc.Producers.Confirm > 0 && val(res.Totals.Confirmed) != res.Totals.Published {
 				t.Errorf("confirmed %d of %d published", val(res.Totals.Confirmed), res.Totals.Published)
 			}
-			if res.Latency.EndToEnd == nil || res.Latency.EndToEnd.Count == 0 {
+			if sc.Consumers.Count > 0 && (res.Latency.EndToEnd == nil || res.Latency.EndToEnd.Count == 0) {
 				t.Error("no end-to-end latency")
 			}
 			if res.Broker.Product != "RabbitMQ" || res.Broker.Version == "" {

@@ -39,7 +39,7 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*report.Resul
 	clock := stamp.NewClock()
 	win := &engine.Window{}
 	win.Set(math.MaxInt64) // nothing counts until the engine opens the window
-	reg := metrics.NewRegistry(shardCount(sc.Producers.Count + sc.Consumers.Count))
+	reg := metrics.NewRegistry(shardCount(sc.Producers.Count + sc.Consumers.Count + sc.RPC.Clients + sc.RPC.Servers))
 	w, info, err := prepare(ctx, &sc, reg, win, clock)
 	if err != nil {
 		return nil, &SetupError{err}
@@ -105,11 +105,19 @@ func prepare(ctx context.Context, sc *scenario.Scenario, reg *metrics.Registry, 
 	if err = w.topo.declareExchange(); err != nil {
 		return w, info, err
 	}
-	if err = w.prepareConsumers(ctx, d, run, reg, win, clock); err != nil {
+	if sc.Producers.Count > 0 || sc.Consumers.Count > 0 {
+		if err = w.prepareConsumers(ctx, d, run, reg, win, clock); err != nil {
+			return w, info, err
+		}
+	}
+	if err = w.prepareRPC(d, run, reg, win, clock); err != nil {
 		return w, info, err
 	}
-	err = w.prepareProducers(ctx, d, run, reg, win, clock)
-	return w, info, err
+	if err = w.prepareProducers(ctx, d, run, reg, win, clock); err != nil {
+		return w, info, err
+	}
+	w.limited.Store(w.limitedWorkers())
+	return w, info, nil
 }
 
 // prepareConsumers declares the queues and subscribes the consumers. An
@@ -216,10 +224,23 @@ func (w *workload) prepareProducers(ctx context.Context, d *dialer, run string, 
 		}
 		w.producers = append(w.producers, pr)
 	}
-	if p.Messages > 0 {
-		w.producing.Store(int64(p.Count))
-	}
 	return nil
+}
+
+// limitedWorkers counts the workers that stop by themselves at a limit.
+func (w *workload) limitedWorkers() int64 {
+	var n int64
+	for _, p := range w.producers {
+		if p.limit >= 0 {
+			n++
+		}
+	}
+	for _, c := range w.rpcClients {
+		if c.limit >= 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // split gives worker i its share of total messages over n workers (the

@@ -14,7 +14,8 @@ type queue struct {
 	name      string // resolved (server-named queues get theirs on declare)
 	owner     *conn  // the connection that declared it; the only one that may use an exclusive queue
 	created   bool   // false when it existed before the run: then it is left in place
-	consumers int
+	consumers int    // consumers, or RPC servers for the request queue
+	rpc       bool   // the RPC request queue: producers do not publish to it
 }
 
 // topology is everything the run declares, so it can all be deleted again.
@@ -127,6 +128,9 @@ func (t *topology) publishKeys() []string {
 	var keys []string
 	seen := map[string]bool{}
 	for _, q := range t.queues {
+		if q.rpc {
+			continue
+		}
 		ks := []string{q.name}
 		if sc.Exchange.Name != "" && len(q.spec.Bindings) > 0 {
 			ks = ks[:0]

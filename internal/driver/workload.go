@@ -17,11 +17,13 @@ import (
 
 // workload is the AMQP implementation of engine.Workload.
 type workload struct {
-	sc        *scenario.Scenario
-	topo      *topology
-	conns     []*conn // every connection, admin first
-	producers []*producer
-	consumers []*consumer
+	sc         *scenario.Scenario
+	topo       *topology
+	conns      []*conn // every connection, admin first
+	producers  []*producer
+	consumers  []*consumer
+	rpcClients []*rpcClient
+	rpcServers []*rpcServer
 
 	start    chan struct{}
 	stop     chan struct{}
@@ -30,8 +32,8 @@ type workload struct {
 	flush    chan struct{} // closed at the end of the drain
 
 	publishing sync.WaitGroup // producers still in their publish loop
-	confirming sync.WaitGroup // producers still waiting for confirms
-	producing  atomic.Int64   // producers that have not met their quota
+	confirming sync.WaitGroup // producers waiting for confirms, RPC clients for replies
+	limited    atomic.Int64   // workers with a message limit that have not met it
 
 	events  chan engine.Event
 	closing atomic.Bool // set once Finish starts: failures after that are ours
@@ -67,15 +69,33 @@ func (w *workload) Start() {
 		go func(p *producer) {
 			p.run(w.start, &w.stopping, w.stop)
 			w.publishing.Done()
-			if p.limit >= 0 && !w.stopping.Load() && w.producing.Add(-1) == 0 {
-				w.emit(report.StopMessageCount)
+			if p.limit >= 0 {
+				w.limitMet()
 			}
 			p.awaitConfirms(w.abandon)
 			w.confirming.Done()
 		}(p)
 	}
+	for _, c := range w.rpcClients {
+		w.confirming.Add(1)
+		go func(c *rpcClient) {
+			c.run(w.start, w.stop, w.abandon)
+			w.confirming.Done()
+			if c.limit >= 0 {
+				w.limitMet()
+			}
+		}(c)
+	}
 	close(w.start)
 	go w.sampleBacklog()
+}
+
+// limitMet counts down the workers with a message limit; when the last one
+// is done the run has reached its message count.
+func (w *workload) limitMet() {
+	if !w.stopping.Load() && w.limited.Add(-1) == 0 {
+		w.emit(report.StopMessageCount)
+	}
 }
 
 // Events reports message-count completion and failures.
@@ -197,14 +217,25 @@ func (w *workload) Finish(ctx context.Context, r *report.Result) error {
 	default:
 		close(w.abandon)
 	}
+	var finished []chan struct{}
 	for _, c := range w.consumers {
 		if c.ch != nil {
 			_ = c.ch.Cancel(c.tag, false)
 		}
+		finished = append(finished, c.finished)
 	}
-	for _, c := range w.consumers {
+	for _, s := range w.rpcServers {
+		if s.ch != nil {
+			_ = s.ch.Cancel(s.tag, false)
+		}
+		finished = append(finished, s.finished)
+	}
+	for _, c := range w.rpcClients {
+		finished = append(finished, c.finished)
+	}
+	for _, f := range finished {
 		select {
-		case <-c.finished:
+		case <-f:
 		case <-ctx.Done():
 		}
 	}
@@ -235,8 +266,11 @@ func (w *workload) fillQueues(r *report.Result) {
 	if len(w.consumers) > 0 && w.sc.Consumers.Ack != scenario.AckAuto {
 		r.Totals.MaxUnacked = &maxUnacked
 	}
+	for _, s := range w.rpcServers {
+		per[w.rpcQueue()] += s.m.Load(metrics.RPCServed)
+	}
 	for _, q := range w.topo.queues {
-		out := report.Queue{Name: q.name, Type: q.spec.Type, Consumers: q.consumers, Consumed: per[q]}
+		out := report.Queue{Name: q.name, Type: q.spec.Type, Consumers: q.consumers, Consumed: per[q], RPC: q.rpc}
 		if q.spec.Type != scenario.QueueStream {
 			if n, err := q.depth(); err == nil {
 				out.Depth = &n
@@ -244,6 +278,15 @@ func (w *workload) fillQueues(r *report.Result) {
 		}
 		r.Queues = append(r.Queues, out)
 	}
+}
+
+func (w *workload) rpcQueue() *queue {
+	for _, q := range w.topo.queues {
+		if q.rpc {
+			return q
+		}
+	}
+	return nil
 }
 
 // brokerInfo reads the product and version the broker announced.

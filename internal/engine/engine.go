@@ -80,7 +80,8 @@ type Config struct {
 // stops, drains, cleans up and completes its result. The returned error is
 // the run's failure, if any; res is complete either way.
 func Run(ctx context.Context, cfg Config, w Workload, res *report.Result) error {
-	r := &runner{cfg: cfg, w: w, reg: cfg.Registry, win: cfg.Window, sinks: cfg.Sinks, col: metrics.NewCollector(cfg.Registry)}
+	r := &runner{cfg: cfg, w: w, reg: cfg.Registry, win: cfg.Window, sinks: cfg.Sinks, col: metrics.NewCollector(cfg.Registry),
+		rpc: res.Scenario.RPC.Clients > 0}
 	return r.run(ctx, res)
 }
 
@@ -91,6 +92,7 @@ type runner struct {
 	win   *Window
 	sinks []report.Sink
 	col   *metrics.Collector
+	rpc   bool // RPC clients run: intervals carry RPC figures
 
 	start, measureStart, lastTick int64
 	prev                          metrics.Counts // counts at the previous tick
@@ -215,6 +217,13 @@ func (r *runner) tick(now int64) {
 	}
 	if h := iv.Latency[metrics.Confirm]; h.TotalCount() > 0 {
 		out.ConfirmP99Us = ptr(h.ValueAtQuantile(99))
+	}
+	if r.rpc {
+		out.RPCReplies, out.RPCTimeouts = ptr(d[metrics.RPCReplies]), ptr(d[metrics.RPCTimeouts])
+		if h := iv.Latency[metrics.RPC]; h.TotalCount() > 0 {
+			out.RPCP50Us = ptr(h.ValueAtQuantile(50))
+			out.RPCP99Us = ptr(h.ValueAtQuantile(99))
+		}
 	}
 	if b, ok := r.w.Backlog(); ok {
 		out.Backlog = &b

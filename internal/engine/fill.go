@@ -31,10 +31,29 @@ func fill(res *report.Result, col *metrics.Collector, window, totals metrics.Cou
 		res.Totals.Consumed = ptr(totals[metrics.Consumed])
 		res.Rates.ConsumedPerS = ptr(rate(window[metrics.Consumed]))
 	}
-	var err error
-	if res.Latency.EndToEnd, err = metrics.Summarize(col.Total(metrics.EndToEnd)); err != nil {
-		return err
+	if sc.RPC.Clients > 0 {
+		t := &res.Totals
+		t.RPCRequests, t.RPCReplies = ptr(totals[metrics.RPCRequests]), ptr(totals[metrics.RPCReplies])
+		t.RPCTimeouts, t.RPCUnmatched = ptr(totals[metrics.RPCTimeouts]), ptr(totals[metrics.RPCUnmatched])
+		t.RPCLate, t.RPCDuplicates = ptr(totals[metrics.RPCLate]), ptr(totals[metrics.RPCDuplicates])
+		res.Rates.RPCRequestsPerS = ptr(rate(window[metrics.RPCRequests]))
+		res.Rates.RPCRepliesPerS = ptr(rate(window[metrics.RPCReplies]))
 	}
-	res.Latency.Confirm, err = metrics.Summarize(col.Total(metrics.Confirm))
-	return err
+	if sc.RPC.Servers > 0 {
+		res.Totals.RPCServed = ptr(totals[metrics.RPCServed])
+	}
+	for _, l := range []struct {
+		dst  **metrics.Summary
+		kind metrics.Kind
+	}{
+		{&res.Latency.EndToEnd, metrics.EndToEnd}, {&res.Latency.Confirm, metrics.Confirm},
+		{&res.Latency.RPC, metrics.RPC}, {&res.Latency.RPCServer, metrics.RPCServer},
+	} {
+		s, err := metrics.Summarize(col.Total(l.kind))
+		if err != nil {
+			return err
+		}
+		*l.dst = s
+	}
+	return nil
 }

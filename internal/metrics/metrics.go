@@ -32,8 +32,10 @@ type Kind int
 
 // The latencies mqbench records.
 const (
-	EndToEnd Kind = iota // consumer receive time minus the send time in the body
-	Confirm              // broker confirm arrival minus publish time
+	EndToEnd  Kind = iota // consumer receive time minus the send time in the body
+	Confirm               // broker confirm arrival minus publish time
+	RPC                   // RPC reply arrival minus the request's (intended) send time
+	RPCServer             // RPC server: request delivery to reply published
 	NumKinds
 )
 
@@ -44,6 +46,10 @@ func (k Kind) String() string {
 		return "end_to_end"
 	case Confirm:
 		return "confirm"
+	case RPC:
+		return "rpc"
+	case RPCServer:
+		return "rpc_server"
 	}
 	return "unknown"
 }
@@ -58,6 +64,13 @@ const (
 	Nacked
 	Returned
 	Consumed
+	RPCRequests   // requests sent by RPC clients
+	RPCReplies    // replies matched to an outstanding request
+	RPCTimeouts   // requests that got no reply within the timeout
+	RPCUnmatched  // replies whose correlation id matches no request
+	RPCLate       // replies to requests that had already timed out
+	RPCDuplicates // second replies to a request already answered
+	RPCServed     // requests answered by mqbench's RPC servers
 	NumCounters
 )
 

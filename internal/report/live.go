@@ -25,9 +25,14 @@ func (l *Live) Interval(iv Interval) {
 	if iv.Backlog != nil {
 		backlog = Count(*iv.Backlog)
 	}
-	fmt.Fprintf(l.W, "%7.1fs  pub %s/s  conf %s/s  cons %s/s  ret %s  nack %s  e2e p50 %s p99 %s  conf p99 %s  backlog %s%s\n",
+	rpc := ""
+	if iv.RPCReplies != nil {
+		rpc = fmt.Sprintf("  rpc %s/s p50 %s p99 %s timeouts %s", per(*iv.RPCReplies),
+			MicrosPtr(iv.RPCP50Us), MicrosPtr(iv.RPCP99Us), CountPtr(iv.RPCTimeouts))
+	}
+	fmt.Fprintf(l.W, "%7.1fs  pub %s/s  conf %s/s  cons %s/s  ret %s  nack %s  e2e p50 %s p99 %s  conf p99 %s  backlog %s%s%s\n",
 		iv.TS, per(iv.Published), per(iv.Confirmed), per(iv.Consumed), Count(iv.Returned), Count(iv.Nacked),
-		MicrosPtr(iv.E2EP50Us), MicrosPtr(iv.E2EP99Us), MicrosPtr(iv.ConfirmP99Us), backlog, tag)
+		MicrosPtr(iv.E2EP50Us), MicrosPtr(iv.E2EP99Us), MicrosPtr(iv.ConfirmP99Us), backlog, rpc, tag)
 }
 
 // Done prints nothing: the summary table is printed by the caller.

@@ -142,3 +142,22 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestTableGoldenRPC: a pure RPC run shows RPC rows and latencies only.
+func TestTableGoldenRPC(t *testing.T) {
+	r := sample(t)
+	r.Scenario.Producers.Count, r.Scenario.Consumers.Count = 0, 0
+	r.Scenario.RPC.Clients, r.Scenario.RPC.Servers = 2, 2
+	i64 := func(v int64) *int64 { return &v }
+	f64 := func(v float64) *float64 { return &v }
+	r.Totals = Totals{RPCRequests: i64(1010), RPCReplies: i64(1000), RPCTimeouts: i64(10), RPCUnmatched: i64(0),
+		RPCLate: i64(7), RPCDuplicates: i64(0), RPCServed: i64(1007)}
+	r.Rates = Rates{RPCRequestsPerS: f64(101), RPCRepliesPerS: f64(100)}
+	r.Latency = Latency{RPC: r.Latency.EndToEnd, RPCServer: r.Latency.Confirm}
+	r.Queues = []Queue{{Name: "mqbench-rpc", Type: "classic", Consumers: 2, Consumed: 1007, Depth: i64(3), RPC: true}}
+	var b bytes.Buffer
+	if err := WriteTable(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table-rpc.golden", b.Bytes())
+}

@@ -65,6 +65,17 @@ type Totals struct {
 	// MaxUnacked is the largest number of deliveries any one consumer held
 	// unacknowledged at once (null with automatic acks).
 	MaxUnacked *int64 `json:"max_unacked"`
+
+	// RPC figures (null without RPC clients). Replies are matched replies
+	// only; late, duplicate and unmatched replies are counted apart and never
+	// enter the latency.
+	RPCRequests   *int64 `json:"rpc_requests"`
+	RPCReplies    *int64 `json:"rpc_replies"`
+	RPCTimeouts   *int64 `json:"rpc_timeouts"`
+	RPCUnmatched  *int64 `json:"rpc_unmatched"`
+	RPCLate       *int64 `json:"rpc_late"`
+	RPCDuplicates *int64 `json:"rpc_duplicates"`
+	RPCServed     *int64 `json:"rpc_served"` // null without mqbench's own RPC servers
 }
 
 // Rates are per second over the measured window only (warm-up and the final
@@ -73,6 +84,9 @@ type Rates struct {
 	PublishedPerS float64  `json:"published_per_s"`
 	ConfirmedPerS *float64 `json:"confirmed_per_s"`
 	ConsumedPerS  *float64 `json:"consumed_per_s"`
+	// RPC rates (null without RPC clients).
+	RPCRequestsPerS *float64 `json:"rpc_requests_per_s"`
+	RPCRepliesPerS  *float64 `json:"rpc_replies_per_s"`
 }
 
 // Latency holds every latency distribution; each covers the messages sent
@@ -80,6 +94,12 @@ type Rates struct {
 type Latency struct {
 	EndToEnd *metrics.Summary `json:"end_to_end"`
 	Confirm  *metrics.Summary `json:"confirm"`
+	// RPC is the round trip: reply arrival minus the request's send time
+	// (under a rate, its intended send time on the schedule).
+	RPC *metrics.Summary `json:"rpc"`
+	// RPCServer is mqbench's RPC servers' processing time: request delivery
+	// to reply published.
+	RPCServer *metrics.Summary `json:"rpc_server"`
 }
 
 // Client is what running mqbench cost.
@@ -98,6 +118,8 @@ type Queue struct {
 	// Depth is the number of ready messages left after the drain (null when
 	// it could not be read).
 	Depth *int64 `json:"depth_end"`
+	// RPC marks the RPC request queue; its consumers are RPC servers.
+	RPC bool `json:"rpc,omitempty"`
 }
 
 // Interval is one live-progress interval: counts are events within it.
@@ -113,6 +135,11 @@ type Interval struct {
 	E2EP99Us     *int64  `json:"e2e_p99_us"`
 	ConfirmP99Us *int64  `json:"confirm_p99_us"`
 	Backlog      *int64  `json:"backlog"` // ready messages over all queues, when sampled
+	// RPC figures, null without RPC clients.
+	RPCReplies  *int64 `json:"rpc_replies"`
+	RPCTimeouts *int64 `json:"rpc_timeouts"`
+	RPCP50Us    *int64 `json:"rpc_p50_us"`
+	RPCP99Us    *int64 `json:"rpc_p99_us"`
 	// Seconds is the interval's actual length, for rates.
 	Seconds float64 `json:"seconds"`
 }

@@ -21,12 +21,25 @@ func WriteTable(w io.Writer, r *Result) error {
 	}
 	fmt.Fprintln(w)
 	t := newTable(w, []string{"", "total", "per second"})
-	rows := [][]string{
-		{"published", Count(r.Totals.Published), Rate(r.Rates.PublishedPerS)},
-		{"confirmed", CountPtr(r.Totals.Confirmed), RatePtr(r.Rates.ConfirmedPerS)},
-		{"nacked", CountPtr(r.Totals.Nacked), ""},
-		{"returned", CountPtr(r.Totals.Returned), ""},
-		{"consumed", CountPtr(r.Totals.Consumed), RatePtr(r.Rates.ConsumedPerS)},
+	var rows [][]string
+	if sc.Producers.Count > 0 {
+		rows = append(rows,
+			[]string{"published", Count(r.Totals.Published), Rate(r.Rates.PublishedPerS)},
+			[]string{"confirmed", CountPtr(r.Totals.Confirmed), RatePtr(r.Rates.ConfirmedPerS)},
+			[]string{"nacked", CountPtr(r.Totals.Nacked), ""},
+			[]string{"returned", CountPtr(r.Totals.Returned), ""})
+	}
+	if sc.Consumers.Count > 0 {
+		rows = append(rows, []string{"consumed", CountPtr(r.Totals.Consumed), RatePtr(r.Rates.ConsumedPerS)})
+	}
+	if r.Totals.RPCRequests != nil {
+		rows = append(rows,
+			[]string{"rpc requests", CountPtr(r.Totals.RPCRequests), RatePtr(r.Rates.RPCRequestsPerS)},
+			[]string{"rpc replies", CountPtr(r.Totals.RPCReplies), RatePtr(r.Rates.RPCRepliesPerS)},
+			[]string{"rpc timeouts", CountPtr(r.Totals.RPCTimeouts), ""},
+			[]string{"rpc late / dup / unmatched", fmt.Sprintf("%s / %s / %s", CountPtr(r.Totals.RPCLate),
+				CountPtr(r.Totals.RPCDuplicates), CountPtr(r.Totals.RPCUnmatched)), ""},
+		)
 	}
 	if err := t.Bulk(rows); err != nil {
 		return err
@@ -39,7 +52,8 @@ func WriteTable(w io.Writer, r *Result) error {
 	for _, l := range []struct {
 		name string
 		s    *metrics.Summary
-	}{{"end-to-end", r.Latency.EndToEnd}, {"confirm", r.Latency.Confirm}} {
+	}{{"end-to-end", r.Latency.EndToEnd}, {"confirm", r.Latency.Confirm},
+		{"rpc round trip", r.Latency.RPC}, {"rpc server", r.Latency.RPCServer}} {
 		if l.s == nil {
 			continue
 		}
@@ -57,7 +71,11 @@ func WriteTable(w io.Writer, r *Result) error {
 		fmt.Fprintln(w)
 		qt := newTable(w, []string{"queue", "type", "consumers", "consumed", "left"})
 		for _, q := range r.Queues {
-			if err := qt.Append([]string{q.Name, q.Type, fmt.Sprint(q.Consumers), Count(q.Consumed), CountPtr(q.Depth)}); err != nil {
+			name, consumers := q.Name, fmt.Sprint(q.Consumers)
+			if q.RPC {
+				name, consumers = q.Name+" (rpc requests)", fmt.Sprintf("%d servers", q.Consumers)
+			}
+			if err := qt.Append([]string{name, q.Type, consumers, Count(q.Consumed), CountPtr(q.Depth)}); err != nil {
 				return err
 			}
 		}

@@ -58,3 +58,26 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 
 // UnmarshalText reads what MarshalText wrote.
 func (d *Duration) UnmarshalText(b []byte) error { return d.Set(string(b)) }
+
+// UnmarshalYAML accepts a duration (a fixed delay) or a mapping with a
+// distribution.
+func (d *Delay) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		v, err := ParseDuration(n.Value)
+		if err != nil {
+			return fmt.Errorf("line %d: %v", n.Line, err)
+		}
+		*d = Delay{Distribution: DelayFixed, Mean: v}
+		return nil
+	}
+	type plain Delay // no UnmarshalYAML: decode the mapping field by field
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*d = Delay(p)
+	if d.Distribution == "" {
+		d.Distribution = DelayFixed
+	}
+	return nil
+}

@@ -24,6 +24,7 @@ type Scenario struct {
 	Consumers      Consumers `yaml:"consumers" json:"consumers"`
 	Exchange       Exchange  `yaml:"exchange" json:"exchange"`
 	Queues         []Queue   `yaml:"queues" json:"queues"`
+	RPC            RPC       `yaml:"rpc" json:"rpc"`
 	Keep           bool      `yaml:"keep" json:"keep"`
 	Out            string    `yaml:"out" json:"out,omitempty"`
 }
@@ -140,6 +141,7 @@ func Default() Scenario {
 		Consumers:      Consumers{Count: 1, Ack: AckManual},
 		Exchange:       Exchange{Type: "direct"},
 		Queues:         []Queue{{Count: 1, Type: QueueClassic}},
+		RPC:            defaultRPC(),
 	}
 }
 

@@ -61,6 +61,7 @@ func (s *Scenario) Validate() Problems {
 	s.validateProducers(c)
 	s.validateConsumers(c)
 	s.validateTopology(c)
+	s.validateRPC(c)
 	if len(c.out) == 0 {
 		return nil
 	}

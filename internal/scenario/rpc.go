@@ -1,0 +1,125 @@
+package scenario
+
+import (
+	"fmt"
+	"os"
+)
+
+// RPC reply modes.
+const (
+	ReplyExclusive = "exclusive" // one server-named exclusive callback queue per client
+	ReplyDirect    = "direct"    // RabbitMQ's direct reply-to pseudo-queue
+)
+
+// Server work shapes.
+const (
+	WorkSleep     = "sleep"     // wait the delay, reply with reply_size bytes
+	WorkFibonacci = "fibonacci" // the seeds' service: request n, reply fib(n)
+)
+
+// RPC describes request/reply clients and servers. Clients: 0 means no RPC.
+type RPC struct {
+	Clients           int      `yaml:"clients" json:"clients"`
+	ClientConnections int      `yaml:"client_connections" json:"client_connections"` // 0 = one per client
+	Concurrency       int      `yaml:"concurrency" json:"concurrency"`               // outstanding requests per client
+	Rate              float64  `yaml:"rate" json:"rate"`                             // requests/s per client; 0 = closed loop
+	Requests          int64    `yaml:"requests" json:"requests"`                     // total over all clients; 0 = no limit
+	Timeout           Duration `yaml:"timeout" json:"timeout"`
+	ReplyMode         string   `yaml:"reply_mode" json:"reply_mode"`
+	ReplyAck          string   `yaml:"reply_ack" json:"reply_ack"`           // how clients ack replies: auto or manual
+	ReplyPrefetch     int      `yaml:"reply_prefetch" json:"reply_prefetch"` // basic.qos on the callback queue (manual reply acks)
+	RequestSize       int      `yaml:"request_size" json:"request_size"`
+	Body              string   `yaml:"body" json:"body,omitempty"` // file whose content is every request's body
+	FibonacciN        int      `yaml:"fibonacci_n" json:"fibonacci_n,omitempty"`
+
+	Servers           int    `yaml:"servers" json:"servers"`
+	ServerConnections int    `yaml:"server_connections" json:"server_connections"` // 0 = one per server
+	ServerConcurrency int    `yaml:"server_concurrency" json:"server_concurrency"` // requests each server handles at once
+	ServerPrefetch    int    `yaml:"server_prefetch" json:"server_prefetch"`       // 0 = the server concurrency
+	ServerDelay       Delay  `yaml:"server_delay" json:"server_delay"`
+	ServerWork        string `yaml:"server_work" json:"server_work"`
+	ReplySize         int    `yaml:"reply_size" json:"reply_size"`
+
+	Queue string `yaml:"queue" json:"queue"` // request queue; created unless it exists
+}
+
+// Enabled reports whether the scenario has RPC clients or servers.
+func (r RPC) Enabled() bool { return r.Clients > 0 || r.Servers > 0 }
+
+// Delay distributions.
+const (
+	DelayFixed       = "fixed"
+	DelayUniform     = "uniform"
+	DelayExponential = "exponential"
+)
+
+// Delay is a simulated processing time: fixed (Mean), uniform between Min
+// and Max, or exponential with mean Mean. In YAML it is either a duration
+// ("5ms", fixed) or a mapping {distribution, mean, min, max}.
+type Delay struct {
+	Distribution string   `yaml:"distribution" json:"distribution"`
+	Mean         Duration `yaml:"mean" json:"mean,omitempty"`
+	Min          Duration `yaml:"min" json:"min,omitempty"`
+	Max          Duration `yaml:"max" json:"max,omitempty"`
+}
+
+func defaultRPC() RPC {
+	return RPC{
+		Concurrency: 1, Timeout: Duration(5e9), ReplyMode: ReplyExclusive, ReplyAck: AckAuto,
+		RequestSize: 12, ServerConcurrency: 1, ServerWork: WorkSleep, ReplySize: 12,
+		ServerDelay: Delay{Distribution: DelayFixed}, Queue: "mqbench-rpc", FibonacciN: 20,
+	}
+}
+
+func (s *Scenario) validateRPC(c *checker) {
+	r := s.RPC
+	if !r.Enabled() {
+		return
+	}
+	c.check(r.Clients >= 0, "rpc.clients", r.Clients, "must not be negative")
+	c.check(r.Servers >= 0, "rpc.servers", r.Servers, "must not be negative")
+	c.check(r.ClientConnections >= 0, "rpc.client_connections", r.ClientConnections, "must not be negative")
+	c.check(r.ServerConnections >= 0, "rpc.server_connections", r.ServerConnections, "must not be negative")
+	c.check(perConnection(r.Clients, r.ClientConnections) <= MaxChannelsPerConnection, "rpc.client_connections", r.ClientConnections,
+		"too many clients per connection (at most %d channels each)", MaxChannelsPerConnection)
+	c.check(perConnection(r.Servers, r.ServerConnections) <= MaxChannelsPerConnection, "rpc.server_connections", r.ServerConnections,
+		"too many servers per connection (at most %d channels each)", MaxChannelsPerConnection)
+	c.check(r.Concurrency >= 1, "rpc.concurrency", r.Concurrency, "must be at least 1 outstanding request per client")
+	c.check(r.Rate >= 0, "rpc.rate", r.Rate, "must not be negative (0 = closed loop)")
+	c.check(r.Requests >= 0, "rpc.requests", r.Requests, "must not be negative (0 = no limit)")
+	c.check(r.Timeout > 0, "rpc.timeout", r.Timeout, "must be positive")
+	c.check(r.ReplyMode == ReplyExclusive || r.ReplyMode == ReplyDirect, "rpc.reply_mode", r.ReplyMode, "must be exclusive or direct")
+	c.check(r.ReplyAck == AckAuto || r.ReplyAck == AckManual, "rpc.reply_ack", r.ReplyAck, "must be auto or manual")
+	if r.ReplyMode == ReplyDirect {
+		c.check(r.ReplyAck == AckAuto, "rpc.reply_mode", r.ReplyMode,
+			"direct reply-to delivers replies without acknowledgement; it cannot honour reply_ack %s", r.ReplyAck)
+		c.check(r.ReplyPrefetch == 0, "rpc.reply_mode", r.ReplyMode,
+			"direct reply-to has no queue to apply a prefetch to; it cannot honour reply_prefetch %d", r.ReplyPrefetch)
+	}
+	c.check(r.ReplyPrefetch >= 0 && r.ReplyPrefetch <= 65535, "rpc.reply_prefetch", r.ReplyPrefetch, "must be 0 to 65535")
+	c.check(r.RequestSize >= 1, "rpc.request_size", r.RequestSize, "must be at least 1")
+	c.check(r.ReplySize >= 1, "rpc.reply_size", r.ReplySize, "must be at least 1")
+	if r.Body != "" {
+		_, err := os.Stat(r.Body)
+		c.check(err == nil, "rpc.body", r.Body, "cannot read the request body file: %v", err)
+	}
+	c.check(r.ServerConcurrency >= 1, "rpc.server_concurrency", r.ServerConcurrency, "must be at least 1")
+	c.check(r.ServerPrefetch >= 0 && r.ServerPrefetch <= 65535, "rpc.server_prefetch", r.ServerPrefetch, "must be 0 (= the server concurrency) to 65535")
+	c.check(r.ServerWork == WorkSleep || r.ServerWork == WorkFibonacci, "rpc.server_work", r.ServerWork, "must be sleep or fibonacci")
+	c.check(r.FibonacciN >= 0 && r.FibonacciN <= 90, "rpc.fibonacci_n", r.FibonacciN, "must be 0 to 90")
+	c.check(r.Queue != "", "rpc.queue", `""`, "the request queue needs a name")
+	s.validateDelay(c)
+}
+
+func (s *Scenario) validateDelay(c *checker) {
+	d := s.RPC.ServerDelay
+	switch d.Distribution {
+	case DelayFixed, DelayExponential:
+		c.check(d.Mean >= 0, "rpc.server_delay.mean", d.Mean, "must not be negative")
+	case DelayUniform:
+		c.check(d.Min >= 0 && d.Max >= d.Min, "rpc.server_delay", fmt.Sprintf("min %v max %v", d.Min, d.Max),
+			"a uniform delay needs 0 <= min <= max")
+	default:
+		c.check(false, "rpc.server_delay.distribution", d.Distribution, "must be fixed, uniform or exponential")
+	}
+}
