@@ -85,6 +85,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "a.yaml", "b.yaml"}, []string{"one scenario file"}},
 		{[]string{"run", "--duration", "soon"}, []string{"soon"}},
 		{[]string{"frobnicate"}, []string{"unknown command"}},
+		{[]string{"run", "--rpc-clients", "1", "--rpc-concurrency", "0"}, []string{"--rpc-concurrency = 0"}},
+		{[]string{"run", "--rpc-clients", "1", "--rpc-timeout", "0s"}, []string{"--rpc-timeout = 0s", "positive"}},
+		{[]string{"run", "--rpc-clients", "1", "--rpc-reply-mode", "fast"}, []string{"--rpc-reply-mode = fast"}},
+		{[]string{"run", "--rpc-clients", "1", "--rpc-body", "no/such/file"}, []string{"--rpc-body = no/such/file"}},
 	}
 	for _, c := range cases {
 		code, _, stderr := run(c.args...)
@@ -150,6 +154,31 @@ func TestRunWritesResult(t *testing.T) {
 	code, stdout, _ = run("report", out)
 	if code != exitOK || !strings.Contains(stdout, "end-to-end") {
 		t.Errorf("report: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestPureRPCRun: --producers 0 --consumers 0 with RPC flags.
+func TestPureRPCRun(t *testing.T) {
+	url := brokertest.URL(t)
+	queue := "mqbench-cmd-rpc-" + brokertest.Suffix(t)
+	code, stdout, stderr := run("run", "--url", url, "--producers", "0", "--consumers", "0", "--rpc-clients", "2",
+		"--rpc-concurrency", "2", "--rpc-servers", "1", "--rpc-requests", "300", "--rpc-reply-mode", "direct",
+		"--rpc-queue", queue, "--quiet", "--out", "-")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r report.Result
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Totals.RPCReplies == nil || *r.Totals.RPCReplies != 300 || r.Latency.RPC == nil || r.Rates.RPCRepliesPerS == nil {
+		t.Fatalf("totals %+v latency %+v", r.Totals, r.Latency.RPC)
+	}
+	if r.Totals.Consumed != nil || r.Latency.EndToEnd != nil {
+		t.Error("a pure RPC run reports consumer figures")
+	}
+	if !strings.Contains(stderr, "rpc round trip") {
+		t.Error("the table has no RPC latency row")
 	}
 }
 

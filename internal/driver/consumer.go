@@ -7,7 +7,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -22,7 +21,7 @@ type consumer struct {
 	tag      string
 	m        metrics.Worker
 	clock    *stamp.Clock
-	win      *engine.Window
+	win      *metrics.Window
 	ack      string
 	every    int // ack multiple every this many deliveries
 	delay    time.Duration
@@ -111,7 +110,7 @@ func (c *consumer) handle(d *amqp.Delivery) {
 	if _, sent, err := stamp.Read(d.Body); err == nil && c.win.Measured(sent) {
 		c.m.Record(metrics.EndToEnd, (now-sent)/1000)
 	}
-	c.m.Add(metrics.Consumed, 1)
+	c.m.Count(metrics.Consumed, now)
 	c.consumed++
 	if c.quota != nil && c.quota.Add(-1) == 0 {
 		c.onQuota()

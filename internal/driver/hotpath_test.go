@@ -5,7 +5,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -16,8 +15,8 @@ import (
 // allocate. These tests fail if it does; the benchmarks show the cost.
 
 func hotProducer(window int) *producer {
-	reg := metrics.NewRegistry(1)
-	win := &engine.Window{}
+	win := &metrics.Window{} // open since the epoch: everything is measured
+	reg := metrics.NewRegistry(1, win)
 	p := &producer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, nextTag: 1}
 	p.msg.Body = make([]byte, 16)
 	if window > 0 {
@@ -37,8 +36,8 @@ func publishAndConfirm(p *producer, i int) {
 }
 
 func hotConsumer() (*consumer, *amqp.Delivery) {
-	reg := metrics.NewRegistry(1)
-	win := &engine.Window{}
+	win := &metrics.Window{} // open since the epoch: everything is measured
+	reg := metrics.NewRegistry(1, win)
 	c := &consumer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, ack: scenario.AckAuto}
 	d := &amqp.Delivery{Body: make([]byte, 16)}
 	stamp.Write(d.Body, 1, c.clock.Now())

@@ -8,7 +8,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/stamp"
 )
@@ -22,7 +21,7 @@ type producer struct {
 	ch       *amqp.Channel
 	m        metrics.Worker
 	clock    *stamp.Clock
-	win      *engine.Window
+	win      *metrics.Window
 	exchange string
 	keys     []string
 	mandator bool
@@ -65,7 +64,7 @@ func (p *producer) open(window int, mandatory bool) error {
 		returns := ch.NotifyReturn(make(chan amqp.Return, 64))
 		go func() {
 			for range returns {
-				p.m.Add(metrics.Returned, 1)
+				p.m.Count(metrics.Returned, p.clock.Now())
 			}
 		}()
 	}
@@ -121,7 +120,7 @@ func (p *producer) published(now int64) {
 		p.nextTag++
 		p.outstanding++
 	}
-	p.m.Add(metrics.Published, 1)
+	p.m.Count(metrics.Published, now)
 }
 
 // awaitWindow handles confirms that have arrived and, while the window is
@@ -159,9 +158,9 @@ func (p *producer) confirmed(c amqp.Confirmation) {
 	sentAt := p.sent[c.DeliveryTag%uint64(len(p.sent))]
 	p.outstanding--
 	if c.Ack {
-		p.m.Add(metrics.Confirmed, 1)
+		p.m.Count(metrics.Confirmed, now)
 	} else {
-		p.m.Add(metrics.Nacked, 1)
+		p.m.Count(metrics.Nacked, now)
 	}
 	if p.win.Measured(sentAt) {
 		p.m.Record(metrics.Confirm, (now-sentAt)/1000)

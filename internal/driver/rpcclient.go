@@ -8,7 +8,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -16,10 +15,6 @@ import (
 
 // directReplyTo is RabbitMQ's direct reply-to pseudo-queue.
 const directReplyTo = "amq.rabbitmq.reply-to"
-
-// maxRPCConcurrency bounds a client's outstanding requests: the slot index
-// travels in the low 16 bits of the correlation id.
-const maxRPCConcurrency = 1 << 16
 
 // rpcSlot is one outstanding request.
 type rpcSlot struct {
@@ -38,7 +33,7 @@ type rpcClient struct {
 	ch       *amqp.Channel
 	m        metrics.Worker
 	clock    *stamp.Clock
-	win      *engine.Window
+	win      *metrics.Window
 	queue    string
 	replyTo  string
 	replies  <-chan amqp.Delivery
@@ -155,13 +150,16 @@ func (c *rpcClient) send(due, now int64) bool {
 	seq := c.issued
 	c.issued++
 	c.slots[slot] = rpcSlot{seq: seq, sent: due, deadline: now + c.timeout, active: true}
+	// The correlation id carries the sequence number and, in its low 16
+	// bits, the slot (concurrency is at most 65535), so a reply finds its
+	// request without a map.
 	c.idBuf = strconv.AppendUint(c.idBuf[:0], seq<<16|uint64(slot), 10)
 	c.msg.CorrelationId = string(c.idBuf)
 	if err := c.ch.Publish("", c.queue, false, false, c.msg); err != nil {
 		c.fail(fmt.Errorf("rpc client %d: publish request: %w", c.id, err))
 		return false
 	}
-	c.m.Add(metrics.RPCRequests, 1)
+	c.m.Count(metrics.RPCRequests, now)
 	return true
 }
 
@@ -176,12 +174,12 @@ func (c *rpcClient) reply(d *amqp.Delivery) {
 	v, err := strconv.ParseUint(d.CorrelationId, 10, 64)
 	seq, slot := v>>16, int(v&0xFFFF)
 	if err != nil || slot >= len(c.slots) || seq >= c.issued {
-		c.m.Add(metrics.RPCUnmatched, 1)
+		c.m.Count(metrics.RPCUnmatched, now)
 		return
 	}
 	s := &c.slots[slot]
 	if s.active && s.seq == seq {
-		c.m.Add(metrics.RPCReplies, 1)
+		c.m.Count(metrics.RPCReplies, now)
 		if c.win.Measured(s.sent) {
 			c.m.Record(metrics.RPC, (now-s.sent)/1000)
 		}
@@ -190,9 +188,9 @@ func (c *rpcClient) reply(d *amqp.Delivery) {
 	}
 	switch c.recent[seq%uint64(len(c.recent))] {
 	case seq<<1 | 1:
-		c.m.Add(metrics.RPCDuplicates, 1)
+		c.m.Count(metrics.RPCDuplicates, now)
 	default: // timed out, or too long ago to remember: it can only be late
-		c.m.Add(metrics.RPCLate, 1)
+		c.m.Count(metrics.RPCLate, now)
 	}
 }
 
@@ -211,7 +209,7 @@ func (c *rpcClient) finish(slot int, answered bool) {
 func (c *rpcClient) expire(now int64) {
 	for i := range c.slots {
 		if s := &c.slots[i]; s.active && s.deadline <= now {
-			c.m.Add(metrics.RPCTimeouts, 1)
+			c.m.Count(metrics.RPCTimeouts, now)
 			c.finish(i, false)
 		}
 	}
@@ -232,9 +230,10 @@ func (c *rpcClient) outstanding() int { return len(c.slots) - len(c.free) }
 // giveUp counts what is still outstanding as timed out: the drain ended
 // before its replies came.
 func (c *rpcClient) giveUp() {
+	now := c.clock.Now()
 	for i := range c.slots {
 		if c.slots[i].active {
-			c.m.Add(metrics.RPCTimeouts, 1)
+			c.m.Count(metrics.RPCTimeouts, now)
 			c.finish(i, false)
 		}
 	}

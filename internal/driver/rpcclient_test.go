@@ -7,7 +7,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -16,8 +15,9 @@ import (
 // TestRPCCorrelation classifies replies without a broker: matched, late
 // (after a timeout), duplicate, and unmatched ones.
 func TestRPCCorrelation(t *testing.T) {
-	reg := metrics.NewRegistry(1)
-	c := &rpcClient{m: reg.NewWorker(), clock: stamp.NewClock(), win: &engine.Window{}, timeout: 1e9}
+	win := &metrics.Window{} // open since the epoch: everything is measured
+	reg := metrics.NewRegistry(1, win)
+	c := &rpcClient{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, timeout: 1e9}
 	c.slots = make([]rpcSlot, 2)
 	c.free = []int{1, 0}
 	c.recent = make([]uint64, 16)

@@ -9,7 +9,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -25,7 +24,7 @@ type rpcServer struct {
 	tag      string
 	m        metrics.Worker
 	clock    *stamp.Clock
-	win      *engine.Window
+	win      *metrics.Window
 	cfg      scenario.RPC
 	fail     func(error)
 	finished chan struct{}
@@ -104,9 +103,10 @@ func (s *rpcServer) serve(d *amqp.Delivery, rng *rand.Rand, reply *amqp.Publishi
 		s.fail(fmt.Errorf("rpc server %d: ack request: %w", s.id, err))
 		return
 	}
-	s.m.Add(metrics.RPCServed, 1)
+	done := s.clock.Now()
+	s.m.Count(metrics.RPCServed, done)
 	if s.win.Measured(received) {
-		s.m.Record(metrics.RPCServer, (s.clock.Now()-received)/1000)
+		s.m.Record(metrics.RPCServer, (done-received)/1000)
 	}
 }
 

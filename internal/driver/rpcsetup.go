@@ -8,7 +8,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -16,7 +15,7 @@ import (
 
 // prepareRPC declares the request queue (unless it exists), subscribes the
 // servers and opens the clients with their reply consumers.
-func (w *workload) prepareRPC(d *dialer, run string, reg *metrics.Registry, win *engine.Window, clock *stamp.Clock) error {
+func (w *workload) prepareRPC(d *dialer, run string, reg *metrics.Registry, win *metrics.Window, clock *stamp.Clock) error {
 	r := w.sc.RPC
 	if !r.Enabled() {
 		return nil
@@ -41,7 +40,7 @@ func (w *workload) prepareRPC(d *dialer, run string, reg *metrics.Registry, win 
 	return w.prepareRPCClients(d, run, reg, win, clock)
 }
 
-func (w *workload) prepareRPCServers(d *dialer, run string, reg *metrics.Registry, win *engine.Window, clock *stamp.Clock) error {
+func (w *workload) prepareRPCServers(d *dialer, run string, reg *metrics.Registry, win *metrics.Window, clock *stamp.Clock) error {
 	r := w.sc.RPC
 	conns := make([]*conn, scenario.ConnectionCount(r.Servers, r.ServerConnections))
 	for i := 0; i < r.Servers; i++ {
@@ -60,7 +59,7 @@ func (w *workload) prepareRPCServers(d *dialer, run string, reg *metrics.Registr
 	return nil
 }
 
-func (w *workload) prepareRPCClients(d *dialer, run string, reg *metrics.Registry, win *engine.Window, clock *stamp.Clock) error {
+func (w *workload) prepareRPCClients(d *dialer, run string, reg *metrics.Registry, win *metrics.Window, clock *stamp.Clock) error {
 	r := w.sc.RPC
 	body, err := requestBody(r)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"math"
 	"runtime"
 	"sync/atomic"
 	"syscall"
@@ -37,9 +36,8 @@ func (e *SetupError) Unwrap() error { return e.Err }
 // failed midway; a *SetupError means nothing was measured.
 func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*report.Result, error) {
 	clock := stamp.NewClock()
-	win := &engine.Window{}
-	win.Set(math.MaxInt64) // nothing counts until the engine opens the window
-	reg := metrics.NewRegistry(shardCount(sc.Producers.Count + sc.Consumers.Count + sc.RPC.Clients + sc.RPC.Servers))
+	win := metrics.NewWindow() // nothing counts until the engine opens it
+	reg := metrics.NewRegistry(shardCount(sc.Producers.Count+sc.Consumers.Count+sc.RPC.Clients+sc.RPC.Servers), win)
 	w, info, err := prepare(ctx, &sc, reg, win, clock)
 	if err != nil {
 		return nil, &SetupError{err}
@@ -51,7 +49,7 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*report.Resul
 	}
 	cfg := engine.Config{
 		Duration: sc.Duration.D(), Warmup: sc.Warmup.D(), Interval: sc.Interval.D(), DrainTimeout: sc.DrainTimeout.D(),
-		Now: clock.Now, CPU: cpuTime, Registry: reg, Window: win, Sinks: opts.Sinks,
+		Now: clock.Now, CPU: cpuTime, Registry: reg, Sinks: opts.Sinks,
 	}
 	err = engine.Run(ctx, cfg, w, res)
 	res.Client.CPUTotalS, res.Client.MaxRSSBytes = processCost()
@@ -73,7 +71,7 @@ type brokerProps struct{ product, version string }
 
 // prepare connects, declares and subscribes everything, so that all that is
 // left at the start signal is to publish. On failure it undoes what it did.
-func prepare(ctx context.Context, sc *scenario.Scenario, reg *metrics.Registry, win *engine.Window, clock *stamp.Clock) (w *workload, info brokerProps, err error) {
+func prepare(ctx context.Context, sc *scenario.Scenario, reg *metrics.Registry, win *metrics.Window, clock *stamp.Clock) (w *workload, info brokerProps, err error) {
 	d, err := newDialer(sc.URL, sc.ConnectTimeout.D())
 	if err != nil {
 		return nil, info, err
@@ -123,7 +121,7 @@ func prepare(ctx context.Context, sc *scenario.Scenario, reg *metrics.Registry, 
 // prepareConsumers declares the queues and subscribes the consumers. An
 // exclusive queue is declared on the connection of its first consumer (the
 // only connection that may use it); every other queue on the admin one.
-func (w *workload) prepareConsumers(ctx context.Context, d *dialer, run string, reg *metrics.Registry, win *engine.Window, clock *stamp.Clock) error {
+func (w *workload) prepareConsumers(ctx context.Context, d *dialer, run string, reg *metrics.Registry, win *metrics.Window, clock *stamp.Clock) error {
 	sc := w.sc
 	for _, spec := range sc.Queues {
 		for _, name := range spec.Names() {
@@ -185,7 +183,7 @@ func (w *workload) prepareConsumers(ctx context.Context, d *dialer, run string, 
 
 // prepareProducers opens every producer's channel; they wait for the start
 // signal in Start.
-func (w *workload) prepareProducers(ctx context.Context, d *dialer, run string, reg *metrics.Registry, win *engine.Window, clock *stamp.Clock) error {
+func (w *workload) prepareProducers(ctx context.Context, d *dialer, run string, reg *metrics.Registry, win *metrics.Window, clock *stamp.Clock) error {
 	sc := w.sc
 	p := sc.Producers
 	keys := w.topo.publishKeys()

@@ -6,29 +6,11 @@ package engine
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/report"
 )
-
-// Window is the measured window as workers see it. Workers record a latency
-// only when the message was sent at or after Start, which is how warm-up is
-// kept out of every latency without the collector having to guess which
-// samples belong where.
-type Window struct {
-	start atomic.Int64 // Unix nanoseconds
-}
-
-// Start returns the window's start in Unix nanoseconds.
-func (w *Window) Start() int64 { return w.start.Load() }
-
-// Measured reports whether a message sent at sentNanos counts.
-func (w *Window) Measured(sentNanos int64) bool { return sentNanos >= w.start.Load() }
-
-// Set sets the window's start (Unix nanoseconds).
-func (w *Window) Set(start int64) { w.start.Store(start) }
 
 // Event is something the workload tells the engine while it runs.
 type Event struct {
@@ -66,9 +48,8 @@ type Config struct {
 	Now func() int64
 	// CPU returns the process's user+system CPU time so far.
 	CPU func() time.Duration
-	// Registry is where the workers record; Window is what they check.
+	// Registry is where the workers record; its window is opened by Run.
 	Registry *metrics.Registry
-	Window   *Window
 	// Sinks receive every interval and the final result.
 	Sinks []report.Sink
 }
@@ -80,7 +61,7 @@ type Config struct {
 // stops, drains, cleans up and completes its result. The returned error is
 // the run's failure, if any; res is complete either way.
 func Run(ctx context.Context, cfg Config, w Workload, res *report.Result) error {
-	r := &runner{cfg: cfg, w: w, reg: cfg.Registry, win: cfg.Window, sinks: cfg.Sinks, col: metrics.NewCollector(cfg.Registry),
+	r := &runner{cfg: cfg, w: w, reg: cfg.Registry, win: cfg.Registry.Window(), sinks: cfg.Sinks, col: metrics.NewCollector(cfg.Registry),
 		rpc: res.Scenario.RPC.Clients > 0}
 	return r.run(ctx, res)
 }
@@ -89,14 +70,13 @@ type runner struct {
 	cfg   Config
 	w     Workload
 	reg   *metrics.Registry
-	win   *Window
+	win   *metrics.Window
 	sinks []report.Sink
 	col   *metrics.Collector
 	rpc   bool // RPC clients run: intervals carry RPC figures
 
 	start, measureStart, lastTick int64
 	prev                          metrics.Counts // counts at the previous tick
-	baseline                      metrics.Counts // counts when the measured window opened
 	cpuBase                       time.Duration
 	intervals                     []report.Interval
 }
@@ -121,10 +101,10 @@ func (r *runner) run(ctx context.Context, res *report.Result) error {
 	end := r.cfg.Now()
 	if end < r.measureStart { // stopped during warm-up: nothing was measured
 		r.measureStart = end
-		r.baseline = r.reg.Counts()
+		r.cpuBase = r.cfg.CPU()
 	}
 	r.tick(end)
-	windowCounts := r.prev.Sub(r.baseline)
+	windowCounts := r.reg.Measured()
 	cpuWindow := r.cfg.CPU() - r.cpuBase
 
 	if runErr == nil {
@@ -138,7 +118,7 @@ func (r *runner) run(ctx context.Context, res *report.Result) error {
 	// Collected after Finish so that deliveries still buffered in the client
 	// when consumers were cancelled are in both the totals and the queues.
 	r.col.Collect()
-	totals := r.reg.Counts().Sub(r.baseline)
+	totals := r.reg.Measured()
 	if runErr == nil && finErr != nil {
 		runErr = finErr
 		res.StopReason = report.StopError
@@ -165,8 +145,9 @@ func (r *runner) loop(ctx context.Context) (string, error) {
 	defer ticker.Stop()
 	var warmup, deadline <-chan time.Time
 	if r.cfg.Warmup > 0 {
-		// Timed from the start signal, not from here, so that the baseline
-		// is read as close as the timer allows to the window's opening.
+		// Timed from the start signal, not from here. Counts need no
+		// baseline (workers split them by each event's own time); only the
+		// CPU reading is taken here.
 		t := time.NewTimer(time.Duration(r.measureStart - r.cfg.Now()))
 		defer t.Stop()
 		warmup = t.C
@@ -188,9 +169,7 @@ func (r *runner) loop(ctx context.Context) (string, error) {
 			}
 			return ev.Reason, nil
 		case <-warmup:
-			now := r.cfg.Now()
-			r.tick(now)
-			r.baseline = r.prev
+			r.tick(r.cfg.Now())
 			r.cpuBase = r.cfg.CPU()
 		case <-ticker.C:
 			r.tick(r.cfg.Now())

@@ -5,7 +5,9 @@ import (
 	"github.com/mqbench/mqbench/internal/report"
 )
 
-// fill writes totals, rates and latency summaries. Which measures apply is
+// fill writes totals, rates and latency summaries: window holds the events
+// up to the end of the measured window, totals those up to the end of the
+// run (drain included); both exclude the warm-up. Which measures apply is
 // decided by the caller beforehand through res.Scenario: confirms, mandatory
 // and consumers; a measure that does not apply stays null.
 func fill(res *report.Result, col *metrics.Collector, window, totals metrics.Counts) error {

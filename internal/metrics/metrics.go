@@ -9,6 +9,7 @@
 package metrics
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -85,19 +86,53 @@ func (c Counts) Sub(o Counts) Counts {
 	return c
 }
 
-// Counters is one worker's event counts. Only the owning worker writes it;
-// the collector reads it concurrently, hence the atomics. The padding keeps
-// two workers' blocks off one cache line so they never contend.
-type Counters struct {
-	v [NumCounters]atomic.Int64
-	_ [64]byte
+// Window is the measured window's start as workers see it. Set once
+// before the start signal and only read afterwards, so reading it on every
+// event costs no contention.
+type Window struct {
+	start atomic.Int64 // Unix nanoseconds
 }
 
-// Add adds n to counter k.
-func (c *Counters) Add(k Counter, n int64) { c.v[k].Add(n) }
+// NewWindow returns a window that has not opened: nothing is measured until
+// Set is called.
+func NewWindow() *Window {
+	w := &Window{}
+	w.start.Store(math.MaxInt64)
+	return w
+}
 
-// Load returns the current value of counter k.
-func (c *Counters) Load(k Counter) int64 { return c.v[k].Load() }
+// Start returns the window's start in Unix nanoseconds.
+func (w *Window) Start() int64 { return w.start.Load() }
+
+// Set sets the window's start (Unix nanoseconds).
+func (w *Window) Set(start int64) { w.start.Store(start) }
+
+// Measured reports whether something that happened (or, for a latency,
+// was sent) at the given time belongs to the measured window.
+func (w *Window) Measured(at int64) bool { return at >= w.start.Load() }
+
+// Counters is one worker's event counts: every event, and those that
+// happened in the measured window (by the event's own timestamp, so warm-up
+// is excluded exactly, not from whenever a timer fired). Only the owning
+// worker writes; the collector reads concurrently, hence the atomics. The
+// padding keeps two workers' blocks off one cache line.
+type Counters struct {
+	all [NumCounters]atomic.Int64
+	in  [NumCounters]atomic.Int64
+	win *Window
+	_   [64]byte
+}
+
+// Count counts one event of kind k that happened at at (Unix nanoseconds).
+func (c *Counters) Count(k Counter, at int64) {
+	c.all[k].Add(1)
+	if c.win.Measured(at) {
+		c.in[k].Add(1)
+	}
+}
+
+// Load returns the number of events of kind k so far, warm-up included.
+func (c *Counters) Load(k Counter) int64 { return c.all[k].Load() }
 
 // Shard holds the live histograms that a subset of workers record into.
 // The mutex is only contended by the workers of this shard and, for a
@@ -136,20 +171,21 @@ type Worker struct {
 	*Shard
 }
 
-// Registry owns the shards and every worker's counters.
+// Registry owns the shards, the measured window and every worker's counters.
 type Registry struct {
 	mu      sync.Mutex // guards workers; taken only when workers are created
 	shards  []*Shard
 	workers []*Counters
+	win     *Window
 }
 
 // NewRegistry returns a registry with the given number of histogram shards
-// (at least one).
-func NewRegistry(shards int) *Registry {
+// (at least one) whose counters split events at win's start.
+func NewRegistry(shards int, win *Window) *Registry {
 	if shards < 1 {
 		shards = 1
 	}
-	r := &Registry{shards: make([]*Shard, shards)}
+	r := &Registry{shards: make([]*Shard, shards), win: win}
 	for i := range r.shards {
 		s := &Shard{}
 		for k := range s.active {
@@ -165,21 +201,34 @@ func NewRegistry(shards int) *Registry {
 func (r *Registry) NewWorker() Worker {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := &Counters{}
+	c := &Counters{win: r.win}
 	w := Worker{Counters: c, Shard: r.shards[len(r.workers)%len(r.shards)]}
 	r.workers = append(r.workers, c)
 	return w
 }
 
-// Counts sums every worker's counters.
+// Counts sums every worker's counters, warm-up included.
 func (r *Registry) Counts() Counts {
+	return r.sum(func(c *Counters) *[NumCounters]atomic.Int64 { return &c.all })
+}
+
+// Measured sums the events that happened in the measured window.
+func (r *Registry) Measured() Counts {
+	return r.sum(func(c *Counters) *[NumCounters]atomic.Int64 { return &c.in })
+}
+
+// Window returns the measured window the counters split events at.
+func (r *Registry) Window() *Window { return r.win }
+
+func (r *Registry) sum(set func(*Counters) *[NumCounters]atomic.Int64) Counts {
 	r.mu.Lock()
 	ws := r.workers
 	r.mu.Unlock()
 	var out Counts
 	for _, w := range ws {
+		v := set(w)
 		for k := range out {
-			out[k] += w.v[k].Load()
+			out[k] += v[k].Load()
 		}
 	}
 	return out

@@ -6,7 +6,7 @@ import (
 )
 
 func TestSummarizeSyntheticUniform(t *testing.T) {
-	reg := NewRegistry(4)
+	reg := NewRegistry(4, &Window{})
 	ws := []Worker{reg.NewWorker(), reg.NewWorker(), reg.NewWorker()}
 	// 1..10000 µs spread over three workers (and so over three shards).
 	for v := int64(1); v <= 10000; v++ {
@@ -57,7 +57,7 @@ func TestSummarizeEmptyIsNil(t *testing.T) {
 }
 
 func TestRecordClampsToRange(t *testing.T) {
-	reg := NewRegistry(1)
+	reg := NewRegistry(1, &Window{})
 	w := reg.NewWorker()
 	w.Record(Confirm, -5)
 	w.Record(Confirm, HighestMicros*10)
@@ -70,11 +70,13 @@ func TestRecordClampsToRange(t *testing.T) {
 }
 
 func TestCollectIntervalsAndTotals(t *testing.T) {
-	reg := NewRegistry(2)
+	reg := NewRegistry(2, &Window{})
 	w := reg.NewWorker()
 	c := NewCollector(reg)
 	w.Record(EndToEnd, 100)
-	w.Add(Published, 3)
+	for i := 0; i < 3; i++ {
+		w.Count(Published, 1)
+	}
 	iv := c.Collect()
 	if iv.Latency[EndToEnd].TotalCount() != 1 || iv.Counts[Published] != 3 {
 		t.Fatalf("first interval: %d samples, %d published", iv.Latency[EndToEnd].TotalCount(), iv.Counts[Published])
@@ -97,6 +99,25 @@ func TestCollectIntervalsAndTotals(t *testing.T) {
 	}
 }
 
+// TestWindowSplitsCounts: events are in the measured counts when their own
+// timestamp is at or after the window's start.
+func TestWindowSplitsCounts(t *testing.T) {
+	win := NewWindow()
+	reg := NewRegistry(1, win)
+	w := reg.NewWorker()
+	w.Count(Published, 5) // before the window is set: nothing is measured
+	win.Set(100)
+	w.Count(Published, 99)  // warm-up
+	w.Count(Published, 100) // the window's first instant
+	w.Count(Consumed, 150)
+	if all, in := reg.Counts(), reg.Measured(); all[Published] != 3 || in[Published] != 1 || in[Consumed] != 1 {
+		t.Fatalf("all %v measured %v", all[:NumCounters], in[:NumCounters])
+	}
+	if !win.Measured(100) || win.Measured(99) || reg.Window() != win {
+		t.Fatal("window bounds")
+	}
+}
+
 func TestCountsSub(t *testing.T) {
 	a := Counts{10, 9, 8, 7, 6}
 	b := Counts{1, 2, 3, 4, 5}
@@ -108,7 +129,7 @@ func TestCountsSub(t *testing.T) {
 // TestConcurrentRecordAndCollect checks under -race that collection while
 // workers record loses nothing.
 func TestConcurrentRecordAndCollect(t *testing.T) {
-	reg := NewRegistry(3)
+	reg := NewRegistry(3, &Window{})
 	c := NewCollector(reg)
 	const workers, per = 8, 5000
 	var wg sync.WaitGroup
@@ -119,7 +140,7 @@ func TestConcurrentRecordAndCollect(t *testing.T) {
 			defer wg.Done()
 			for j := 0; j < per; j++ {
 				w.Record(EndToEnd, int64(j+1))
-				w.Add(Consumed, 1)
+				w.Count(Consumed, 1)
 			}
 		}()
 	}
@@ -143,17 +164,17 @@ func TestConcurrentRecordAndCollect(t *testing.T) {
 }
 
 func BenchmarkRecord(b *testing.B) {
-	reg := NewRegistry(1)
+	reg := NewRegistry(1, &Window{})
 	w := reg.NewWorker()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		w.Record(EndToEnd, int64(i&0xFFFF))
-		w.Add(Consumed, 1)
+		w.Count(Consumed, 1)
 	}
 }
 
 func BenchmarkRecordParallel(b *testing.B) {
-	reg := NewRegistry(16)
+	reg := NewRegistry(16, &Window{})
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		w := reg.NewWorker()
@@ -161,7 +182,7 @@ func BenchmarkRecordParallel(b *testing.B) {
 		for pb.Next() {
 			i++
 			w.Record(EndToEnd, i&0xFFFF)
-			w.Add(Consumed, 1)
+			w.Count(Consumed, 1)
 		}
 	})
 }
@@ -169,7 +190,7 @@ func BenchmarkRecordParallel(b *testing.B) {
 // BenchmarkCollect5000Workers shows the per-interval merge cost with 5,000
 // registered workers: it depends on the shard count, not the worker count.
 func BenchmarkCollect5000Workers(b *testing.B) {
-	reg := NewRegistry(8)
+	reg := NewRegistry(8, &Window{})
 	for i := 0; i < 5000; i++ {
 		w := reg.NewWorker()
 		w.Record(EndToEnd, int64(i+1))

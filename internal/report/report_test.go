@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // sample builds a result from synthetic, known data.
 func sample(t *testing.T) *Result {
 	t.Helper()
-	reg := metrics.NewRegistry(1)
+	reg := metrics.NewRegistry(1, &metrics.Window{})
 	w := reg.NewWorker()
 	for v := int64(1); v <= 1000; v++ {
 		w.Record(metrics.EndToEnd, v*10) // 10µs..10ms

@@ -84,7 +84,7 @@ func (s *Scenario) validateRPC(c *checker) {
 		"too many clients per connection (at most %d channels each)", MaxChannelsPerConnection)
 	c.check(perConnection(r.Servers, r.ServerConnections) <= MaxChannelsPerConnection, "rpc.server_connections", r.ServerConnections,
 		"too many servers per connection (at most %d channels each)", MaxChannelsPerConnection)
-	c.check(r.Concurrency >= 1, "rpc.concurrency", r.Concurrency, "must be at least 1 outstanding request per client")
+	c.check(r.Concurrency >= 1 && r.Concurrency <= 65535, "rpc.concurrency", r.Concurrency, "must be 1 to 65535 outstanding requests per client")
 	c.check(r.Rate >= 0, "rpc.rate", r.Rate, "must not be negative (0 = closed loop)")
 	c.check(r.Requests >= 0, "rpc.requests", r.Requests, "must not be negative (0 = no limit)")
 	c.check(r.Timeout > 0, "rpc.timeout", r.Timeout, "must be positive")

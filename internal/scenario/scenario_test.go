@@ -122,6 +122,25 @@ func TestValidate(t *testing.T) {
 		{"duplicate queue names", func(s *Scenario) { s.Queues = []Queue{{Name: "a"}, {Name: "a"}} }, "queues[1].name"},
 		{"bad header value", func(s *Scenario) { s.Producers.Headers = map[string]any{"k": []any{1}} }, "producers.headers.k"},
 		{"bindings on the default exchange", func(s *Scenario) { s.Queues[0].Bindings = []Binding{{Key: "k"}} }, "queues.bindings"},
+		{"rpc valid", func(s *Scenario) { s.RPC.Clients, s.RPC.Servers = 2, 1 }, ""},
+		{"rpc concurrency 0", func(s *Scenario) { s.RPC.Clients, s.RPC.Concurrency = 1, 0 }, "rpc.concurrency"},
+		{"rpc timeout 0", func(s *Scenario) { s.RPC.Clients, s.RPC.Timeout = 1, 0 }, "rpc.timeout"},
+		{"rpc bad reply mode", func(s *Scenario) { s.RPC.Clients, s.RPC.ReplyMode = 1, "queue" }, "rpc.reply_mode"},
+		{"rpc direct with manual reply acks", func(s *Scenario) {
+			s.RPC.Clients, s.RPC.ReplyMode, s.RPC.ReplyAck = 1, ReplyDirect, AckManual
+		}, "rpc.reply_mode"},
+		{"rpc direct with reply prefetch", func(s *Scenario) {
+			s.RPC.Clients, s.RPC.ReplyMode, s.RPC.ReplyPrefetch = 1, ReplyDirect, 10
+		}, "rpc.reply_mode"},
+		{"rpc server concurrency 0", func(s *Scenario) { s.RPC.Servers, s.RPC.ServerConcurrency = 1, 0 }, "rpc.server_concurrency"},
+		{"rpc missing body file", func(s *Scenario) { s.RPC.Clients, s.RPC.Body = 1, "testdata/no-such-body" }, "rpc.body"},
+		{"rpc uniform min above max", func(s *Scenario) {
+			s.RPC.Servers, s.RPC.ServerDelay = 1, Delay{Distribution: DelayUniform, Min: 5, Max: 1}
+		}, "rpc.server_delay"},
+		{"rpc unknown distribution", func(s *Scenario) {
+			s.RPC.Servers, s.RPC.ServerDelay = 1, Delay{Distribution: "pareto"}
+		}, "rpc.server_delay.distribution"},
+		{"rpc concurrency over the correlation id's slot bits", func(s *Scenario) { s.RPC.Clients, s.RPC.Concurrency = 1, 70000 }, "rpc.concurrency"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -143,6 +162,26 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("problems %v do not name %s", p, c.field)
 			}
 		})
+	}
+}
+
+func TestLoadRPCDelayForms(t *testing.T) {
+	sc, _, err := Load("testdata/rpc.yaml", Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := sc.RPC.ServerDelay; d.Distribution != DelayExponential || d.Mean.D() != 3*time.Millisecond {
+		t.Errorf("server_delay %+v", d)
+	}
+	sc, _, err = Load("testdata/rpc-fixed.yaml", Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := sc.RPC.ServerDelay; d.Distribution != DelayFixed || d.Mean.D() != 7*time.Millisecond {
+		t.Errorf("server_delay %+v", d)
+	}
+	if sc.RPC.Timeout.D() != 5*time.Second || sc.RPC.ReplyMode != ReplyExclusive {
+		t.Errorf("RPC defaults lost: %+v", sc.RPC)
 	}
 }
 
