@@ -32,7 +32,6 @@ type consumer struct {
 	finished chan struct{} // closed when run returns
 
 	// Owned by the consumer goroutine; read only after finished closes.
-	consumed   int64
 	maxUnacked int64
 }
 
@@ -111,7 +110,6 @@ func (c *consumer) handle(d *amqp.Delivery) {
 		c.m.Record(metrics.EndToEnd, (now-sent)/1000)
 	}
 	c.m.Count(metrics.Consumed, now)
-	c.consumed++
 	if c.quota != nil && c.quota.Add(-1) == 0 {
 		c.onQuota()
 	}

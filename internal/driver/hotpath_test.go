@@ -60,7 +60,7 @@ func TestConsumerHotPathDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(10000, func() { c.handle(d) }); n != 0 {
 		t.Fatalf("%.2f allocations per delivery", n)
 	}
-	if c.consumed == 0 {
+	if c.m.Load(metrics.Consumed) == 0 {
 		t.Fatal("nothing was counted")
 	}
 }

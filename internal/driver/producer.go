@@ -152,15 +152,17 @@ func (p *producer) awaitWindow(stop <-chan struct{}) bool {
 }
 
 // confirmed records one confirm (the client library splits multiple=true
-// confirms into one per delivery tag, in order).
+// confirms into one per delivery tag, in order). It is counted at its
+// publish's time, so that the measured totals balance: every publish in the
+// window is confirmed, nacked or unconfirmed, whenever the answer came.
 func (p *producer) confirmed(c amqp.Confirmation) {
 	now := p.clock.Now()
 	sentAt := p.sent[c.DeliveryTag%uint64(len(p.sent))]
 	p.outstanding--
 	if c.Ack {
-		p.m.Count(metrics.Confirmed, now)
+		p.m.Count(metrics.Confirmed, sentAt)
 	} else {
-		p.m.Count(metrics.Nacked, now)
+		p.m.Count(metrics.Nacked, sentAt)
 	}
 	if p.win.Measured(sentAt) {
 		p.m.Record(metrics.Confirm, (now-sentAt)/1000)

@@ -159,7 +159,7 @@ func (c *rpcClient) send(due, now int64) bool {
 		c.fail(fmt.Errorf("rpc client %d: publish request: %w", c.id, err))
 		return false
 	}
-	c.m.Count(metrics.RPCRequests, now)
+	c.m.Count(metrics.RPCRequests, due)
 	return true
 }
 
@@ -179,7 +179,7 @@ func (c *rpcClient) reply(d *amqp.Delivery) {
 	}
 	s := &c.slots[slot]
 	if s.active && s.seq == seq {
-		c.m.Count(metrics.RPCReplies, now)
+		c.m.Count(metrics.RPCReplies, s.sent) // at the request's time: requests = replies + timeouts
 		if c.win.Measured(s.sent) {
 			c.m.Record(metrics.RPC, (now-s.sent)/1000)
 		}
@@ -209,7 +209,7 @@ func (c *rpcClient) finish(slot int, answered bool) {
 func (c *rpcClient) expire(now int64) {
 	for i := range c.slots {
 		if s := &c.slots[i]; s.active && s.deadline <= now {
-			c.m.Count(metrics.RPCTimeouts, now)
+			c.m.Count(metrics.RPCTimeouts, s.sent)
 			c.finish(i, false)
 		}
 	}
@@ -230,10 +230,9 @@ func (c *rpcClient) outstanding() int { return len(c.slots) - len(c.free) }
 // giveUp counts what is still outstanding as timed out: the drain ended
 // before its replies came.
 func (c *rpcClient) giveUp() {
-	now := c.clock.Now()
 	for i := range c.slots {
 		if c.slots[i].active {
-			c.m.Count(metrics.RPCTimeouts, now)
+			c.m.Count(metrics.RPCTimeouts, c.slots[i].sent)
 			c.finish(i, false)
 		}
 	}

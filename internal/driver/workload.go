@@ -256,7 +256,7 @@ func (w *workload) fillQueues(r *report.Result) {
 	for _, c := range w.consumers {
 		select {
 		case <-c.finished:
-			per[c.q] += c.consumed
+			per[c.q] += c.m.LoadMeasured(metrics.Consumed)
 			if c.maxUnacked > maxUnacked {
 				maxUnacked = c.maxUnacked
 			}
@@ -267,7 +267,7 @@ func (w *workload) fillQueues(r *report.Result) {
 		r.Totals.MaxUnacked = &maxUnacked
 	}
 	for _, s := range w.rpcServers {
-		per[w.rpcQueue()] += s.m.Load(metrics.RPCServed)
+		per[w.rpcQueue()] += s.m.LoadMeasured(metrics.RPCServed)
 	}
 	for _, q := range w.topo.queues {
 		out := report.Queue{Name: q.name, Type: q.spec.Type, Consumers: q.consumers, Consumed: per[q], RPC: q.rpc}

@@ -134,6 +134,9 @@ func (c *Counters) Count(k Counter, at int64) {
 // Load returns the number of events of kind k so far, warm-up included.
 func (c *Counters) Load(k Counter) int64 { return c.all[k].Load() }
 
+// LoadMeasured returns the number of events of kind k in the measured window.
+func (c *Counters) LoadMeasured(k Counter) int64 { return c.in[k].Load() }
+
 // Shard holds the live histograms that a subset of workers record into.
 // The mutex is only contended by the workers of this shard and, for a
 // pointer swap once per interval, by the collector.
