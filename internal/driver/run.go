@@ -139,19 +139,15 @@ func (w *workload) prepareConsumers(ctx context.Context, d *dialer, run string, 
 			return err
 		}
 		ci := scenario.ConnectionOf(i, sc.Consumers.Count, sc.Consumers.Connections)
-		if conns[ci] == nil {
-			c, err := d.dial(connName(run, "consumer", ci))
-			if err != nil {
-				return err
-			}
-			conns[ci] = c
-			w.conns = append(w.conns, c)
+		cn, err := w.connFor(d, conns, ci, run, "consumer")
+		if err != nil {
+			return err
 		}
 		q := w.topo.queues[i%len(w.topo.queues)]
 		if q.owner == nil {
 			owner := w.topo.admin
 			if q.spec.Exclusive {
-				owner = conns[ci]
+				owner = cn
 			}
 			if err := w.topo.declareQueue(q, owner); err != nil {
 				return err
@@ -159,7 +155,7 @@ func (w *workload) prepareConsumers(ctx context.Context, d *dialer, run string, 
 		}
 		q.consumers++
 		c := &consumer{
-			id: i, conn: conns[ci], q: q, m: reg.NewWorker(), clock: clock, win: win,
+			id: i, conn: cn, q: q, m: reg.NewWorker(), clock: clock, win: win,
 			ack: sc.Consumers.Ack, every: sc.Consumers.MultiAckEvery, delay: sc.Consumers.Delay.D(),
 			quota: quota, onQuota: func() { w.emit(report.StopMessageCount) }, fail: w.fail,
 			flush: w.flush, finished: make(chan struct{}),
@@ -200,17 +196,12 @@ func (w *workload) prepareProducers(ctx context.Context, d *dialer, run string, 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ci := scenario.ConnectionOf(i, p.Count, p.Connections)
-		if conns[ci] == nil {
-			c, err := d.dial(connName(run, "producer", ci))
-			if err != nil {
-				return err
-			}
-			conns[ci] = c
-			w.conns = append(w.conns, c)
+		cn, err := w.connFor(d, conns, scenario.ConnectionOf(i, p.Count, p.Connections), run, "producer")
+		if err != nil {
+			return err
 		}
 		pr := &producer{
-			id: i, conn: conns[ci], m: reg.NewWorker(), clock: clock, win: win,
+			id: i, conn: cn, m: reg.NewWorker(), clock: clock, win: win,
 			exchange: sc.Exchange.Name, keys: keys, mandator: p.Mandatory, interval: interval,
 			limit: split(p.Messages, p.Count, i), fail: w.fail,
 		}

@@ -76,14 +76,8 @@ func (s *Scenario) validateRPC(c *checker) {
 	if !r.Enabled() {
 		return
 	}
-	c.check(r.Clients >= 0, "rpc.clients", r.Clients, "must not be negative")
-	c.check(r.Servers >= 0, "rpc.servers", r.Servers, "must not be negative")
-	c.check(r.ClientConnections >= 0, "rpc.client_connections", r.ClientConnections, "must not be negative")
-	c.check(r.ServerConnections >= 0, "rpc.server_connections", r.ServerConnections, "must not be negative")
-	c.check(perConnection(r.Clients, r.ClientConnections) <= MaxChannelsPerConnection, "rpc.client_connections", r.ClientConnections,
-		"too many clients per connection (at most %d channels each)", MaxChannelsPerConnection)
-	c.check(perConnection(r.Servers, r.ServerConnections) <= MaxChannelsPerConnection, "rpc.server_connections", r.ServerConnections,
-		"too many servers per connection (at most %d channels each)", MaxChannelsPerConnection)
+	c.workers("RPC clients", "rpc.clients", "rpc.client_connections", r.Clients, r.ClientConnections)
+	c.workers("RPC servers", "rpc.servers", "rpc.server_connections", r.Servers, r.ServerConnections)
 	c.check(r.Concurrency >= 1 && r.Concurrency <= 65535, "rpc.concurrency", r.Concurrency, "must be 1 to 65535 outstanding requests per client")
 	c.check(r.Rate >= 0, "rpc.rate", r.Rate, "must not be negative (0 = closed loop)")
 	c.check(r.Requests >= 0, "rpc.requests", r.Requests, "must not be negative (0 = no limit)")

@@ -83,11 +83,7 @@ func (s *Scenario) validateRun(c *checker) {
 
 func (s *Scenario) validateProducers(c *checker) {
 	p := s.Producers
-	c.check(p.Count >= 0, "producers.count", p.Count, "must not be negative")
-	c.check(p.Connections >= 0, "producers.connections", p.Connections, "must not be negative")
-	c.check(perConnection(p.Count, p.Connections) <= MaxChannelsPerConnection, "producers.connections", p.Connections,
-		"%d producers need at least %d connections (at most %d channels each)",
-		p.Count, (p.Count+MaxChannelsPerConnection-1)/MaxChannelsPerConnection, MaxChannelsPerConnection)
+	c.workers("producers", "producers.count", "producers.connections", p.Count, p.Connections)
 	c.check(p.Rate >= 0, "producers.rate", p.Rate, "must not be negative (0 = unlimited)")
 	c.check(p.Messages >= 0, "producers.messages", p.Messages, "must not be negative (0 = no limit)")
 	c.check(p.Size >= 12, "producers.size", p.Size, "must be at least 12 bytes: the body carries a 4-byte sequence and an 8-byte timestamp")
@@ -100,11 +96,7 @@ func (s *Scenario) validateProducers(c *checker) {
 
 func (s *Scenario) validateConsumers(c *checker) {
 	k := s.Consumers
-	c.check(k.Count >= 0, "consumers.count", k.Count, "must not be negative")
-	c.check(k.Connections >= 0, "consumers.connections", k.Connections, "must not be negative")
-	c.check(perConnection(k.Count, k.Connections) <= MaxChannelsPerConnection, "consumers.connections", k.Connections,
-		"%d consumers need at least %d connections (at most %d channels each)",
-		k.Count, (k.Count+MaxChannelsPerConnection-1)/MaxChannelsPerConnection, MaxChannelsPerConnection)
+	c.workers("consumers", "consumers.count", "consumers.connections", k.Count, k.Connections)
 	c.check(k.Messages >= 0, "consumers.messages", k.Messages, "must not be negative (0 = no limit)")
 	c.check(k.Ack == AckAuto || k.Ack == AckManual || k.Ack == AckMultiple, "consumers.ack", k.Ack,
 		"must be auto, manual or multiple")
@@ -230,6 +222,16 @@ func ConnectionCount(count, conns int) int {
 		return count
 	}
 	return conns
+}
+
+// workers checks a worker group's count and connections: each worker takes
+// one channel, and a connection has at most MaxChannelsPerConnection.
+func (c *checker) workers(what, countPath, connPath string, count, conns int) {
+	c.check(count >= 0, countPath, count, "must not be negative")
+	c.check(conns >= 0, connPath, conns, "must not be negative")
+	c.check(perConnection(count, conns) <= MaxChannelsPerConnection, connPath, conns,
+		"%d %s need at least %d connections (at most %d channels each)",
+		count, what, (count+MaxChannelsPerConnection-1)/MaxChannelsPerConnection, MaxChannelsPerConnection)
 }
 
 func perConnection(count, conns int) int {
