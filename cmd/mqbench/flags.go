@@ -28,7 +28,24 @@ type flagSet struct {
 		duration, warmup, interval, drain, connect, delay                               scenario.Duration
 		persistent, mandatory, durable, exclusive, autoDelete, keep, quiet              bool
 		rpc                                                                             rpcFlags
+		sweeps                                                                          sweepFlag
+		repeat                                                                          int
+		cooldown                                                                        scenario.Duration
 	}
+}
+
+// sweepFlag collects repeated --sweep NAME=V1,V2 arguments.
+type sweepFlag []scenario.Param
+
+func (s *sweepFlag) String() string { return fmt.Sprint(len(*s), " parameters") }
+
+func (s *sweepFlag) Set(v string) error {
+	p, err := scenario.ParseSweepFlag(v)
+	if err != nil {
+		return err
+	}
+	*s = append(*s, p)
+	return nil
 }
 
 // rpcFlags holds the values of the --rpc-* flags.
@@ -96,6 +113,11 @@ func newFlagSet() *flagSet {
 	add("keep", "", "keep", boolean(&v.keep, "do not delete what mqbench declared"), set(func(s *scenario.Scenario) { s.Keep = v.keep }))
 	add("name", "", "name", str(&v.name, "scenario name (used in the result file name)"), set(func(s *scenario.Scenario) { s.Name = v.name }))
 	f.addRPC(add, str, num, num64, dur, set)
+	add("repeat", "", "repeat", num(&v.repeat, "run each variant N times and report medians with min–max spreads"), set(func(s *scenario.Scenario) { s.Repeat = v.repeat }))
+	add("cooldown", "", "cooldown", dur(&v.cooldown, "pause between the runs of a sweep"), set(func(s *scenario.Scenario) { s.Cooldown = v.cooldown }))
+	add("sweep", "", "matrix", func(n string) {
+		fs.Var(&v.sweeps, n, "sweep a parameter: NAME=V1,V2,... (repeatable; every combination runs), e.g. prefetch=1,10,100")
+	}, set(func(s *scenario.Scenario) { s.Matrix = s.Matrix.Merge(v.sweeps) }))
 	fs.BoolVar(&v.quiet, "quiet", false, "no live progress lines")
 	return f
 }

@@ -1,11 +1,13 @@
 // Command mqbench load-tests and benchmarks RabbitMQ over AMQP 0-9-1.
 //
-//	mqbench run [SCENARIO.yaml] [flags]   run a benchmark
-//	mqbench report RESULT.json...         print the summary of saved results
-//	mqbench version                       print the version
+//	mqbench run [SCENARIO.yaml] [flags]          run a benchmark (or a sweep)
+//	mqbench report [--format F] FILE...          re-render saved results and sweeps
+//	mqbench compare BASE CANDIDATE [--max-regression METRIC=PCT]...
+//	mqbench version                              print the version
 //
-// Exit codes: 0 success, 1 the run failed, 2 usage or scenario error,
-// 130/143 interrupted by SIGINT/SIGTERM (the result is still written).
+// Exit codes: 0 success, 1 the run failed, 2 usage or scenario error, 3 a
+// regression gate was crossed (compare), 130/143 interrupted by
+// SIGINT/SIGTERM (the result is still written).
 package main
 
 import (
@@ -49,7 +51,9 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	case "run":
 		code, err = runCmd(args[1:], stdout, stderr)
 	case "report":
-		code, err = reportCmd(args[1:], stdout)
+		code, err = reportCmd(args[1:], stdout, stderr)
+	case "compare":
+		code, err = compareCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "mqbench", version())
 		return exitOK
@@ -76,9 +80,11 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 const topUsage = `mqbench: load-test and benchmark RabbitMQ (AMQP 0-9-1)
 
 usage:
-  mqbench run [SCENARIO.yaml] [flags]   run a benchmark (mqbench run -help lists the flags)
-  mqbench report RESULT.json...         print the summary table of saved results
-  mqbench version                       print the version
+  mqbench run [SCENARIO.yaml] [flags]        run a benchmark or a sweep (mqbench run -help lists the flags)
+  mqbench report [--format F] FILE...        re-render saved results or sweeps: table, json, csv, markdown
+  mqbench compare BASE.json CANDIDATE.json [--max-regression METRIC=PCT]...
+                                             side by side with deltas; exit 3 when a gate is crossed
+  mqbench version                            print the version
 `
 
 // version is the module version when installed with go install, else "dev".

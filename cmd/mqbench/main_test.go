@@ -68,8 +68,8 @@ func TestFlagsAlone(t *testing.T) {
 	if strings.Join(sc.Producers.RoutingKeys, "|") != "a|b" {
 		t.Errorf("routing keys %q", sc.Producers.RoutingKeys)
 	}
-	if !strings.HasPrefix(sc.Out, "results/") || !strings.HasSuffix(sc.Out, "-adhoc.json") {
-		t.Errorf("default out %q", sc.Out)
+	if out := defaultOut(sc.Name); !strings.HasPrefix(out, "results/") || !strings.HasSuffix(out, "-adhoc.json") {
+		t.Errorf("default out %q", out)
 	}
 }
 

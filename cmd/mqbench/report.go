@@ -1,28 +1,138 @@
 package main
 
 import (
+	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"os"
 
+	"github.com/mqbench/mqbench/internal/compare"
 	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/sweep"
 )
 
-// reportCmd prints the summary table of saved results.
-func reportCmd(args []string, stdout io.Writer) (int, error) {
-	if len(args) == 0 {
-		return exitUsage, usagef("report needs at least one result file")
+// loaded is a saved result or sweep document.
+type loaded struct {
+	file   string
+	result *report.Result
+	sweep  *sweep.Doc
+}
+
+// load reads a result or sweep file, telling them apart by their schema.
+func load(file string) (loaded, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return loaded{}, usagef("%v", err)
 	}
-	for i, f := range args {
-		r, err := report.LoadJSON(f)
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return loaded{}, usagef("%s: not a JSON document: %v", file, err)
+	}
+	switch head.Schema {
+	case report.Schema:
+		r, err := report.LoadJSON(file)
+		return loaded{file: file, result: r}, asUsage(err)
+	case sweep.Schema:
+		d, err := sweep.Load(file)
+		return loaded{file: file, sweep: d}, asUsage(err)
+	}
+	return loaded{}, usagef("%s: schema %q is neither %s nor %s", file, head.Schema, report.Schema, sweep.Schema)
+}
+
+func asUsage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &usageError{err.Error()}
+}
+
+func (l loaded) side() (compare.Side, error) {
+	if l.sweep != nil {
+		return compare.FromSweep(l.file, l.sweep), nil
+	}
+	return compare.FromResult(l.file, l.result)
+}
+
+func (l loaded) grid() (report.Grid, error) {
+	if l.sweep != nil {
+		return l.sweep.Grid(), nil
+	}
+	row, err := report.ResultRow(l.result)
+	return report.Grid{Rows: []report.GridRow{row}}, err
+}
+
+// reportCmd re-renders saved results and sweeps without re-running them.
+func reportCmd(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("mqbench report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "table", "table, json, csv or markdown")
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage, err
+	}
+	if len(files) == 0 {
+		return exitUsage, usagef("report needs at least one result or sweep file")
+	}
+	switch *format {
+	case "table", "json", "csv", "markdown":
+	default:
+		return exitUsage, usagef("--format %q: want table, json, csv or markdown", *format)
+	}
+	for i, f := range files {
+		l, err := load(f)
 		if err != nil {
-			return exitUsage, usagef("%v", err)
+			return exitUsage, err
 		}
-		if i > 0 {
+		if i > 0 && *format != "csv" {
 			fmt.Fprintln(stdout)
 		}
-		if err := report.WriteTable(stdout, r); err != nil {
+		if err := render(stdout, l, *format); err != nil {
 			return exitFailed, err
 		}
 	}
 	return exitOK, nil
+}
+
+func render(w io.Writer, l loaded, format string) error {
+	switch format {
+	case "json":
+		if l.sweep != nil {
+			return report.WriteJSON(w, l.sweep)
+		}
+		return report.WriteJSON(w, l.result)
+	case "table":
+		if l.result != nil {
+			return report.WriteTable(w, l.result)
+		}
+		fmt.Fprintf(w, "sweep %q: %d variants × %d runs, %s\n", l.sweep.Name, len(l.sweep.Variants), l.sweep.Repeat, l.sweep.StopReason)
+		return report.WriteGridTable(w, l.sweep.Grid())
+	}
+	g, err := l.grid()
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
+		return report.WriteGridCSV(w, g)
+	}
+	fmt.Fprintf(w, "**%s**\n\n", l.file)
+	return report.WriteGridMarkdown(w, g)
+}
+
+// parseInterleaved parses flags that may come before, between or after
+// positional arguments, and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, &usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }

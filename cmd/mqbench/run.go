@@ -40,6 +40,15 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if !f.v.quiet {
 		sinks = append(sinks, &report.Live{W: stderr})
 	}
+	if len(sc.Matrix) > 0 || sc.Repeat > 1 {
+		if sc.Out == "" {
+			sc.Out = defaultOut(sc.Name + "-sweep")
+		}
+		return runSweep(ctx, sc, sinks, stdout, stderr)
+	}
+	if sc.Out == "" {
+		sc.Out = defaultOut(sc.Name)
+	}
 	res, runErr := driver.Run(ctx, sc, driver.Options{Version: version(), Sinks: sinks})
 	if res == nil { // nothing was measured
 		return exitFailed, runErr
@@ -52,7 +61,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := report.WriteTable(tableOut, res); err != nil {
 		return exitFailed, err
 	}
-	if err := saveResult(sc, res, stdout, stderr); err != nil {
+	if err := saveDoc(sc.Out, res, stdout, stderr); err != nil {
 		return exitFailed, err
 	}
 	if runErr != nil {
@@ -96,10 +105,12 @@ func resolve(file string, f *flagSet) (scenario.Scenario, error) {
 	if probs := sc.Validate(); probs != nil {
 		return sc, &usageError{"invalid scenario:\n" + probs.Explain(src, paths)}
 	}
-	if sc.Out == "" {
-		sc.Out = filepath.Join("results", fmt.Sprintf("%s-%s.json", time.Now().UTC().Format("20060102T150405Z"), sc.Name))
-	}
 	return sc, nil
+}
+
+// defaultOut is results/<UTC time>-<name>.json.
+func defaultOut(name string) string {
+	return filepath.Join("results", fmt.Sprintf("%s-%s.json", time.Now().UTC().Format("20060102T150405Z"), name))
 }
 
 // saveResult writes the JSON result where the scenario says.

@@ -8,17 +8,17 @@ import (
 	"path/filepath"
 )
 
-// WriteJSON writes r as indented JSON.
-func WriteJSON(w io.Writer, r *Result) error {
+// WriteJSON writes r (a result or any other document) as indented JSON.
+func WriteJSON(w io.Writer, r any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }
 
-// SaveJSON writes r to path atomically: a temporary file in the same
-// directory is renamed over path, so readers never see half a result.
-// Missing directories are created.
-func SaveJSON(path string, r *Result) error {
+// SaveJSON writes r (a result or any other document) to path atomically: a
+// temporary file in the same directory is renamed over path, so readers
+// never see half a result. Missing directories are created.
+func SaveJSON(path string, r any) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)

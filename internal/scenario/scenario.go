@@ -25,8 +25,15 @@ type Scenario struct {
 	Exchange       Exchange  `yaml:"exchange" json:"exchange"`
 	Queues         []Queue   `yaml:"queues" json:"queues"`
 	RPC            RPC       `yaml:"rpc" json:"rpc"`
-	Keep           bool      `yaml:"keep" json:"keep"`
-	Out            string    `yaml:"out" json:"out,omitempty"`
+	// Matrix makes the file a sweep: every combination of these parameters
+	// is run in turn. A single run's resolved scenario has none.
+	Matrix Matrix `yaml:"matrix" json:"-"`
+	// Repeat runs each variant this many times (default 1); Cooldown is
+	// the pause between runs of a sweep.
+	Repeat   int      `yaml:"repeat" json:"-"`
+	Cooldown Duration `yaml:"cooldown" json:"-"`
+	Keep     bool     `yaml:"keep" json:"keep"`
+	Out      string   `yaml:"out" json:"out,omitempty"`
 }
 
 // Producers describes the publishing workers.
@@ -184,6 +191,15 @@ func MaskURL(raw string) string {
 		return "(unparseable URL)"
 	}
 	return u.Redacted()
+}
+
+// Clone returns a copy of s that shares no slice with it, so that one can
+// be changed (a sweep variant) without touching the other.
+func (s Scenario) Clone() Scenario {
+	s.Queues = append([]Queue(nil), s.Queues...)
+	s.Producers.RoutingKeys = append([]string(nil), s.Producers.RoutingKeys...)
+	s.Matrix = append(Matrix(nil), s.Matrix...)
+	return s
 }
 
 // Masked returns a copy of s that is safe to print or save.

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/mqbench/mqbench/internal/compare"
+)
+
+// exitRegression is compare's exit code when a gate is crossed.
+const exitRegression = 3
+
+// gateFlag collects repeated --max-regression METRIC=PCT arguments.
+type gateFlag []compare.Gate
+
+func (g *gateFlag) String() string { return fmt.Sprint(len(*g), " gates") }
+
+func (g *gateFlag) Set(v string) error {
+	gate, err := compare.ParseGate(v)
+	if err != nil {
+		return err
+	}
+	*g = append(*g, gate)
+	return nil
+}
+
+// compareCmd prints a baseline and a candidate side by side and applies
+// the regression gates: exit 3 when one is crossed.
+func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("mqbench compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var gates gateFlag
+	fs.Var(&gates, "max-regression", "METRIC=PCT: fail (exit 3) when METRIC is more than PCT% worse, e.g. rates.consumed_per_s=5 (repeatable)")
+	format := fs.String("format", "table", "table or markdown")
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage, err
+	}
+	if len(files) != 2 {
+		return exitUsage, usagef("compare needs BASE.json and CANDIDATE.json, got %d files", len(files))
+	}
+	if *format != "table" && *format != "markdown" {
+		return exitUsage, usagef("--format %q: want table or markdown", *format)
+	}
+	sides := make([]compare.Side, 2)
+	for i, f := range files {
+		l, err := load(f)
+		if err != nil {
+			return exitUsage, err
+		}
+		if sides[i], err = l.side(); err != nil {
+			return exitFailed, err
+		}
+	}
+	pairing := compare.Match(sides[0], sides[1])
+	if len(pairing.Pairs) == 0 {
+		return exitUsage, usagef("no variant of %s has the parameters of one in %s", files[1], files[0])
+	}
+	verdicts := compare.Apply(pairing, gates)
+	if err := compare.Write(stdout, sides[0], sides[1], pairing, verdicts, gates, *format == "markdown"); err != nil {
+		return exitFailed, err
+	}
+	for _, v := range verdicts {
+		if v.Regression() {
+			fmt.Fprintln(stderr, "mqbench: regression:", v.String())
+			return exitRegression, nil
+		}
+	}
+	return exitOK, nil
+}

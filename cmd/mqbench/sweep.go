@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/mqbench/mqbench/internal/driver"
+	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/scenario"
+	"github.com/mqbench/mqbench/internal/sweep"
+)
+
+// runSweep runs every variant of the scenario's matrix (each Repeat times),
+// prints one comparison row per variant and saves the sweep document.
+func runSweep(ctx context.Context, sc scenario.Scenario, sinks []report.Sink, stdout, stderr io.Writer) (int, error) {
+	cfg := sweep.Config{
+		Name: sc.Name, Tool: report.Tool{Name: "mqbench", Version: version()},
+		Matrix: sc.Matrix, Repeat: sc.Repeat, Cooldown: sc.Cooldown.D(),
+		Build: func(p scenario.Point) (scenario.Scenario, error) { return variant(sc, p) },
+		Run: func(ctx context.Context, v scenario.Scenario) (*report.Result, error) {
+			return driver.Run(ctx, v, driver.Options{Version: version(), Sinks: sinks})
+		},
+		Progress: func(i, n, r, runs int, p scenario.Point) {
+			fmt.Fprintf(stderr, "== variant %d/%d %s run %d/%d\n", i, n, p, r, runs)
+		},
+	}
+	doc, runErr := sweep.Run(ctx, cfg)
+	if doc == nil {
+		return exitUsage, &usageError{runErr.Error()}
+	}
+	out := stdout
+	if sc.Out == "-" {
+		out = stderr
+	}
+	fmt.Fprintf(out, "\nsweep %q: %d variants × %d runs, %s\n", doc.Name, len(doc.Variants), doc.Repeat, doc.StopReason)
+	if err := report.WriteGridTable(out, doc.Grid()); err != nil {
+		return exitFailed, err
+	}
+	if err := saveDoc(sc.Out, doc, stdout, stderr); err != nil {
+		return exitFailed, err
+	}
+	if runErr != nil {
+		return exitFailed, fmt.Errorf("the sweep stopped: %w", runErr)
+	}
+	if doc.StopReason == report.StopInterrupted {
+		return exitSIGINT, nil
+	}
+	return exitOK, nil
+}
+
+// variant applies one point's settings to a copy of the base scenario. A
+// parameter is a run flag's name ("prefetch", "ack", "rpc-concurrency") or
+// a dotted scenario path ("consumers.prefetch").
+func variant(base scenario.Scenario, p scenario.Point) (scenario.Scenario, error) {
+	v := base.Clone()
+	v.Matrix, v.Repeat, v.Cooldown = nil, 0, 0
+	for _, s := range p {
+		if err := applyParam(&v, s.Name, s.Value); err != nil {
+			return v, err
+		}
+	}
+	v.Normalize()
+	if probs := v.Validate(); probs != nil {
+		return v, fmt.Errorf("invalid: %s", probs.Explain(nil, nil))
+	}
+	return v, nil
+}
+
+func applyParam(sc *scenario.Scenario, name, value string) error {
+	if strings.Contains(name, ".") {
+		return applyPath(sc, name, value)
+	}
+	switch name {
+	case "sweep", "repeat", "cooldown", "out", "quiet":
+		return fmt.Errorf("%s cannot be swept", name)
+	}
+	f := newFlagSet()
+	if f.fs.Lookup(name) == nil {
+		return fmt.Errorf("unknown parameter %q: use a run flag's name (prefetch, ack, multi-ack-every, confirm, producers, size, queue-type, rpc-concurrency, …) or a scenario path such as consumers.prefetch", name)
+	}
+	if err := f.fs.Set(name, value); err != nil {
+		return fmt.Errorf("%s=%s: %v", name, value, err)
+	}
+	_, err := f.apply(sc)
+	return err
+}
+
+// applyPath sets a dotted scenario path by decoding a one-field YAML
+// document over the scenario, so types and unknown fields are checked as
+// in a scenario file.
+func applyPath(sc *scenario.Scenario, path, value string) error {
+	var b strings.Builder
+	parts := strings.Split(path, ".")
+	for i, p := range parts {
+		b.WriteString(strings.Repeat("  ", i) + p + ":")
+		if i == len(parts)-1 {
+			b.WriteString(" " + value)
+		}
+		b.WriteString("\n")
+	}
+	dec := yaml.NewDecoder(strings.NewReader(b.String()))
+	dec.KnownFields(true)
+	if err := dec.Decode(sc); err != nil {
+		return fmt.Errorf("%s=%s: %v", path, value, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return nil
+}
+
+// saveDoc writes a JSON document where --out says (- = stdout).
+func saveDoc(path string, doc any, stdout, stderr io.Writer) error {
+	if path == "-" {
+		return report.WriteJSON(stdout, doc)
+	}
+	if err := report.SaveJSON(path, doc); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "result written to %s\n", path)
+	return nil
+}

@@ -1,0 +1,104 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"testing"
+
+	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// fakeRun "measures" consumed/s = prefetch × 100 + the run's index, so the
+// median and spread of each variant are known.
+func fakeConfig(repeat int) (Config, *[]scenario.Scenario) {
+	var ran []scenario.Scenario
+	calls := 0
+	return Config{
+		Name: "t", Repeat: repeat,
+		Matrix: scenario.Matrix{{Name: "prefetch", Values: []string{"1", "10"}}},
+		Build: func(p scenario.Point) (scenario.Scenario, error) {
+			sc := scenario.Default()
+			n, err := strconv.Atoi(p.Map()["prefetch"])
+			sc.Consumers.Prefetch = n
+			return sc, err
+		},
+		Run: func(_ context.Context, sc scenario.Scenario) (*report.Result, error) {
+			ran = append(ran, sc)
+			calls++
+			r := float64(sc.Consumers.Prefetch*100 + calls%3)
+			return &report.Result{Schema: report.Schema, StopReason: report.StopDuration, Rates: report.Rates{ConsumedPerS: &r}}, nil
+		},
+	}, &ran
+}
+
+func TestRunEveryVariantRepeated(t *testing.T) {
+	cfg, ran := fakeConfig(3)
+	doc, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(*ran) != 6 || len(doc.Variants) != 2 || doc.StopReason != "completed" || doc.Schema != Schema {
+		t.Fatalf("%d runs, %d variants, %s", len(*ran), len(doc.Variants), doc.StopReason)
+	}
+	v := doc.Variants[1]
+	if v.Params["prefetch"] != "10" || len(v.Runs) != 3 {
+		t.Fatalf("variant %+v", v.Params)
+	}
+	st, ok := v.Summary.Stat("rates.consumed_per_s", 3)
+	if !ok || st.Median != 1001 || st.Min != 1000 || st.Max != 1002 {
+		t.Fatalf("median %+v", st)
+	}
+	g := doc.Grid()
+	if len(g.Rows) != 2 || g.Params[0] != "prefetch" || g.Rows[0].Runs != 3 {
+		t.Fatalf("grid %+v", g)
+	}
+}
+
+func TestBadVariantRunsNothing(t *testing.T) {
+	cfg, ran := fakeConfig(1)
+	cfg.Matrix = scenario.Matrix{{Name: "prefetch", Values: []string{"1", "many"}}}
+	doc, err := Run(context.Background(), cfg)
+	if doc != nil || err == nil || len(*ran) != 0 {
+		t.Fatalf("doc %v err %v runs %d: a bad variant must stop the sweep before it starts", doc, err, len(*ran))
+	}
+}
+
+func TestFailedRunKeepsWhatWasMeasured(t *testing.T) {
+	cfg, _ := fakeConfig(2)
+	inner := cfg.Run
+	n := 0
+	boom := errors.New("channel closed")
+	cfg.Run = func(ctx context.Context, sc scenario.Scenario) (*report.Result, error) {
+		n++
+		r, _ := inner(ctx, sc)
+		if n == 3 {
+			r.StopReason = report.StopError
+			return r, boom
+		}
+		return r, nil
+	}
+	doc, err := Run(context.Background(), cfg)
+	if !errors.Is(err, boom) || doc.StopReason != report.StopError {
+		t.Fatalf("err %v stop %s", err, doc.StopReason)
+	}
+	if len(doc.Variants) != 2 || len(doc.Variants[0].Runs) != 2 || len(doc.Variants[1].Runs) != 1 {
+		t.Fatalf("kept %d variants", len(doc.Variants))
+	}
+}
+
+func TestInterruptStopsAfterCurrentRun(t *testing.T) {
+	cfg, ran := fakeConfig(2)
+	ctx, cancel := context.WithCancel(context.Background())
+	inner := cfg.Run
+	cfg.Run = func(c context.Context, sc scenario.Scenario) (*report.Result, error) {
+		r, err := inner(c, sc)
+		cancel() // Ctrl-C during the first run
+		return r, err
+	}
+	doc, err := Run(ctx, cfg)
+	if err != nil || doc.StopReason != report.StopInterrupted || len(*ran) != 1 || len(doc.Variants) != 1 {
+		t.Fatalf("err %v stop %s runs %d variants %d", err, doc.StopReason, len(*ran), len(doc.Variants))
+	}
+}
