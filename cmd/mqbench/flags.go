@@ -24,7 +24,7 @@ type flagSet struct {
 		url, ack, exchange, exchangeType, queue, routingKey, queueType, out, name       string
 		producers, consumers, pconns, cconns, size, confirm, multiAck, prefetch, queues int
 		pmessages, cmessages                                                            int64
-		rate                                                                            float64
+		rate, totalRate                                                                 float64
 		duration, warmup, interval, drain, connect, delay                               scenario.Duration
 		persistent, mandatory, durable, exclusive, autoDelete, keep, quiet              bool
 		rpc                                                                             rpcFlags
@@ -92,7 +92,10 @@ func newFlagSet() *flagSet {
 	add("pmessages", "C", "producers.messages", num64(&v.pmessages, "stop after this many published messages in total"), set(func(s *scenario.Scenario) { s.Producers.Messages = v.pmessages }))
 	add("cmessages", "D", "consumers.messages", num64(&v.cmessages, "stop after this many consumed messages in total"), set(func(s *scenario.Scenario) { s.Consumers.Messages = v.cmessages }))
 	add("rate", "r", "producers.rate", func(n string) { fs.Float64Var(&v.rate, n, 0, "messages per second per producer (0 = unlimited)") }, set(func(s *scenario.Scenario) { s.Producers.Rate = v.rate }))
-	add("size", "s", "producers.size", num(&v.size, "message body size in bytes (minimum 12; default 12)"), set(func(s *scenario.Scenario) { s.Producers.Size = v.size }))
+	add("total-rate", "", "producers.total_rate", func(n string) {
+		fs.Float64Var(&v.totalRate, n, 0, "messages per second over all producers, spread evenly (instead of --rate)")
+	}, set(func(s *scenario.Scenario) { s.Producers.TotalRate = v.totalRate }))
+	add("size", "s", "producers.size", num(&v.size, "message body size in bytes (minimum 12, or 20 when paced; default the minimum)"), set(func(s *scenario.Scenario) { s.Producers.Size = v.size }))
 	add("persistent", "", "producers.persistent", boolean(&v.persistent, "publish persistent messages (delivery mode 2)"), set(func(s *scenario.Scenario) { s.Producers.Persistent = v.persistent }))
 	add("mandatory", "", "producers.mandatory", boolean(&v.mandatory, "set the mandatory flag; returned messages are counted"), set(func(s *scenario.Scenario) { s.Producers.Mandatory = v.mandatory }))
 	add("confirm", "c", "producers.confirm", num(&v.confirm, "publisher confirms with at most N unconfirmed per producer (0 = off)"), set(func(s *scenario.Scenario) { s.Producers.Confirm = v.confirm }))

@@ -106,8 +106,18 @@ func (c *consumer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) {
 // handle measures and counts one delivery.
 func (c *consumer) handle(d *amqp.Delivery) {
 	now := c.clock.Now()
-	if _, sent, err := stamp.Read(d.Body); err == nil && c.win.Measured(sent) {
-		c.m.Record(metrics.EndToEnd, (now-sent)/1000)
+	if _, sent, err := stamp.Read(d.Body); err == nil {
+		// A paced producer's message is timed from when it was due on its
+		// schedule (coordinated omission); the figure from the actual send
+		// is kept apart.
+		if due, ok := stamp.Scheduled(d.Body, sent); ok {
+			if c.win.Measured(due) {
+				c.m.Record(metrics.EndToEnd, (now-due)/1000)
+				c.m.Record(metrics.EndToEndActual, (now-sent)/1000)
+			}
+		} else if c.win.Measured(sent) {
+			c.m.Record(metrics.EndToEnd, (now-sent)/1000)
+		}
 	}
 	c.m.Count(metrics.Consumed, now)
 	if c.quota != nil && c.quota.Add(-1) == 0 {

@@ -18,7 +18,8 @@ func hotProducer(window int) *producer {
 	win := &metrics.Window{} // open since the epoch: everything is measured
 	reg := metrics.NewRegistry(1, win)
 	p := &producer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, nextTag: 1}
-	p.msg.Body = make([]byte, 16)
+	p.buf = make([]byte, 20)
+	p.msg.Body = p.buf
 	if window > 0 {
 		p.sent = make([]int64, window)
 	}
@@ -29,7 +30,7 @@ func hotProducer(window int) *producer {
 // library's Publish call, with the confirm arriving at once.
 func publishAndConfirm(p *producer, i int) {
 	now := p.clock.Now()
-	stamp.Write(p.msg.Body, uint32(i), now)
+	stamp.WriteScheduled(p.body(int64(i)), uint32(i), now, now-1000)
 	tag := p.nextTag
 	p.published(now)
 	p.confirmed(amqp.Confirmation{DeliveryTag: tag, Ack: true})
@@ -39,8 +40,9 @@ func hotConsumer() (*consumer, *amqp.Delivery) {
 	win := &metrics.Window{} // open since the epoch: everything is measured
 	reg := metrics.NewRegistry(1, win)
 	c := &consumer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, ack: scenario.AckAuto}
-	d := &amqp.Delivery{Body: make([]byte, 16)}
-	stamp.Write(d.Body, 1, c.clock.Now())
+	d := &amqp.Delivery{Body: make([]byte, 20)}
+	now := c.clock.Now()
+	stamp.WriteScheduled(d.Body, 1, now, now-1000) // a paced message: two latencies recorded
 	return c, d
 }
 
@@ -67,6 +69,28 @@ func TestConsumerHotPathDoesNotAllocate(t *testing.T) {
 
 // TestConfirmRingAcrossWindow: send times stay matched to their tags when
 // the window is full and confirms arrive out of step with publishes.
+// TestSizeDrawDoesNotAllocate covers the size distributions' draw.
+func TestSizeDrawDoesNotAllocate(t *testing.T) {
+	p := hotProducer(0)
+	p.buf = make([]byte, 4096)
+	p.rng = newTestRand()
+	p.sizes = newSizeDraw(&scenario.SizeDistribution{Type: scenario.SizeWeighted,
+		Sizes: []scenario.WeightSize{{Size: 100, Weight: 3}, {Size: 4096, Weight: 1}}})
+	counts := map[int]int{}
+	if n := testing.AllocsPerRun(4000, func() { counts[len(p.body(0))]++ }); n != 0 {
+		t.Fatalf("%.2f allocations per draw", n)
+	}
+	if len(counts) != 2 || counts[100] < 2*counts[4096] {
+		t.Fatalf("weighted draw 3:1 gave %v", counts)
+	}
+	p.sizes = newSizeDraw(&scenario.SizeDistribution{Type: scenario.SizeUniform, Min: 20, Max: 30})
+	for i := 0; i < 1000; i++ {
+		if n := len(p.body(0)); n < 20 || n > 30 {
+			t.Fatalf("uniform 20–30 drew %d", n)
+		}
+	}
+}
+
 func TestConfirmRingAcrossWindow(t *testing.T) {
 	p := hotProducer(3)
 	for tag := uint64(1); tag <= 3; tag++ {

@@ -38,9 +38,11 @@ func own(t *testing.T, sc *scenario.Scenario) {
 	if p := sc.Validate(); p != nil {
 		t.Fatalf("invalid scenario: %v", p)
 	}
-	// Clean up even when the run fails half-way.
+	// Clean up even when the run fails half-way, on the broker itself (a
+	// test may point the scenario at a proxy afterwards).
+	brokerURL := sc.URL
 	t.Cleanup(func() {
-		c, err := amqp.Dial(sc.URL)
+		c, err := amqp.Dial(brokerURL)
 		if err != nil {
 			return
 		}
@@ -221,7 +223,7 @@ func TestPrefetchBoundsUnacked(t *testing.T) {
 	sc := scenario.Default()
 	sc.Duration = scenario.Duration(4 * time.Second)
 	sc.DrainTimeout = scenario.Duration(time.Second)
-	sc.Producers = scenario.Producers{Count: 1, Rate: 400, Size: 12}
+	sc.Producers = scenario.Producers{Count: 1, Rate: 400, Size: 20}
 	sc.Consumers = scenario.Consumers{Count: 2, Ack: scenario.AckManual, Prefetch: 5, Delay: scenario.Duration(10 * time.Millisecond)}
 	sc.Queues = []scenario.Queue{{Name: "mqbench-prefetch"}}
 	own(t, &sc)

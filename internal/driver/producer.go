@@ -3,12 +3,14 @@ package driver
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/pace"
 	"github.com/mqbench/mqbench/internal/stamp"
 )
 
@@ -25,9 +27,13 @@ type producer struct {
 	exchange string
 	keys     []string
 	mandator bool
-	msg      amqp.Publishing // template; Body is reused for every message
-	limit    int64           // messages to publish; negative = unlimited
-	interval time.Duration   // between messages under a rate; 0 = unlimited
+	msg      amqp.Publishing // template; Body points into buf
+	buf      []byte          // the body buffer, of the largest size
+	sizes    *sizeDraw       // nil: every body is len(buf)
+	rng      *rand.Rand
+	limit    int64          // messages to publish; negative = unlimited
+	schedule *pace.Schedule // nil = as fast as possible
+	jitter   time.Duration  // this producer's start offset on its schedule
 
 	// Publisher confirms. The broker numbers a channel's publishes 1, 2, …
 	// (delivery tags). At most len(sent) are unconfirmed at once, so the send
@@ -71,21 +77,27 @@ func (p *producer) open(window int, mandatory bool) error {
 	return nil
 }
 
-// run publishes from the start signal until stopped, its quota is met, or
-// the channel fails.
+// run publishes from the start signal until stopped, its quota is met, the
+// schedule ends, or the channel fails.
 func (p *producer) run(start <-chan struct{}, stopping *atomic.Bool, stop <-chan struct{}) {
 	<-start
 	var timer *time.Timer
-	base := p.clock.Now()
+	base := p.clock.Now() + int64(p.jitter)
 	ctx := context.Background()
 	for i := int64(0); p.limit < 0 || i < p.limit; i++ {
 		if stopping.Load() {
 			return
 		}
-		if p.interval > 0 {
-			// Message i is due at base + i·interval; a producer that fell
-			// behind sends at once until it is back on schedule.
-			due := base + i*int64(p.interval)
+		due := int64(0)
+		if p.schedule != nil {
+			// Message i is due at base + Due(i): never earlier, and one that
+			// is late (a stall, a full confirm window) is still timed from
+			// when it was due.
+			off, ok := p.schedule.Due(i)
+			if !ok {
+				return
+			}
+			due = base + int64(off)
 			if wait := time.Duration(due - p.clock.Now()); wait > 0 {
 				if timer == nil {
 					timer = time.NewTimer(wait)
@@ -102,15 +114,33 @@ func (p *producer) run(start <-chan struct{}, stopping *atomic.Bool, stop <-chan
 		if p.sent != nil && !p.awaitWindow(stop) {
 			return
 		}
+		body := p.body(i)
 		now := p.clock.Now()
-		stamp.Write(p.msg.Body, uint32(i), now)
+		if due != 0 {
+			stamp.WriteScheduled(body, uint32(i), now, due)
+		} else {
+			stamp.Write(body, uint32(i), now)
+		}
+		p.msg.Body = body
 		key := p.keys[int(i%int64(len(p.keys)))]
 		if err := p.ch.PublishWithContext(ctx, p.exchange, key, p.mandator, false, p.msg); err != nil {
 			p.fail(fmt.Errorf("producer %d: publish: %w", p.id, err))
 			return
 		}
 		p.published(now)
+		if due != 0 && p.win.Measured(due) {
+			p.m.Record(metrics.SendLag, (now-due)/1000)
+		}
 	}
+}
+
+// body returns the buffer for message i, sized by the size distribution.
+// Every size is a prefix of one buffer of the largest size: no allocation.
+func (p *producer) body(i int64) []byte {
+	if p.sizes == nil {
+		return p.buf
+	}
+	return p.buf[:p.sizes.draw(p.rng)]
 }
 
 // published books one publish sent at now: its confirm slot and the count.

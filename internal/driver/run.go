@@ -5,8 +5,9 @@ package driver
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/hex"
+	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
 	"syscall"
@@ -184,10 +185,7 @@ func (w *workload) prepareProducers(ctx context.Context, d *dialer, run string, 
 	p := sc.Producers
 	keys := w.topo.publishKeys()
 	conns := make([]*conn, scenario.ConnectionCount(p.Count, p.Connections))
-	var interval time.Duration
-	if p.Rate > 0 {
-		interval = time.Duration(float64(time.Second) / p.Rate)
-	}
+	schedule := p.PaceSchedule()
 	mode := uint8(1) // transient
 	if p.Persistent {
 		mode = 2
@@ -202,12 +200,16 @@ func (w *workload) prepareProducers(ctx context.Context, d *dialer, run string, 
 		}
 		pr := &producer{
 			id: i, conn: cn, m: reg.NewWorker(), clock: clock, win: win,
-			exchange: sc.Exchange.Name, keys: keys, mandator: p.Mandatory, interval: interval,
+			exchange: sc.Exchange.Name, keys: keys, mandator: p.Mandatory, schedule: schedule,
 			limit: split(p.Messages, p.Count, i), fail: w.fail,
+			buf: make([]byte, p.MaxSize()), sizes: newSizeDraw(p.SizeDistribution),
+			rng: rand.New(rand.NewPCG(uint64(i), rngSeed)),
+		}
+		if schedule != nil && p.StartJitter > 0 {
+			pr.jitter = time.Duration(pr.rng.Int64N(int64(p.StartJitter)))
 		}
 		pr.msg.DeliveryMode = mode
 		pr.msg.Headers = scenario.Table(p.Headers)
-		pr.msg.Body = make([]byte, p.Size)
 		if err := pr.open(p.Confirm, p.Mandatory); err != nil {
 			return err
 		}
@@ -246,9 +248,13 @@ func split(total int64, n, i int) int64 {
 	return q
 }
 
+// rngSeed seeds the producers' random draws (sizes, jitter): fixed, so a
+// scenario draws the same sequence every run.
+const rngSeed = 0x6d7162656e6368
+
 func runID() string {
 	b := make([]byte, 4)
-	_, _ = rand.Read(b)
+	_, _ = crand.Read(b)
 	return hex.EncodeToString(b)
 }
 

@@ -48,7 +48,8 @@ func fill(res *report.Result, col *metrics.Collector, window, totals metrics.Cou
 		dst  **metrics.Summary
 		kind metrics.Kind
 	}{
-		{&res.Latency.EndToEnd, metrics.EndToEnd}, {&res.Latency.Confirm, metrics.Confirm},
+		{&res.Latency.EndToEnd, metrics.EndToEnd}, {&res.Latency.EndToEndActual, metrics.EndToEndActual},
+		{&res.Latency.SendLag, metrics.SendLag}, {&res.Latency.Confirm, metrics.Confirm},
 		{&res.Latency.RPC, metrics.RPC}, {&res.Latency.RPCServer, metrics.RPCServer},
 	} {
 		s, err := metrics.Summarize(col.Total(l.kind))

@@ -33,10 +33,12 @@ type Kind int
 
 // The latencies mqbench records.
 const (
-	EndToEnd  Kind = iota // consumer receive time minus the send time in the body
-	Confirm               // broker confirm arrival minus publish time
-	RPC                   // RPC reply arrival minus the request's (intended) send time
-	RPCServer             // RPC server: request delivery to reply published
+	EndToEnd       Kind = iota // consumer receive time minus the send time (the scheduled one for paced producers)
+	EndToEndActual             // paced producers: receive time minus the actual send time
+	SendLag                    // paced producers: actual send time minus scheduled send time
+	Confirm                    // broker confirm arrival minus publish time
+	RPC                        // RPC reply arrival minus the request's (scheduled) send time
+	RPCServer                  // RPC server: request delivery to reply published
 	NumKinds
 )
 
@@ -45,6 +47,10 @@ func (k Kind) String() string {
 	switch k {
 	case EndToEnd:
 		return "end_to_end"
+	case EndToEndActual:
+		return "end_to_end_actual"
+	case SendLag:
+		return "send_lag"
 	case Confirm:
 		return "confirm"
 	case RPC:

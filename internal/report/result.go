@@ -92,8 +92,15 @@ type Rates struct {
 // Latency holds every latency distribution; each covers the messages sent
 // in the measured window, including those consumed during the drain.
 type Latency struct {
+	// EndToEnd is receive time minus send time; for paced producers the
+	// send time is when the message was due on its schedule, so stalls that
+	// delayed sending count (coordinated omission).
 	EndToEnd *metrics.Summary `json:"end_to_end"`
-	Confirm  *metrics.Summary `json:"confirm"`
+	// EndToEndActual (paced runs only) is measured from the actual send.
+	EndToEndActual *metrics.Summary `json:"end_to_end_actual"`
+	// SendLag (paced runs only) is actual send time minus scheduled time.
+	SendLag *metrics.Summary `json:"send_lag"`
+	Confirm *metrics.Summary `json:"confirm"`
 	// RPC is the round trip: reply arrival minus the request's send time
 	// (under a rate, its intended send time on the schedule).
 	RPC *metrics.Summary `json:"rpc"`

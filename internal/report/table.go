@@ -52,7 +52,8 @@ func WriteTable(w io.Writer, r *Result) error {
 	for _, l := range []struct {
 		name string
 		s    *metrics.Summary
-	}{{"end-to-end", r.Latency.EndToEnd}, {"confirm", r.Latency.Confirm},
+	}{{"end-to-end", r.Latency.EndToEnd}, {"e2e from actual send", r.Latency.EndToEndActual},
+		{"send lag", r.Latency.SendLag}, {"confirm", r.Latency.Confirm},
 		{"rpc round trip", r.Latency.RPC}, {"rpc server", r.Latency.RPCServer}} {
 		if l.s == nil {
 			continue

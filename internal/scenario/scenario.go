@@ -38,16 +38,21 @@ type Scenario struct {
 
 // Producers describes the publishing workers.
 type Producers struct {
-	Count       int            `yaml:"count" json:"count"`
-	Connections int            `yaml:"connections" json:"connections"` // 0 = one per producer
-	Rate        float64        `yaml:"rate" json:"rate"`               // messages/s per producer; 0 = unlimited
-	Messages    int64          `yaml:"messages" json:"messages"`       // total over all producers; 0 = no limit
-	Size        int            `yaml:"size" json:"size"`
-	Persistent  bool           `yaml:"persistent" json:"persistent"`
-	Mandatory   bool           `yaml:"mandatory" json:"mandatory"`
-	Confirm     int            `yaml:"confirm" json:"confirm"` // max unconfirmed per producer; 0 = no confirms
-	RoutingKeys []string       `yaml:"routing_keys" json:"routing_keys"`
-	Headers     map[string]any `yaml:"headers" json:"headers,omitempty"`
+	Count       int        `yaml:"count" json:"count"`
+	Connections int        `yaml:"connections" json:"connections"` // 0 = one per producer
+	Rate        float64    `yaml:"rate" json:"rate"`               // messages/s per producer; 0 = unlimited
+	TotalRate   float64    `yaml:"total_rate" json:"total_rate"`   // messages/s over all producers, spread evenly
+	Schedule    []RateStep `yaml:"schedule" json:"schedule,omitempty"`
+	StartJitter Duration   `yaml:"start_jitter" json:"start_jitter"` // paced producers start at a random offset below this
+	Messages    int64      `yaml:"messages" json:"messages"`         // total over all producers; 0 = no limit
+	Size        int        `yaml:"size" json:"size"`                 // 0 = the smallest that carries the stamp
+	// SizeDistribution, when set, draws each body's size instead of Size.
+	SizeDistribution *SizeDistribution `yaml:"size_distribution" json:"size_distribution,omitempty"`
+	Persistent       bool              `yaml:"persistent" json:"persistent"`
+	Mandatory        bool              `yaml:"mandatory" json:"mandatory"`
+	Confirm          int               `yaml:"confirm" json:"confirm"` // max unconfirmed per producer; 0 = no confirms
+	RoutingKeys      []string          `yaml:"routing_keys" json:"routing_keys"`
+	Headers          map[string]any    `yaml:"headers" json:"headers,omitempty"`
 }
 
 // Ack modes.
@@ -144,7 +149,7 @@ func Default() Scenario {
 		Interval:       Duration(1e9),
 		DrainTimeout:   Duration(10e9),
 		ConnectTimeout: Duration(10e9),
-		Producers:      Producers{Count: 1, Size: 12},
+		Producers:      Producers{Count: 1},
 		Consumers:      Consumers{Count: 1, Ack: AckManual},
 		Exchange:       Exchange{Type: "direct"},
 		Queues:         []Queue{{Count: 1, Type: QueueClassic}},
@@ -170,6 +175,9 @@ func (s *Scenario) Normalize() {
 	}
 	if s.Exchange.Type == "" {
 		s.Exchange.Type = "direct"
+	}
+	if s.Producers.Size == 0 {
+		s.Producers.Size = s.Producers.defaultSize()
 	}
 }
 

@@ -21,7 +21,7 @@ func TestLoadGoodFile(t *testing.T) {
 	if sc.Producers.Count != 4 || sc.Producers.Rate != 100.5 || len(sc.Producers.RoutingKeys) != 2 {
 		t.Errorf("producers %+v", sc.Producers)
 	}
-	if sc.Producers.Size != 12 || sc.Interval.D() != time.Second {
+	if sc.Producers.Size != 20 || sc.Interval.D() != time.Second { // paced: room for the scheduled time
 		t.Errorf("defaults lost: size %d interval %v", sc.Producers.Size, sc.Interval)
 	}
 	if got := sc.QueueNames(); strings.Join(got, ",") != "q-1,q-2,q-3" {
@@ -122,6 +122,34 @@ func TestValidate(t *testing.T) {
 		{"duplicate queue names", func(s *Scenario) { s.Queues = []Queue{{Name: "a"}, {Name: "a"}} }, "queues[1].name"},
 		{"bad header value", func(s *Scenario) { s.Producers.Headers = map[string]any{"k": []any{1}} }, "producers.headers.k"},
 		{"bindings on the default exchange", func(s *Scenario) { s.Queues[0].Bindings = []Binding{{Key: "k"}} }, "queues.bindings"},
+		{"paced body too small", func(s *Scenario) { s.Producers.Rate, s.Producers.Size = 10, 16 }, "producers.size"},
+		{"paced default size", func(s *Scenario) { s.Producers.Rate = 10 }, ""},
+		{"rate and total rate", func(s *Scenario) { s.Producers.Rate, s.Producers.TotalRate = 10, 100 }, "producers.total_rate"},
+		{"schedule and rate", func(s *Scenario) {
+			r := 5.0
+			s.Producers.Rate, s.Producers.Schedule = 10, []RateStep{{Rate: &r, For: Duration(time.Second)}}
+		}, "producers.schedule"},
+		{"schedule step without a shape", func(s *Scenario) {
+			s.Producers.Schedule = []RateStep{{For: Duration(time.Second)}}
+		}, "producers.schedule[0]"},
+		{"ramp without an end", func(s *Scenario) {
+			r := 5.0
+			s.Producers.Schedule = []RateStep{{From: &r, For: Duration(time.Second)}}
+		}, "producers.schedule[0]"},
+		{"step without duration before the last", func(s *Scenario) {
+			r := 5.0
+			s.Producers.Schedule = []RateStep{{Rate: &r}, {Rate: &r, For: Duration(time.Second)}}
+		}, "producers.schedule[0].for"},
+		{"uniform sizes", func(s *Scenario) {
+			s.Producers.SizeDistribution = &SizeDistribution{Type: SizeUniform, Min: 12, Max: 4096}
+		}, ""},
+		{"uniform min above max", func(s *Scenario) {
+			s.Producers.SizeDistribution = &SizeDistribution{Type: SizeUniform, Min: 100, Max: 12}
+		}, "producers.size_distribution"},
+		{"weighted size too small", func(s *Scenario) {
+			s.Producers.SizeDistribution = &SizeDistribution{Type: SizeWeighted, Sizes: []WeightSize{{Size: 8, Weight: 1}, {Size: 100, Weight: 2}}}
+		}, "producers.size_distribution"},
+		{"unknown size distribution", func(s *Scenario) { s.Producers.SizeDistribution = &SizeDistribution{Type: "pareto"} }, "producers.size_distribution.type"},
 		{"rpc valid", func(s *Scenario) { s.RPC.Clients, s.RPC.Servers = 2, 1 }, ""},
 		{"rpc concurrency 0", func(s *Scenario) { s.RPC.Clients, s.RPC.Concurrency = 1, 0 }, "rpc.concurrency"},
 		{"rpc timeout 0", func(s *Scenario) { s.RPC.Clients, s.RPC.Timeout = 1, 0 }, "rpc.timeout"},
@@ -256,5 +284,28 @@ func TestMaskURL(t *testing.T) {
 		if got := MaskURL(in); got != want {
 			t.Errorf("MaskURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestLoadShape(t *testing.T) {
+	sc, _, err := Load("testdata/shape.yaml", Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Normalize()
+	if p := sc.Validate(); p != nil {
+		t.Fatal(p)
+	}
+	p := sc.Producers
+	if !p.Paced() || p.MaxSize() != 4096 || p.StartJitter.D() != 500*time.Millisecond {
+		t.Fatalf("producers %+v", p)
+	}
+	s := p.PaceSchedule()
+	if r := s.RateAt(45 * time.Second); r < 2999 || r > 3001 {
+		t.Fatalf("rate at 45s = %v, want 3000 (halfway up the ramp)", r)
+	}
+	total := Producers{Count: 4, TotalRate: 1000}
+	if total.PerProducerRate() != 250 {
+		t.Fatal("total rate is not spread over the producers")
 	}
 }

@@ -62,6 +62,7 @@ func (s *Scenario) Validate() Problems {
 	s.validateConsumers(c)
 	s.validateTopology(c)
 	s.validateRPC(c)
+	s.validateShape(c)
 	if len(c.out) == 0 {
 		return nil
 	}
@@ -88,7 +89,6 @@ func (s *Scenario) validateProducers(c *checker) {
 	c.workers("producers", "producers.count", "producers.connections", p.Count, p.Connections)
 	c.check(p.Rate >= 0, "producers.rate", p.Rate, "must not be negative (0 = unlimited)")
 	c.check(p.Messages >= 0, "producers.messages", p.Messages, "must not be negative (0 = no limit)")
-	c.check(p.Size >= 12, "producers.size", p.Size, "must be at least 12 bytes: the body carries a 4-byte sequence and an 8-byte timestamp")
 	c.check(p.Confirm >= 0, "producers.confirm", p.Confirm, "must not be negative (0 = no confirms)")
 	for k, v := range p.Headers {
 		_, err := tableValue(v)

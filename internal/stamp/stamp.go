@@ -7,6 +7,12 @@
 //	bytes 0–3   sequence number, uint32 big-endian
 //	bytes 4–11  send time, int64 big-endian nanoseconds since the Unix epoch
 //
+// mqbench's paced producers add, in bodies of at least ScheduledSize bytes:
+//
+//	bytes 12–19 the time the message was due on the producer's schedule
+//	            (Unix ns), which is what coordinated-omission-correct
+//	            latency is measured from
+//
 // The rest of the body is padding (zeros) up to the configured size.
 package stamp
 
@@ -18,6 +24,9 @@ import (
 
 // MinSize is the smallest body that can carry the stamp.
 const MinSize = 12
+
+// ScheduledSize is the smallest body that can also carry the scheduled time.
+const ScheduledSize = 20
 
 // ErrShort is returned by Read for a body shorter than MinSize.
 var ErrShort = errors.New("body shorter than the 12-byte stamp")
@@ -37,6 +46,29 @@ func Read(body []byte) (seq uint32, sentNanos int64, err error) {
 		return 0, 0, ErrShort
 	}
 	return binary.BigEndian.Uint32(body[0:4]), int64(binary.BigEndian.Uint64(body[4:12])), nil
+}
+
+// WriteScheduled stamps body like Write and adds the scheduled send time
+// dueNanos; body must be at least ScheduledSize bytes long.
+func WriteScheduled(body []byte, seq uint32, sentNanos, dueNanos int64) {
+	_ = body[ScheduledSize-1]
+	Write(body, seq, sentNanos)
+	binary.BigEndian.PutUint64(body[12:20], uint64(dueNanos))
+}
+
+// Scheduled returns the scheduled send time carried in body, if it carries
+// a plausible one: no later than the send time and at most an hour before
+// it. Zero padding (an unpaced producer, or another tool's message) or
+// foreign bytes at 12–19 yield false.
+func Scheduled(body []byte, sentNanos int64) (int64, bool) {
+	if len(body) < ScheduledSize {
+		return 0, false
+	}
+	due := int64(binary.BigEndian.Uint64(body[12:20]))
+	if due <= 0 || due > sentNanos || sentNanos-due > int64(time.Hour) {
+		return 0, false
+	}
+	return due, true
 }
 
 // Clock gives wall-clock Unix nanoseconds that advance with the monotonic

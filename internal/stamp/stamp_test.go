@@ -85,3 +85,35 @@ func BenchmarkRead(b *testing.B) {
 	}
 	_ = sum
 }
+
+func TestScheduled(t *testing.T) {
+	const sent = int64(1_700_000_000_000_000_000)
+	cases := []struct {
+		name string
+		size int
+		due  int64
+		ok   bool
+	}{
+		{"paced", 20, sent - 5_000_000, true},
+		{"on time", 32, sent, true},
+		{"unpaced zero padding", 20, 0, false},
+		{"too short", 16, sent - 1, false},
+		{"after the send", 20, sent + 1, false},
+		{"hours before", 20, sent - int64(2*time.Hour), false},
+	}
+	for _, c := range cases {
+		body := make([]byte, c.size)
+		if c.size >= ScheduledSize {
+			WriteScheduled(body, 7, sent, c.due)
+		} else {
+			Write(body, 7, sent)
+		}
+		due, ok := Scheduled(body, sent)
+		if ok != c.ok || (ok && due != c.due) {
+			t.Errorf("%s: Scheduled = %d, %v", c.name, due, ok)
+		}
+		if seq, ts, _ := Read(body); seq != 7 || ts != sent {
+			t.Errorf("%s: the PerfTest-compatible stamp changed", c.name)
+		}
+	}
+}

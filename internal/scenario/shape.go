@@ -1,0 +1,161 @@
+package scenario
+
+import (
+	"fmt"
+
+	"github.com/mqbench/mqbench/internal/pace"
+)
+
+// RateStep is one segment of a producer's rate schedule: a constant Rate
+// for For, or a linear ramp From → To over For. Rates are per producer,
+// like --rate.
+type RateStep struct {
+	Rate *float64 `yaml:"rate" json:"rate,omitempty"`
+	From *float64 `yaml:"from" json:"from,omitempty"`
+	To   *float64 `yaml:"to" json:"to,omitempty"`
+	For  Duration `yaml:"for" json:"for"`
+}
+
+// SizeDistribution draws each message's body size.
+type SizeDistribution struct {
+	Type  string       `yaml:"type" json:"type"` // uniform or weighted
+	Min   int          `yaml:"min" json:"min,omitempty"`
+	Max   int          `yaml:"max" json:"max,omitempty"`
+	Sizes []WeightSize `yaml:"sizes" json:"sizes,omitempty"`
+}
+
+// WeightSize is one size of a weighted distribution.
+type WeightSize struct {
+	Size   int `yaml:"size" json:"size"`
+	Weight int `yaml:"weight" json:"weight"`
+}
+
+// Size distribution types.
+const (
+	SizeUniform  = "uniform"
+	SizeWeighted = "weighted"
+)
+
+// Paced reports whether producers follow a schedule (a rate, a total rate
+// or a rate schedule) rather than publishing as fast as they can.
+func (p Producers) Paced() bool { return p.Rate > 0 || p.TotalRate > 0 || len(p.Schedule) > 0 }
+
+// PerProducerRate is the constant rate of each producer: --rate, or
+// --total-rate spread over the producers.
+func (p Producers) PerProducerRate() float64 {
+	if p.TotalRate > 0 && p.Count > 0 {
+		return p.TotalRate / float64(p.Count)
+	}
+	return p.Rate
+}
+
+// PaceSchedule is each producer's schedule, or nil when unpaced.
+func (p Producers) PaceSchedule() *pace.Schedule {
+	if len(p.Schedule) > 0 {
+		segs := make([]pace.Segment, 0, len(p.Schedule))
+		for _, st := range p.Schedule {
+			from, to := st.bounds()
+			segs = append(segs, pace.Segment{From: from, To: to, For: st.For.D()})
+		}
+		return pace.New(segs)
+	}
+	if r := p.PerProducerRate(); r > 0 {
+		return pace.Constant(r)
+	}
+	return nil
+}
+
+func (st RateStep) bounds() (from, to float64) {
+	if st.Rate != nil {
+		return *st.Rate, *st.Rate
+	}
+	if st.From != nil && st.To != nil {
+		return *st.From, *st.To
+	}
+	return 0, 0
+}
+
+// MaxSize is the largest body a producer sends.
+func (p Producers) MaxSize() int {
+	d := p.SizeDistribution
+	switch {
+	case d == nil:
+		return p.Size
+	case d.Type == SizeUniform:
+		return d.Max
+	}
+	m := 0
+	for _, s := range d.Sizes {
+		m = max(m, s.Size)
+	}
+	return m
+}
+
+// minSize is the smallest body a producer sends.
+func (p Producers) minSize() int {
+	d := p.SizeDistribution
+	switch {
+	case d == nil:
+		return p.Size
+	case d.Type == SizeUniform:
+		return d.Min
+	}
+	m := 0
+	for i, s := range d.Sizes {
+		if i == 0 || s.Size < m {
+			m = s.Size
+		}
+	}
+	return m
+}
+
+func (s *Scenario) validateShape(c *checker) {
+	p := s.Producers
+	c.check(p.TotalRate >= 0, "producers.total_rate", p.TotalRate, "must not be negative")
+	c.check(p.TotalRate == 0 || p.Rate == 0, "producers.total_rate", p.TotalRate, "give either a rate per producer or a total rate, not both")
+	c.check(len(p.Schedule) == 0 || (p.Rate == 0 && p.TotalRate == 0), "producers.schedule", "(set)",
+		"a rate schedule replaces rate and total_rate; give one or the other")
+	for i, st := range p.Schedule {
+		path := fmt.Sprintf("producers.schedule[%d]", i)
+		constant, ramp := st.Rate != nil, st.From != nil || st.To != nil
+		c.check(constant != ramp && (!ramp || (st.From != nil && st.To != nil)), path, "(step)",
+			"a step is {rate: R, for: D} or a ramp {from: R0, to: R1, for: D}")
+		from, to := st.bounds()
+		c.check(from >= 0 && to >= 0, path, fmt.Sprintf("%v→%v", from, to), "rates must not be negative")
+		c.check(st.For > 0 || i == len(p.Schedule)-1, path+".for", st.For, "every step but the last needs a duration")
+	}
+	c.check(p.StartJitter >= 0, "producers.start_jitter", p.StartJitter, "must not be negative")
+	if d := p.SizeDistribution; d != nil {
+		switch d.Type {
+		case SizeUniform:
+			c.check(d.Min >= 1 && d.Max >= d.Min, "producers.size_distribution", fmt.Sprintf("min %d max %d", d.Min, d.Max),
+				"a uniform size needs 1 <= min <= max")
+		case SizeWeighted:
+			c.check(len(d.Sizes) > 0, "producers.size_distribution.sizes", "[]", "a weighted size needs at least one {size, weight}")
+			for i, w := range d.Sizes {
+				c.check(w.Size >= 1 && w.Weight >= 1, fmt.Sprintf("producers.size_distribution.sizes[%d]", i),
+					fmt.Sprintf("size %d weight %d", w.Size, w.Weight), "size and weight must be at least 1")
+			}
+		default:
+			c.check(false, "producers.size_distribution.type", d.Type, "must be uniform or weighted")
+		}
+	}
+	need, why := 12, "the body carries a 4-byte sequence and an 8-byte timestamp"
+	if p.Paced() {
+		need, why = 20, "paced producers also carry the scheduled send time (bytes 12–19), which latency is measured from"
+	}
+	path := "producers.size"
+	if p.SizeDistribution != nil {
+		path = "producers.size_distribution"
+	}
+	c.check(p.minSize() >= need, path, p.minSize(), "must be at least %d bytes: %s", need, why)
+}
+
+// defaultSize is the body size when none is given: the smallest that
+// carries the stamp.
+func (p Producers) defaultSize() int {
+	if p.Paced() {
+		return 20
+	}
+	return 12
+}
