@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -38,7 +39,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 
 	var sinks []report.Sink
 	if !f.v.quiet {
-		sinks = append(sinks, &report.Live{W: stderr})
+		sinks = append(sinks, &report.Live{W: stderr, Cores: runtime.GOMAXPROCS(0)})
 	}
 	if len(sc.Matrix) > 0 || sc.Repeat > 1 {
 		if sc.Out == "" {

@@ -28,6 +28,7 @@ type dialer struct {
 	uri     amqp.URI
 	url     string
 	timeout time.Duration
+	blocks  *blockLog
 }
 
 func newDialer(url string, timeout time.Duration) (*dialer, error) {
@@ -36,7 +37,7 @@ func newDialer(url string, timeout time.Duration) (*dialer, error) {
 		// The parser's message can quote the URL; never echo a password.
 		return nil, fmt.Errorf("invalid broker URL: %s", redactErr(err, u.Password))
 	}
-	return &dialer{uri: u, url: url, timeout: timeout}, nil
+	return &dialer{uri: u, url: url, timeout: timeout, blocks: newBlockLog()}, nil
 }
 
 func (d *dialer) hostPort() string {
@@ -54,7 +55,9 @@ func (d *dialer) dial(name string) (*conn, error) {
 	if err != nil {
 		return nil, d.explain(err)
 	}
-	return &conn{name: name, c: c}, nil
+	cn := &conn{name: name, c: c}
+	d.blocks.watch(cn)
+	return cn, nil
 }
 
 // explain turns a dial error into a message that names host and port and

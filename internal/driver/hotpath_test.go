@@ -2,6 +2,7 @@ package driver
 
 import (
 	"testing"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -149,5 +150,22 @@ func TestSplit(t *testing.T) {
 		if c.total > 0 && sum != c.total {
 			t.Errorf("shares of %d add up to %d", c.total, sum)
 		}
+	}
+}
+
+func TestBlockLog(t *testing.T) {
+	b := newBlockLog()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b.record("c1", amqp.Blocking{Active: true, Reason: "low on memory"}, t0)
+	b.record("c2", amqp.Blocking{Active: true, Reason: "low on memory"}, t0)
+	b.record("c1", amqp.Blocking{Active: true, Reason: "again"}, t0) // already blocked: no new entry
+	if b.now.Load() != 2 {
+		t.Fatalf("%d blocked now, want 2", b.now.Load())
+	}
+	b.record("c1", amqp.Blocking{Active: false}, t0.Add(time.Second))
+	b.record("c3", amqp.Blocking{Active: false}, t0) // unblocked without a block: ignored
+	got := b.snapshot()
+	if len(got) != 2 || got[0].End == nil || !got[0].End.Equal(t0.Add(time.Second)) || got[1].End != nil || b.now.Load() != 1 {
+		t.Fatalf("entries %+v, %d blocked now", got, b.now.Load())
 	}
 }

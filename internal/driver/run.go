@@ -50,7 +50,7 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*report.Resul
 	}
 	cfg := engine.Config{
 		Duration: sc.Duration.D(), Warmup: sc.Warmup.D(), Interval: sc.Interval.D(), DrainTimeout: sc.DrainTimeout.D(),
-		Now: clock.Now, CPU: cpuTime, Registry: reg, Sinks: opts.Sinks,
+		Now: clock.Now, CPU: cpuTime, Cores: runtime.GOMAXPROCS(0), Registry: reg, Sinks: opts.Sinks,
 	}
 	err = engine.Run(ctx, cfg, w, res)
 	res.Client.CPUTotalS, res.Client.MaxRSSBytes = processCost()
@@ -79,7 +79,7 @@ func prepare(ctx context.Context, sc *scenario.Scenario, reg *metrics.Registry, 
 	}
 	run := runID()
 	w = &workload{
-		sc: sc, start: make(chan struct{}), stop: make(chan struct{}), abandon: make(chan struct{}),
+		sc: sc, blocks: d.blocks, start: make(chan struct{}), stop: make(chan struct{}), abandon: make(chan struct{}),
 		flush: make(chan struct{}), events: make(chan engine.Event, 1), sampler: make(chan struct{}),
 	}
 	defer func() {

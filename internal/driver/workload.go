@@ -39,6 +39,7 @@ type workload struct {
 	closing atomic.Bool // set once Finish starts: failures after that are ours
 	backlog atomic.Int64
 	hasLog  atomic.Bool
+	blocks  *blockLog
 	sampler chan struct{}
 }
 
@@ -168,6 +169,9 @@ func (w *workload) consumedQueuesEmpty() bool {
 	return true
 }
 
+// Blocked returns how many connections the broker blocks right now.
+func (w *workload) Blocked() int { return int(w.blocks.now.Load()) }
+
 // Backlog returns the last sampled number of ready messages over all queues.
 func (w *workload) Backlog() (int64, bool) { return w.backlog.Load(), w.hasLog.Load() }
 
@@ -240,6 +244,7 @@ func (w *workload) Finish(ctx context.Context, r *report.Result) error {
 		}
 	}
 	w.fillQueues(r)
+	r.Faults.Blocked = w.blocks.snapshot()
 	var err error
 	if !w.sc.Keep {
 		err = w.topo.teardown()

@@ -32,6 +32,8 @@ type Workload interface {
 	Drain(ctx context.Context)
 	// Backlog returns the ready messages over all queues, if known.
 	Backlog() (int64, bool)
+	// Blocked returns how many connections the broker blocks right now.
+	Blocked() int
 	// Finish stops consumers, deletes what was declared and disconnects,
 	// filling in the per-queue part of the result.
 	Finish(ctx context.Context, r *report.Result) error
@@ -46,8 +48,10 @@ type Config struct {
 	// Now returns the current time in Unix nanoseconds; it must be the
 	// clock the workers stamp and record with.
 	Now func() int64
-	// CPU returns the process's user+system CPU time so far.
-	CPU func() time.Duration
+	// CPU returns the process's user+system CPU time so far; Cores is how
+	// many the process may use.
+	CPU   func() time.Duration
+	Cores int
 	// Registry is where the workers record; its window is opened by Run.
 	Registry *metrics.Registry
 	// Sinks receive every interval and the final result.
@@ -77,7 +81,9 @@ type runner struct {
 
 	start, measureStart, lastTick int64
 	prev                          metrics.Counts // counts at the previous tick
-	cpuBase                       time.Duration
+	cpuBase, cpuTick              time.Duration  // CPU at the window's start and at the previous tick
+	collects                      int
+	collectSum, collectMax        time.Duration
 	intervals                     []report.Interval
 }
 
@@ -88,6 +94,7 @@ func (r *runner) run(ctx context.Context, res *report.Result) error {
 	r.win.Set(r.measureStart)
 	r.lastTick = r.start
 	r.cpuBase = r.cfg.CPU()
+	r.cpuTick = r.cpuBase
 	res.StartedAt = time.Unix(0, r.start).UTC()
 	r.w.Start()
 
@@ -129,10 +136,19 @@ func (r *runner) run(ctx context.Context, res *report.Result) error {
 	res.EndedAt = time.Unix(0, r.cfg.Now()).UTC()
 	res.MeasuredS = float64(end-r.measureStart) / 1e9
 	res.Client.CPUS = cpuWindow.Seconds()
+	if res.MeasuredS > 0 {
+		res.Client.Cores = round3(res.Client.CPUS / res.MeasuredS)
+	}
+	res.Client.CoresAvailable = r.cfg.Cores
+	if r.collects > 0 {
+		res.Client.CollectMeanUs = round3(float64(r.collectSum.Microseconds()) / float64(r.collects))
+		res.Client.CollectMaxUs = float64(r.collectMax.Microseconds())
+	}
 	res.Intervals = r.intervals
 	if err := fill(res, r.col, windowCounts, totals); err != nil && runErr == nil {
 		runErr = err
 	}
+	res.Warnings = append(warnings(res), res.Warnings...)
 	for _, s := range r.sinks {
 		s.Done(res)
 	}
@@ -179,7 +195,13 @@ func (r *runner) loop(ctx context.Context) (string, error) {
 
 // tick collects one interval ending at now and hands it to the sinks.
 func (r *runner) tick(now int64) {
+	t0 := time.Now()
 	iv := r.col.Collect()
+	took := time.Since(t0)
+	r.collects++
+	r.collectSum += took
+	r.collectMax = max(r.collectMax, took)
+	cpu := r.cfg.CPU()
 	d := iv.Counts.Sub(r.prev)
 	r.prev = iv.Counts
 	out := report.Interval{
@@ -189,6 +211,11 @@ func (r *runner) tick(now int64) {
 		Published: d[metrics.Published], Confirmed: d[metrics.Confirmed], Consumed: d[metrics.Consumed],
 		Returned: d[metrics.Returned], Nacked: d[metrics.Nacked],
 	}
+	if out.Seconds > 0 {
+		out.CPUCores = round3((cpu - r.cpuTick).Seconds() / out.Seconds)
+	}
+	r.cpuTick = cpu
+	out.Blocked = r.w.Blocked()
 	r.lastTick = now
 	if h := iv.Latency[metrics.EndToEnd]; h.TotalCount() > 0 {
 		out.E2EP50Us = ptr(h.ValueAtQuantile(50))

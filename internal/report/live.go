@@ -7,7 +7,8 @@ import (
 
 // Live prints one progress line per interval, meant for stderr.
 type Live struct {
-	W io.Writer
+	W     io.Writer
+	Cores int // the client's cores, to flag intervals where it was the bottleneck
 }
 
 // Interval prints the interval's line: elapsed time, rates, returned and
@@ -29,6 +30,12 @@ func (l *Live) Interval(iv Interval) {
 	if iv.RPCReplies != nil {
 		rpc = fmt.Sprintf("  rpc %s/s p50 %s p99 %s timeouts %s", per(*iv.RPCReplies),
 			MicrosPtr(iv.RPCP50Us), MicrosPtr(iv.RPCP99Us), CountPtr(iv.RPCTimeouts))
+	}
+	if iv.Blocked > 0 {
+		tag += fmt.Sprintf("  BLOCKED by the broker (%d connections)", iv.Blocked)
+	}
+	if l.Cores > 0 && iv.CPUCores >= 0.75*float64(l.Cores) {
+		tag += fmt.Sprintf("  CLIENT-BOUND (%.1f of %d cores)", iv.CPUCores, l.Cores)
 	}
 	fmt.Fprintf(l.W, "%7.1fs  pub %s/s  conf %s/s  cons %s/s  ret %s  nack %s  e2e p50 %s p99 %s  conf p99 %s  backlog %s%s%s\n",
 		iv.TS, per(iv.Published), per(iv.Confirmed), per(iv.Consumed), Count(iv.Returned), Count(iv.Nacked),

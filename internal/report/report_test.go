@@ -35,6 +35,7 @@ func sample(t *testing.T) *Result {
 	sc.Producers.Confirm = 100
 	sc.Out = "results/golden.json"
 	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	blockedEnd := start.Add(4 * time.Second)
 	i64 := func(v int64) *int64 { return &v }
 	f64 := func(v float64) *float64 { return &v }
 	return &Result{
@@ -44,8 +45,12 @@ func sample(t *testing.T) *Result {
 		Totals:  Totals{Published: 1000, Confirmed: i64(1000), Nacked: i64(0), Consumed: i64(1000), MaxUnacked: i64(1)},
 		Rates:   Rates{PublishedPerS: 100, ConfirmedPerS: f64(100), ConsumedPerS: f64(99.9)},
 		Latency: Latency{EndToEnd: e2e, Confirm: conf},
-		Client:  Client{CPUS: 0.5, CPUTotalS: 0.7, MaxRSSBytes: 20 << 20},
-		Queues:  []Queue{{Name: "amq.gen-abc", Type: "classic", Consumers: 1, Consumed: 1000, Depth: i64(0)}},
+		Client: Client{CPUS: 0.5, CPUTotalS: 0.7, Cores: 0.05, CoresAvailable: 2, MaxRSSBytes: 20 << 20,
+			CollectMeanUs: 120, CollectMaxUs: 300},
+		Faults: Faults{Blocked: []Blocked{{Connection: "mqbench-x-producer-0", Reason: "low on memory",
+			Start: start.Add(3 * time.Second), End: &blockedEnd}}},
+		Warnings: []string{"the broker blocked publishing connections 1 time(s) (low on memory): a resource alarm; throughput and latency include the time blocked"},
+		Queues:   []Queue{{Name: "amq.gen-abc", Type: "classic", Consumers: 1, Consumed: 1000, Depth: i64(0)}},
 		Intervals: []Interval{{TS: 1, Seconds: 1, Published: 100, Confirmed: 100, Consumed: 100,
 			E2EP50Us: i64(5000), E2EP99Us: i64(9900), ConfirmP99Us: i64(990), Backlog: i64(3)}},
 	}

@@ -39,6 +39,26 @@ type Result struct {
 	Client     Client            `json:"client"`
 	Queues     []Queue           `json:"queues"`
 	Intervals  []Interval        `json:"intervals"`
+	Faults     Faults            `json:"faults"`
+	// Warnings say when a figure may not mean what it seems: the client was
+	// the bottleneck, the backlog grew, the broker blocked publishers.
+	Warnings []string `json:"warnings"`
+}
+
+// Faults records what went wrong on the broker's side during the run.
+type Faults struct {
+	// Blocked lists the times the broker blocked a connection
+	// (connection.blocked, from a memory or disk alarm) until it unblocked
+	// it; End is null when the run ended while blocked.
+	Blocked []Blocked `json:"blocked"`
+}
+
+// Blocked is one connection.blocked … connection.unblocked interval.
+type Blocked struct {
+	Connection string     `json:"connection"`
+	Reason     string     `json:"reason"`
+	Start      time.Time  `json:"start"`
+	End        *time.Time `json:"end"`
 }
 
 // Tool names the program that produced the result.
@@ -111,9 +131,15 @@ type Latency struct {
 
 // Client is what running mqbench cost.
 type Client struct {
-	CPUS        float64 `json:"cpu_s"`       // user+system CPU seconds over the measured window
-	CPUTotalS   float64 `json:"cpu_total_s"` // over the whole process lifetime up to the result
-	MaxRSSBytes int64   `json:"max_rss_bytes"`
+	CPUS           float64 `json:"cpu_s"`       // user+system CPU seconds over the measured window
+	CPUTotalS      float64 `json:"cpu_total_s"` // over the whole process lifetime up to the result
+	Cores          float64 `json:"cores"`       // cpu_s / measured_s: cores the client kept busy
+	CoresAvailable int     `json:"cores_available"`
+	MaxRSSBytes    int64   `json:"max_rss_bytes"`
+	// CollectMeanUs and CollectMaxUs are what merging the workers'
+	// histograms and counters cost per interval (wall time).
+	CollectMeanUs float64 `json:"collect_mean_us"`
+	CollectMaxUs  float64 `json:"collect_max_us"`
 }
 
 // Queue is one queue's share of the run.
@@ -149,6 +175,11 @@ type Interval struct {
 	RPCP99Us    *int64 `json:"rpc_p99_us"`
 	// Seconds is the interval's actual length, for rates.
 	Seconds float64 `json:"seconds"`
+	// CPUCores is the client's CPU use over the interval, in cores.
+	CPUCores float64 `json:"cpu_cores"`
+	// Blocked is the number of connections the broker held blocked at the
+	// end of the interval.
+	Blocked int `json:"blocked_connections"`
 }
 
 // Sink receives a run's progress. Calls come from one goroutine, never from

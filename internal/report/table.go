@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -84,7 +85,18 @@ func WriteTable(w io.Writer, r *Result) error {
 			return err
 		}
 	}
-	fmt.Fprintf(w, "\nclient: %.2f CPU s in the measured window, peak RSS %s MiB\n", r.Client.CPUS, Count(r.Client.MaxRSSBytes>>20))
+	fmt.Fprintf(w, "\nclient: %.2f CPU s in the measured window (%.2f of %d cores), peak RSS %s MiB, merge %.0fµs per interval\n",
+		r.Client.CPUS, r.Client.Cores, r.Client.CoresAvailable, Count(r.Client.MaxRSSBytes>>20), r.Client.CollectMeanUs)
+	for _, b := range r.Faults.Blocked {
+		end := "the end of the run"
+		if b.End != nil {
+			end = b.End.Format(time.RFC3339Nano)
+		}
+		fmt.Fprintf(w, "blocked: %s by the broker (%s) from %s to %s\n", b.Connection, b.Reason, b.Start.Format(time.RFC3339Nano), end)
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n", warn)
+	}
 	return nil
 }
 

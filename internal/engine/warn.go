@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/mqbench/mqbench/internal/report"
+)
+
+// ClientBoundShare is the share of its cores above which the client itself
+// may have been the bottleneck.
+const ClientBoundShare = 0.75
+
+// ClientBound reports whether the client used most of the cores it had.
+func ClientBound(cores float64, available int) bool {
+	return available > 0 && cores >= ClientBoundShare*float64(available)
+}
+
+// warnings says when the figures may not describe the broker: the client
+// used most of its cores, the backlog grew through the run, or the broker
+// blocked publishers.
+func warnings(res *report.Result) []string {
+	out := []string{}
+	c := res.Client
+	if ClientBound(c.Cores, c.CoresAvailable) {
+		out = append(out, fmt.Sprintf("client-bound: mqbench used %.2f of its %d cores (≥ %.0f%%); the figures may describe the load generator, not the broker — use fewer workers per process or more machines",
+			c.Cores, c.CoresAvailable, ClientBoundShare*100))
+	}
+	if w := backlogGrowth(res); w != "" {
+		out = append(out, w)
+	}
+	if n := len(res.Faults.Blocked); n > 0 {
+		out = append(out, fmt.Sprintf("the broker blocked publishing connections %d time(s) (%s): a resource alarm; throughput and latency include the time blocked",
+			n, res.Faults.Blocked[0].Reason))
+	}
+	return out
+}
+
+// backlogGrowth warns when the ready messages grew through the measured
+// intervals: the consumers did not keep up, so latencies measure queueing.
+// It needs the backlog to rise in at least two thirds of the intervals and
+// to end above both 1,000 messages and one second of consumption.
+func backlogGrowth(res *report.Result) string {
+	var samples []int64
+	for _, iv := range res.Intervals {
+		if !iv.Warmup && iv.Backlog != nil && iv.Seconds >= 0.05 {
+			samples = append(samples, *iv.Backlog)
+		}
+	}
+	if len(samples) < 3 {
+		return ""
+	}
+	rises := 0
+	for i := 1; i < len(samples); i++ {
+		if samples[i] > samples[i-1] {
+			rises++
+		}
+	}
+	first, last := samples[0], samples[len(samples)-1]
+	perSecond := 0.0
+	if res.Rates.ConsumedPerS != nil {
+		perSecond = *res.Rates.ConsumedPerS
+	}
+	if 3*rises < 2*(len(samples)-1) || last-first < 1000 || float64(last) < perSecond {
+		return ""
+	}
+	return fmt.Sprintf("backlog grew from %d to %d ready messages: the consumers did not keep up, so latencies measure queueing in the broker", first, last)
+}

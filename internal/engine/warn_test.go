@@ -1,0 +1,50 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/report"
+)
+
+func backlogs(vals ...int64) []report.Interval {
+	out := make([]report.Interval, len(vals))
+	for i, v := range vals {
+		v := v
+		out[i] = report.Interval{Seconds: 1, Backlog: &v}
+	}
+	return out
+}
+
+func TestWarnings(t *testing.T) {
+	rate := 500.0
+	cases := []struct {
+		name string
+		res  report.Result
+		want []string // substrings, one per expected warning
+	}{
+		{"quiet run", report.Result{Client: report.Client{Cores: 0.4, CoresAvailable: 2}, Intervals: backlogs(0, 5, 0, 3)}, nil},
+		{"client-bound", report.Result{Client: report.Client{Cores: 1.6, CoresAvailable: 2}}, []string{"client-bound"}},
+		{"just below client-bound", report.Result{Client: report.Client{Cores: 1.49, CoresAvailable: 2}}, nil},
+		{"growing backlog", report.Result{Rates: report.Rates{ConsumedPerS: &rate}, Intervals: backlogs(100, 2000, 4000, 5000, 9000)},
+			[]string{"backlog grew from 100 to 9000"}},
+		{"backlog that recovers", report.Result{Rates: report.Rates{ConsumedPerS: &rate}, Intervals: backlogs(100, 5000, 100, 5000, 100)}, nil},
+		{"small growth", report.Result{Rates: report.Rates{ConsumedPerS: &rate}, Intervals: backlogs(1, 2, 3, 4, 5)}, nil},
+		{"blocked", report.Result{Faults: report.Faults{Blocked: []report.Blocked{{Reason: "low on memory", Start: time.Now()}}}},
+			[]string{"blocked publishing connections 1 time(s) (low on memory)"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := warnings(&c.res)
+			if len(got) != len(c.want) {
+				t.Fatalf("warnings %q, want %d", got, len(c.want))
+			}
+			for i, w := range c.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("warning %q does not say %q", got[i], w)
+				}
+			}
+		})
+	}
+}
