@@ -17,5 +17,9 @@ go vet ./...
 
 export MQBENCH_REQUIRE_BROKER=1
 go test -race -count=1 -timeout 15m ./...
+# The scale tests measure rates and resident memory, which -race distorts:
+# each runs without it, in a process of its own.
+go test -count=1 -timeout 5m -run '^TestScale1000ProducersRate$' ./internal/driver
+go test -count=1 -timeout 5m -run '^TestScale5000Workers$' ./internal/driver
 # The hot-path benchmarks, briefly: they report allocations per operation.
 go test -run '^$' -bench . -benchmem -benchtime 1s ./internal/stamp ./internal/metrics ./internal/driver

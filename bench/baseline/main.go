@@ -45,7 +45,16 @@ func main() {
 	flag.BoolVar(&c.durable, "durable", false, "durable queue")
 	flag.StringVar(&c.out, "out", "-", "where the JSON figures go")
 	flag.BoolVar(&compare, "compare", false, "compare saved figures: args are NAME=LOOP.json,MQBENCH.json")
+	var scale bool
+	flag.BoolVar(&scale, "summarize-scale", false, "print a bench-scale.sh row: args are NAME WORKERS CONNECTIONS RESULT.json")
 	flag.Parse()
+	if scale {
+		if err := printScaleRow(flag.Args()); err != nil {
+			fmt.Fprintln(os.Stderr, "baseline:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	if compare {
 		if err := printComparison(flag.Args()); err != nil {
 			fmt.Fprintln(os.Stderr, "baseline:", err)
@@ -253,5 +262,29 @@ func readJSON(path string, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	return nil
+}
+
+// printScaleRow prints one row of scripts/bench-scale.sh's table from an
+// mqbench result.
+func printScaleRow(args []string) error {
+	if len(args) != 4 {
+		return fmt.Errorf("want NAME WORKERS CONNECTIONS RESULT.json")
+	}
+	var r struct {
+		Rates struct {
+			PublishedPerS float64 `json:"published_per_s"`
+		} `json:"rates"`
+		Client struct {
+			MaxRSSBytes   int64   `json:"max_rss_bytes"`
+			CollectMeanUs float64 `json:"collect_mean_us"`
+			CollectMaxUs  float64 `json:"collect_max_us"`
+		} `json:"client"`
+	}
+	if err := readJSON(args[3], &r); err != nil {
+		return err
+	}
+	fmt.Printf("| %s | %s | %s | %d | %.0f, %.0f | %.0f |\n", args[0], args[1], args[2], r.Client.MaxRSSBytes>>20,
+		r.Client.CollectMeanUs, r.Client.CollectMaxUs, r.Rates.PublishedPerS)
 	return nil
 }

@@ -28,6 +28,7 @@ type consumer struct {
 	quota    *atomic.Int64 // shared count-down for --cmessages; nil without a limit
 	onQuota  func()
 	fail     func(error)
+	closed   closeWatch
 	flush    chan struct{} // closed when the drain ends: ack what is held
 	finished chan struct{} // closed when run returns
 
@@ -44,7 +45,7 @@ func (c *consumer) subscribe(prefetch int, sc *scenario.Scenario) (<-chan amqp.D
 		return nil, err
 	}
 	c.ch = ch
-	watchChannel(ch, fmt.Sprintf("consumer %d", c.id), c.fail)
+	c.closed = watch(ch)
 	if prefetch > 0 {
 		if err := ch.Qos(prefetch, 0, false); err != nil {
 			return nil, fmt.Errorf("consumer %d: basic.qos %d: %w", c.id, prefetch, err)
@@ -73,6 +74,9 @@ func (c *consumer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) {
 		select {
 		case d, ok := <-deliveries:
 			if !ok {
+				// Ended by our own cancel at the end (fail is then a no-op),
+				// or by the broker.
+				c.fail(c.closed.err(fmt.Sprintf("consumer %d", c.id)))
 				return
 			}
 			c.handle(&d)

@@ -45,7 +45,8 @@ type producer struct {
 	nextTag     uint64
 	outstanding int
 
-	fail func(error)
+	fail   func(error)
+	closed closeWatch
 }
 
 // open opens the producer's channel and puts it in confirm mode when needed.
@@ -56,7 +57,7 @@ func (p *producer) open(window int, mandatory bool) error {
 		return err
 	}
 	p.ch, p.nextTag, p.outstanding = ch, 1, 0
-	watchChannel(ch, fmt.Sprintf("producer %d", p.id), p.fail)
+	p.closed = watch(ch)
 	if window > 0 {
 		if err := ch.Confirm(false); err != nil {
 			return fmt.Errorf("producer %d: enable publisher confirms: %w", p.id, err)
@@ -122,9 +123,11 @@ func (p *producer) run(start <-chan struct{}, stopping *atomic.Bool, stop <-chan
 			stamp.Write(body, uint32(i), now)
 		}
 		p.msg.Body = body
-		key := p.keys[int(i%int64(len(p.keys)))]
+		// Producers start at different keys, so that every queue gets
+		// traffic even when each producer sends only a few messages.
+		key := p.keys[int((i+int64(p.id))%int64(len(p.keys)))]
 		if err := p.ch.PublishWithContext(ctx, p.exchange, key, p.mandator, false, p.msg); err != nil {
-			p.fail(fmt.Errorf("producer %d: publish: %w", p.id, err))
+			p.fail(p.closed.err(fmt.Sprintf("producer %d: publish", p.id)))
 			return
 		}
 		p.published(now)
@@ -160,6 +163,7 @@ func (p *producer) awaitWindow(stop <-chan struct{}) bool {
 		select {
 		case c, ok := <-p.confirms:
 			if !ok {
+				p.fail(p.closed.err(fmt.Sprintf("producer %d", p.id)))
 				return false
 			}
 			p.confirmed(c)
@@ -172,6 +176,7 @@ func (p *producer) awaitWindow(stop <-chan struct{}) bool {
 		select {
 		case c, ok := <-p.confirms:
 			if !ok {
+				p.fail(p.closed.err(fmt.Sprintf("producer %d", p.id)))
 				return false
 			}
 			p.confirmed(c)
@@ -214,13 +219,29 @@ func (p *producer) awaitConfirms(abandon <-chan struct{}) {
 	}
 }
 
-// watchChannel reports a channel the broker closes (a closed channel is a
-// failed run); a channel we close ourselves reports nothing.
-func watchChannel(ch *amqp.Channel, who string, fail func(error)) {
-	closed := ch.NotifyClose(make(chan *amqp.Error, 1))
-	go func() {
-		if err, ok := <-closed; ok && err != nil {
-			fail(fmt.Errorf("%s: the broker closed the channel: %w", who, err))
+// closeWatch tells a worker why its channel closed. The client library
+// leaves the reason in a buffered channel, so no goroutine per channel is
+// needed: a worker asks when an operation fails or a delivery stream ends.
+type closeWatch struct {
+	ch      *amqp.Channel
+	reasons chan *amqp.Error
+}
+
+func watch(ch *amqp.Channel) closeWatch {
+	return closeWatch{ch: ch, reasons: ch.NotifyClose(make(chan *amqp.Error, 1))}
+}
+
+// err says why the worker's channel or subscription ended.
+func (w closeWatch) err(who string) error {
+	if !w.ch.IsClosed() {
+		return fmt.Errorf("%s: the broker cancelled the subscription (was the queue deleted?)", who)
+	}
+	select { // the library hands the broker's reason over as it closes the channel
+	case e, ok := <-w.reasons:
+		if ok && e != nil {
+			return fmt.Errorf("%s: the broker closed the channel: %w", who, e)
 		}
-	}()
+	case <-time.After(200 * time.Millisecond):
+	}
+	return fmt.Errorf("%s: the channel closed (the connection was lost)", who)
 }

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"testing"
+	"time"
 
 	"github.com/mqbench/mqbench/internal/scenario"
 )
@@ -90,5 +91,25 @@ func TestExistingQueueIsLeftInPlace(t *testing.T) {
 	_, err = Run(t.Context(), bad, Options{})
 	if err == nil || !contains(err.Error(), "PRECONDITION_FAILED") || !contains(err.Error(), sc.Queues[0].Name) {
 		t.Fatalf("err = %v, want PRECONDITION_FAILED naming the queue", err)
+	}
+}
+
+// TestBrokerClosedChannelFailsTheRun: publishing to an exchange that does
+// not exist makes the broker close the channel; the run ends with an error
+// naming the broker's reason, and the result says so.
+func TestBrokerClosedChannelFailsTheRun(t *testing.T) {
+	sc := scenario.Default()
+	sc.Exchange = scenario.Exchange{Name: "amq.mqbench-missing", Type: "direct"} // amq.*: never declared by mqbench
+	sc.Producers = scenario.Producers{Count: 1, Size: 12}
+	sc.Consumers.Count = 0
+	sc.Queues = nil // nothing to bind: the first publish meets the missing exchange
+	sc.Duration = scenario.Duration(5 * time.Second)
+	own(t, &sc)
+	res, err := Run(t.Context(), sc, Options{})
+	if err == nil || !contains(err.Error(), "NOT_FOUND") || !contains(err.Error(), "producer 0") {
+		t.Fatalf("err = %v, want the broker's NOT_FOUND naming the producer", err)
+	}
+	if res == nil || res.StopReason != "error" || !contains(res.Error, "NOT_FOUND") {
+		t.Fatalf("result %+v", res)
 	}
 }

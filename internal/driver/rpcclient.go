@@ -43,6 +43,7 @@ type rpcClient struct {
 	limit    int64 // requests to send; negative = unlimited
 	msg      amqp.Publishing
 	fail     func(error)
+	closed   closeWatch
 	finished chan struct{}
 
 	slots  []rpcSlot
@@ -64,7 +65,7 @@ func (c *rpcClient) open(r scenario.RPC) error {
 		return err
 	}
 	c.ch = ch
-	watchChannel(ch, fmt.Sprintf("rpc client %d", c.id), c.fail)
+	c.closed = watch(ch)
 	c.replyTo = directReplyTo
 	if r.ReplyMode == scenario.ReplyExclusive {
 		q, err := ch.QueueDeclare("", false, true, true, false, nil)
@@ -130,6 +131,7 @@ func (c *rpcClient) run(start, stop, abandon <-chan struct{}) {
 		select {
 		case d, ok := <-c.replies:
 			if !ok {
+				c.fail(c.closed.err(fmt.Sprintf("rpc client %d", c.id)))
 				return
 			}
 			c.reply(&d)
@@ -156,7 +158,7 @@ func (c *rpcClient) send(due, now int64) bool {
 	c.idBuf = strconv.AppendUint(c.idBuf[:0], seq<<16|uint64(slot), 10)
 	c.msg.CorrelationId = string(c.idBuf)
 	if err := c.ch.Publish("", c.queue, false, false, c.msg); err != nil {
-		c.fail(fmt.Errorf("rpc client %d: publish request: %w", c.id, err))
+		c.fail(c.closed.err(fmt.Sprintf("rpc client %d: publish request", c.id)))
 		return false
 	}
 	c.m.Count(metrics.RPCRequests, due)

@@ -27,6 +27,7 @@ type rpcServer struct {
 	win      *metrics.Window
 	cfg      scenario.RPC
 	fail     func(error)
+	closed   closeWatch
 	finished chan struct{}
 }
 
@@ -38,7 +39,7 @@ func (s *rpcServer) subscribe() (<-chan amqp.Delivery, error) {
 		return nil, err
 	}
 	s.ch = ch
-	watchChannel(ch, fmt.Sprintf("rpc server %d", s.id), s.fail)
+	s.closed = watch(ch)
 	prefetch := s.cfg.ServerPrefetch
 	if prefetch == 0 {
 		prefetch = s.cfg.ServerConcurrency
@@ -75,6 +76,7 @@ func (s *rpcServer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) 
 		jobs <- d
 	}
 	close(jobs)
+	s.fail(s.closed.err(fmt.Sprintf("rpc server %d", s.id))) // a no-op when we cancelled it
 	wg.Wait()
 }
 

@@ -195,9 +195,8 @@ func (r *runner) loop(ctx context.Context) (string, error) {
 
 // tick collects one interval ending at now and hands it to the sinks.
 func (r *runner) tick(now int64) {
-	t0 := time.Now()
-	iv := r.col.Collect()
-	took := time.Since(t0)
+	var iv metrics.Interval
+	took := onThreadCPU(func() { iv = r.col.Collect() })
 	r.collects++
 	r.collectSum += took
 	r.collectMax = max(r.collectMax, took)

@@ -136,8 +136,9 @@ type Client struct {
 	Cores          float64 `json:"cores"`       // cpu_s / measured_s: cores the client kept busy
 	CoresAvailable int     `json:"cores_available"`
 	MaxRSSBytes    int64   `json:"max_rss_bytes"`
-	// CollectMeanUs and CollectMaxUs are what merging the workers'
-	// histograms and counters cost per interval (wall time).
+	// CollectMeanUs and CollectMaxUs are the CPU time that merging the
+	// workers' histograms and counters cost per interval (thread CPU time
+	// on Linux, so time spent waiting for a core is not counted).
 	CollectMeanUs float64 `json:"collect_mean_us"`
 	CollectMaxUs  float64 `json:"collect_max_us"`
 }
