@@ -98,7 +98,9 @@ func (p *producer) run(start <-chan struct{}, stopping *atomic.Bool, stop <-chan
 			if !ok {
 				return
 			}
-			due = base + int64(off)
+			if due = base + int64(off); due >= p.win.End() {
+				return // due after the run: not part of it
+			}
 			if wait := time.Duration(due - p.clock.Now()); wait > 0 {
 				if timer == nil {
 					timer = time.NewTimer(wait)

@@ -113,7 +113,10 @@ func (c *rpcClient) run(start, stop, abandon <-chan struct{}) {
 				// Open loop: request k is due at base + k·interval. One sent
 				// late (no free slot, or a slow publish) is timed from when it
 				// was due, so waiting on the service counts as latency.
-				if due = base + int64(c.issued)*int64(c.interval); due > now {
+				if due = base + int64(c.issued)*int64(c.interval); due >= c.win.End() {
+					stop = nil // the run ends before this request is due
+					break
+				} else if due > now {
 					wake = due
 					break
 				}

@@ -92,6 +92,9 @@ func (r *runner) run(ctx context.Context, res *report.Result) error {
 	r.start = r.cfg.Now()
 	r.measureStart = r.start + int64(r.cfg.Warmup)
 	r.win.Set(r.measureStart)
+	if r.cfg.Duration > 0 {
+		r.win.SetEnd(r.start + int64(r.cfg.Duration))
+	}
 	r.lastTick = r.start
 	r.cpuBase = r.cfg.CPU()
 	r.cpuTick = r.cpuBase

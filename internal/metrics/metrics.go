@@ -97,6 +97,7 @@ func (c Counts) Sub(o Counts) Counts {
 // event costs no contention.
 type Window struct {
 	start atomic.Int64 // Unix nanoseconds
+	end   atomic.Int64 // Unix nanoseconds; MaxInt64 when the run has no set length
 }
 
 // NewWindow returns a window that has not opened: nothing is measured until
@@ -104,8 +105,22 @@ type Window struct {
 func NewWindow() *Window {
 	w := &Window{}
 	w.start.Store(math.MaxInt64)
+	w.end.Store(math.MaxInt64)
 	return w
 }
+
+// End returns when the measured window closes (Unix ns), or MaxInt64.
+// Paced workers send nothing due at or after it, so a run of D seconds at
+// R msg/s publishes R·D messages, not one more.
+func (w *Window) End() int64 {
+	if e := w.end.Load(); e != 0 {
+		return e
+	}
+	return math.MaxInt64
+}
+
+// SetEnd sets when the measured window closes (Unix ns).
+func (w *Window) SetEnd(end int64) { w.end.Store(end) }
 
 // Start returns the window's start in Unix nanoseconds.
 func (w *Window) Start() int64 { return w.start.Load() }
