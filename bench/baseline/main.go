@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -221,30 +222,55 @@ func envOr(k, def string) string {
 
 // printComparison prints, per variant, client CPU seconds per million
 // messages and throughput for the loop and mqbench, with mqbench's ratios.
-// A message counts once whether it was published or consumed in the window
-// ((published + consumed) / 2), so a run whose consumer lags behind its
-// publisher is not flattered; throughput is consumed messages per second.
+// Each argument is NAME=LOOP1.json+LOOP2.json…,MQ1.json+MQ2.json…; with
+// several runs per side the medians are compared (a 2-core machine shared
+// with the broker varies by several percent from run to run). A message
+// counts once whether published or consumed in the window
+// ((published + consumed) / 2), so a run whose consumer lags its publisher
+// is not flattered; throughput is consumed messages per second.
 func printComparison(args []string) error {
-	fmt.Println("| variant | loop CPU s/M msgs | mqbench CPU s/M msgs | CPU ratio | loop consumed/s | mqbench consumed/s | throughput ratio |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| variant | runs | loop CPU s/M msgs | mqbench CPU s/M msgs | CPU ratio | loop consumed/s | mqbench consumed/s | throughput ratio |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, a := range args {
 		name, files, ok := strings.Cut(a, "=")
-		loopFile, mqFile, ok2 := strings.Cut(files, ",")
+		loopFiles, mqFiles, ok2 := strings.Cut(files, ",")
 		if !ok || !ok2 {
-			return fmt.Errorf("want NAME=LOOP.json,MQBENCH.json, got %q", a)
+			return fmt.Errorf("want NAME=LOOP.json[+…],MQBENCH.json[+…], got %q", a)
 		}
-		var l, m figures
-		if err := readJSON(loopFile, &l); err != nil {
+		lc, lr, n, err := medians(strings.Split(loopFiles, "+"))
+		if err != nil {
 			return err
 		}
-		if err := readJSON(mqFile, &m); err != nil {
+		mc, mr, _, err := medians(strings.Split(mqFiles, "+"))
+		if err != nil {
 			return err
 		}
-		lc, mc := l.cpuPerMillion(), m.cpuPerMillion()
-		fmt.Printf("| %s | %.2f | %.2f | %.3f | %.0f | %.0f | %.3f |\n", name, lc, mc, mc/lc,
-			l.Rates.ConsumedPerS, m.Rates.ConsumedPerS, m.Rates.ConsumedPerS/l.Rates.ConsumedPerS)
+		fmt.Printf("| %s | %d | %.2f | %.2f | %.3f | %.0f | %.0f | %.3f |\n", name, n, lc, mc, mc/lc, lr, mr, mr/lr)
 	}
 	return nil
+}
+
+// medians reads runs and returns the median CPU per million messages and
+// the median consumed rate.
+func medians(files []string) (cpu, rate float64, n int, err error) {
+	var cpus, rates []float64
+	for _, f := range files {
+		var fig figures
+		if err := readJSON(f, &fig); err != nil {
+			return 0, 0, 0, err
+		}
+		cpus = append(cpus, fig.cpuPerMillion())
+		rates = append(rates, fig.Rates.ConsumedPerS)
+	}
+	return median(cpus), median(rates), len(files), nil
+}
+
+func median(v []float64) float64 {
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
 // cpuPerMillion is client CPU seconds per million messages moved in the
