@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: make sure a broker answers (starting the local
-# rabbitmq-server when it is installed and down), then gofmt, go vet, and
-# every test with the race detector, broker tests included. A missing
-# broker fails the run instead of skipping tests.
+# rabbitmq-server when it is installed and down), then gofmt, go vet, every
+# test with the race detector (broker tests included; the fault tests start
+# private broker nodes of their own), the scale tests without it, the fuzz
+# targets briefly, and the hot-path benchmarks. A missing broker fails the
+# run instead of skipping tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +23,8 @@ go test -race -count=1 -timeout 15m ./...
 # each runs without it, in a process of its own.
 go test -count=1 -timeout 5m -run '^TestScale1000ProducersRate$' ./internal/driver
 go test -count=1 -timeout 5m -run '^TestScale5000Workers$' ./internal/driver
+# The fuzz targets, briefly (seeds: the shipped scenarios and testdata/).
+go test -run '^$' -fuzz '^FuzzLoad$' -fuzztime 10s ./internal/scenario
+go test -run '^$' -fuzz '^FuzzRead$' -fuzztime 5s ./internal/stamp
 # The hot-path benchmarks, briefly: they report allocations per operation.
 go test -run '^$' -bench . -benchmem -benchtime 1s ./internal/stamp ./internal/metrics ./internal/driver

@@ -28,6 +28,7 @@ type flagSet struct {
 		duration, warmup, interval, drain, connect, delay                               scenario.Duration
 		persistent, mandatory, durable, exclusive, autoDelete, keep, quiet              bool
 		rpc                                                                             rpcFlags
+		tls                                                                             scenario.TLS
 		sweeps                                                                          sweepFlag
 		repeat                                                                          int
 		cooldown                                                                        scenario.Duration
@@ -116,6 +117,11 @@ func newFlagSet() *flagSet {
 	add("keep", "", "keep", boolean(&v.keep, "do not delete what mqbench declared"), set(func(s *scenario.Scenario) { s.Keep = v.keep }))
 	add("name", "", "name", str(&v.name, "scenario name (used in the result file name)"), set(func(s *scenario.Scenario) { s.Name = v.name }))
 	f.addRPC(add, str, num, num64, dur, set)
+	add("tls-ca", "", "tls.ca", str(&v.tls.CA, "CA certificate (PEM) to verify the broker with (amqps://); default: the system's roots"), set(func(s *scenario.Scenario) { s.TLS.CA = v.tls.CA }))
+	add("tls-cert", "", "tls.cert", str(&v.tls.Cert, "client certificate (PEM) for amqps://"), set(func(s *scenario.Scenario) { s.TLS.Cert = v.tls.Cert }))
+	add("tls-key", "", "tls.key", str(&v.tls.Key, "client certificate's key (PEM)"), set(func(s *scenario.Scenario) { s.TLS.Key = v.tls.Key }))
+	add("tls-server-name", "", "tls.server_name", str(&v.tls.ServerName, "name to verify the broker's certificate against (default: the URL's host)"), set(func(s *scenario.Scenario) { s.TLS.ServerName = v.tls.ServerName }))
+	add("tls-insecure", "", "tls.insecure", boolean(&v.tls.Insecure, "do NOT verify the broker's certificate (printed as a warning)"), set(func(s *scenario.Scenario) { s.TLS.Insecure = v.tls.Insecure }))
 	add("repeat", "", "repeat", num(&v.repeat, "run each variant N times and report medians with min–max spreads"), set(func(s *scenario.Scenario) { s.Repeat = v.repeat }))
 	add("cooldown", "", "cooldown", dur(&v.cooldown, "pause between the runs of a sweep"), set(func(s *scenario.Scenario) { s.Cooldown = v.cooldown }))
 	add("sweep", "", "matrix", func(n string) {

@@ -34,6 +34,9 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, err
 	}
 
+	if sc.TLS.Insecure {
+		fmt.Fprintln(stderr, "mqbench: WARNING: --tls-insecure: the broker's certificate will not be verified")
+	}
 	ctx, sigs, stopSignals := interruptContext()
 	defer stopSignals()
 

@@ -28,6 +28,10 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatalf("proxy: %v", err)
 	}
+	return startProxy(t, ln, target)
+}
+
+func startProxy(t testing.TB, ln net.Listener, target string) *Proxy {
 	p := &Proxy{ln: ln, target: target}
 	p.cond = sync.NewCond(&p.mu)
 	go p.accept()

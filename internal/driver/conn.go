@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/mqbench/mqbench/internal/scenario"
 )
 
 // conn is one AMQP connection and the small amount of state mqbench keeps
@@ -29,15 +32,22 @@ type dialer struct {
 	url     string
 	timeout time.Duration
 	blocks  *blockLog
+	tls     *tls.Config // nil for amqp://
 }
 
-func newDialer(url string, timeout time.Duration) (*dialer, error) {
+func newDialer(url string, timeout time.Duration, t scenario.TLS) (*dialer, error) {
 	u, err := amqp.ParseURI(url)
 	if err != nil {
 		// The parser's message can quote the URL; never echo a password.
 		return nil, fmt.Errorf("invalid broker URL: %s", redactErr(err, u.Password))
 	}
-	return &dialer{uri: u, url: url, timeout: timeout, blocks: newBlockLog()}, nil
+	d := &dialer{uri: u, url: url, timeout: timeout, blocks: newBlockLog()}
+	if u.Scheme == "amqps" {
+		if d.tls, err = tlsConfig(t, u.Host); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 func (d *dialer) hostPort() string {
@@ -48,9 +58,10 @@ func (d *dialer) hostPort() string {
 // rabbitmqctl list_connections).
 func (d *dialer) dial(name string) (*conn, error) {
 	c, err := amqp.DialConfig(d.url, amqp.Config{
-		Dial:       amqp.DefaultDial(d.timeout),
-		Heartbeat:  10 * time.Second,
-		Properties: amqp.Table{"connection_name": name, "product": "mqbench"},
+		Dial:            amqp.DefaultDial(d.timeout),
+		Heartbeat:       10 * time.Second,
+		TLSClientConfig: d.tls,
+		Properties:      amqp.Table{"connection_name": name, "product": "mqbench"},
 	})
 	if err != nil {
 		return nil, d.explain(err)
@@ -64,6 +75,9 @@ func (d *dialer) dial(name string) (*conn, error) {
 // says what went wrong, without the URL (which may hold a password).
 func (d *dialer) explain(err error) error {
 	hp := d.hostPort()
+	if te := explainTLS(err, hp); te != nil {
+		return te
+	}
 	var ae *amqp.Error
 	var ne net.Error
 	switch {

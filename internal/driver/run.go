@@ -52,6 +52,9 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*report.Resul
 		Duration: sc.Duration.D(), Warmup: sc.Warmup.D(), Interval: sc.Interval.D(), DrainTimeout: sc.DrainTimeout.D(),
 		Now: clock.Now, CPU: cpuTime, Cores: runtime.GOMAXPROCS(0), Registry: reg, Sinks: opts.Sinks,
 	}
+	if sc.TLS.Insecure {
+		res.Warnings = append(res.Warnings, "--tls-insecure: the broker's certificate was not verified; anyone on the path could have answered")
+	}
 	err = engine.Run(ctx, cfg, w, res)
 	res.Client.CPUTotalS, res.Client.MaxRSSBytes = processCost()
 	return res, err
@@ -73,7 +76,7 @@ type brokerProps struct{ product, version string }
 // prepare connects, declares and subscribes everything, so that all that is
 // left at the start signal is to publish. On failure it undoes what it did.
 func prepare(ctx context.Context, sc *scenario.Scenario, reg *metrics.Registry, win *metrics.Window, clock *stamp.Clock) (w *workload, info brokerProps, err error) {
-	d, err := newDialer(sc.URL, sc.ConnectTimeout.D())
+	d, err := newDialer(sc.URL, sc.ConnectTimeout.D(), sc.TLS)
 	if err != nil {
 		return nil, info, err
 	}

@@ -15,6 +15,7 @@ import (
 type Scenario struct {
 	Name           string    `yaml:"name" json:"name"`
 	URL            string    `yaml:"url" json:"url"`
+	TLS            TLS       `yaml:"tls" json:"tls"`
 	Duration       Duration  `yaml:"duration" json:"duration"`
 	Warmup         Duration  `yaml:"warmup" json:"warmup"`
 	Interval       Duration  `yaml:"interval" json:"interval"`

@@ -63,6 +63,7 @@ func (s *Scenario) Validate() Problems {
 	s.validateTopology(c)
 	s.validateRPC(c)
 	s.validateShape(c)
+	s.validateTLS(c)
 	if len(c.out) == 0 {
 		return nil
 	}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/brokertest"
+	"github.com/mqbench/mqbench/internal/report"
+)
+
+// buildBinary builds mqbench once for the tests that need a real process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "mqbench")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestSignalsStopDrainAndSave: the first SIGINT or SIGTERM stops the load,
+// drains, cleans up and writes a valid result with stop_reason interrupted
+// (exit 130 or 143).
+func TestSignalsStopDrainAndSave(t *testing.T) {
+	url := brokertest.URL(t)
+	bin := buildBinary(t)
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, exitSIGINT}, {syscall.SIGTERM, exitSIGTERM}} {
+		t.Run(c.sig.String(), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "r.json")
+			queue := "mqbench-signal-" + brokertest.Suffix(t)
+			cmd := exec.Command(bin, "run", "--url", url, "--duration", "60s", "--confirm", "100", "--queue", queue, "--out", out)
+			stderr, _ := cmd.StderrPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			lines := bufio.NewScanner(stderr)
+			for lines.Scan() { // the first progress line: the load is running
+				if strings.Contains(lines.Text(), "pub ") {
+					break
+				}
+			}
+			start := time.Now()
+			_ = cmd.Process.Signal(c.sig)
+			go func() {
+				for lines.Scan() {
+				}
+			}()
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != c.code {
+				t.Fatalf("exit: %v, want %d", err, c.code)
+			}
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("took %v to stop", d)
+			}
+			r, err := report.LoadJSON(out)
+			if err != nil {
+				t.Fatalf("no valid result after the signal: %v", err)
+			}
+			if r.StopReason != report.StopInterrupted || r.Totals.Published == 0 || *r.Totals.Confirmed != r.Totals.Published {
+				t.Errorf("result: %s, %+v", r.StopReason, r.Totals)
+			}
+			if matches, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".mqbench-*")); len(matches) > 0 {
+				t.Errorf("temporary files left: %v", matches)
+			}
+			c := brokertest.Conn(t, url)
+			if brokertest.QueueExists(t, c, queue) {
+				t.Errorf("queue %s left on the broker", queue)
+			}
+		})
+	}
+}

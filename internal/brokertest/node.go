@@ -1,0 +1,135 @@
+package brokertest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Node is a throwaway RabbitMQ node of a test's own — own node name, ports
+// and data directory — started from the installed rabbitmq-server, for
+// tests that change broker-wide state (users, alarms, restarts) without
+// touching the shared broker. It is stopped and removed when the test ends,
+// whatever happens.
+type Node struct {
+	Name string // node name, e.g. mqbench-1a2b3c@localhost
+	Port int    // AMQP port on 127.0.0.1
+	dir  string
+	env  []string
+	t    testing.TB
+}
+
+// StartNode starts a private node, or skips the test when rabbitmq-server
+// is not installed (unless MQBENCH_REQUIRE_BROKER=1, which fails instead).
+func StartNode(t testing.TB) *Node {
+	t.Helper()
+	if _, err := exec.LookPath("rabbitmq-server"); err != nil {
+		if os.Getenv("MQBENCH_REQUIRE_BROKER") == "1" {
+			t.Fatal("rabbitmq-server is not installed: the private-node tests need it")
+		}
+		t.Skip("rabbitmq-server is not installed")
+	}
+	amqpPort, distPort := freePort(t), freePort(t)
+	id := strings.TrimSuffix(Suffix(t), "")
+	id = id[strings.LastIndex(id, "-")+1:]
+	dir, err := os.MkdirTemp("", "mqbench-node-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &Node{Name: "mqbench-" + id + "@localhost", Port: amqpPort, dir: dir, t: t}
+	// Debian's wrapper runs the node as the rabbitmq user: the directory
+	// must be theirs.
+	if u, err := user.Lookup("rabbitmq"); err == nil && os.Geteuid() == 0 {
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		_ = os.Chown(dir, uid, gid)
+	}
+	conf := filepath.Join(dir, "rabbitmq.conf")
+	_ = os.WriteFile(conf, []byte(fmt.Sprintf(
+		"listeners.tcp.default = 127.0.0.1:%d\nloopback_users = none\n", amqpPort)), 0o644)
+	n.env = append(os.Environ(),
+		"RABBITMQ_NODENAME="+n.Name,
+		"RABBITMQ_NODE_PORT="+strconv.Itoa(amqpPort),
+		"RABBITMQ_DIST_PORT="+strconv.Itoa(distPort),
+		"RABBITMQ_CONFIG_FILE="+strings.TrimSuffix(conf, ".conf"),
+		"RABBITMQ_MNESIA_BASE="+filepath.Join(dir, "mnesia"),
+		"RABBITMQ_LOG_BASE="+filepath.Join(dir, "log"),
+		"RABBITMQ_PID_FILE="+filepath.Join(dir, "node.pid"),
+		"RABBITMQ_ENABLED_PLUGINS_FILE="+filepath.Join(dir, "enabled_plugins"),
+	)
+	t.Cleanup(n.remove)
+	if out, err := n.cmd("rabbitmq-server", "-detached").CombinedOutput(); err != nil {
+		t.Fatalf("start node %s: %v\n%s", n.Name, err, out)
+	}
+	// -detached returns before the VM has even registered: wait for the
+	// AMQP listener, which opens once the node has booted.
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", amqpPort), 500*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return n
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s did not open port %d within 90s\n%s", n.Name, amqpPort, n.logs())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// URL is the node's AMQP URL for the default guest user.
+func (n *Node) URL() string { return fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/", n.Port) }
+
+// Ctl runs rabbitmqctl against this node only.
+func (n *Node) Ctl(args ...string) (string, error) {
+	out, err := n.cmd("rabbitmqctl", append([]string{"-n", n.Name}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+func (n *Node) cmd(name string, args ...string) *exec.Cmd {
+	c := exec.Command(name, args...)
+	c.Env = n.env // never os.Setenv: other tests' rabbitmqctl calls must reach the shared node
+	return c
+}
+
+func (n *Node) logs() string {
+	b, _ := exec.Command("sh", "-c", "tail -n 30 "+filepath.Join(n.dir, "log")+"/*.log 2>/dev/null").Output()
+	return string(b)
+}
+
+// remove stops the node (whatever state it is in, even half-started) and
+// deletes its data.
+func (n *Node) remove() {
+	if _, err := n.Ctl("stop"); err != nil {
+		// Not (yet) reachable by rabbitmqctl: end every process of this
+		// node — its name is unique to the test — the VM and its helpers.
+		_ = exec.Command("pkill", "-KILL", "-f", n.Name).Run()
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", n.Port), 200*time.Millisecond)
+		if err != nil {
+			break
+		}
+		c.Close()
+		time.Sleep(200 * time.Millisecond)
+	}
+	_ = os.RemoveAll(n.dir)
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

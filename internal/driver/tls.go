@@ -1,0 +1,60 @@
+package driver
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// tlsConfig builds the client TLS configuration: the server certificate is
+// verified (against the CA file, else the system roots) unless Insecure.
+func tlsConfig(t scenario.TLS, host string) (*tls.Config, error) {
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if t.ServerName != "" {
+		cfg.ServerName = t.ServerName
+	}
+	if t.CA != "" {
+		pem, err := os.ReadFile(t.CA)
+		if err != nil {
+			return nil, fmt.Errorf("tls: CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls: %s holds no PEM certificate", t.CA)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		if err != nil {
+			return nil, fmt.Errorf("tls: client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	cfg.InsecureSkipVerify = t.Insecure
+	return cfg, nil
+}
+
+// explainTLS turns a handshake failure into advice, or returns nil when
+// err is not about TLS.
+func explainTLS(err error, hp string) error {
+	var unknown x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var recErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &unknown):
+		return fmt.Errorf("TLS to %s: the server certificate is signed by an unknown authority: give its CA with --tls-ca (or, knowingly, --tls-insecure)", hp)
+	case errors.As(err, &hostErr):
+		return fmt.Errorf("TLS to %s: the server certificate is not valid for %q: %v (--tls-server-name sets the name to verify)", hp, hostErr.Host, hostErr)
+	case errors.As(err, &invalid):
+		return fmt.Errorf("TLS to %s: the server certificate is invalid: %v", hp, invalid)
+	case errors.As(err, &recErr):
+		return fmt.Errorf("TLS to %s: the server did not answer with TLS (is this an amqps port? amqp:// is plain AMQP)", hp)
+	}
+	return nil
+}
