@@ -15,7 +15,9 @@ func TestMemoryAlarmShowsInFaultsBlocked(t *testing.T) {
 	n := brokertest.StartNode(t)
 	sc := scenario.Default()
 	sc.URL = n.URL()
-	sc.Duration = scenario.Duration(6 * time.Second)
+	// Long enough that the alarm is over before the end even when each
+	// rabbitmqctl call takes seconds on a loaded machine.
+	sc.Duration = scenario.Duration(12 * time.Second)
 	sc.DrainTimeout = scenario.Duration(5 * time.Second)
 	sc.Producers = scenario.Producers{Count: 1, Rate: 200, Confirm: 20}
 	sc.Consumers = scenario.Consumers{Count: 1, Ack: scenario.AckAuto}
