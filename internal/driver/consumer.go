@@ -7,6 +7,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -34,6 +35,7 @@ type consumer struct {
 
 	// Owned by the consumer goroutine; read only after finished closes.
 	maxUnacked int64
+	audit      *audit.Consumer // nil when the audit is off
 }
 
 // subscribe opens the channel, sets the prefetch and starts consuming.
@@ -110,7 +112,12 @@ func (c *consumer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) {
 // handle measures and counts one delivery.
 func (c *consumer) handle(d *amqp.Delivery) {
 	now := c.clock.Now()
-	if _, sent, err := stamp.Read(d.Body); err == nil {
+	seq, sent, err := stamp.Read(d.Body)
+	if c.audit != nil {
+		id, ok := stamp.Producer(d.Body)
+		c.audit.Deliver(id, seq, ok && err == nil, d.Redelivered)
+	}
+	if err == nil {
 		// A paced producer's message is timed from when it was due on its
 		// schedule (coordinated omission); the figure from the actual send
 		// is kept apart.

@@ -6,6 +6,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -19,10 +20,12 @@ func hotProducer(window int) *producer {
 	win := &metrics.Window{} // open since the epoch: everything is measured
 	reg := metrics.NewRegistry(1, win)
 	p := &producer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, nextTag: 1}
-	p.buf = make([]byte, 20)
+	p.buf = make([]byte, 24)
 	p.msg.Body = p.buf
 	if window > 0 {
 		p.sent = make([]int64, window)
+		p.seqs = make([]uint32, window)
+		p.audit = &audit.Producer{Confirms: true}
 	}
 	return p
 }
@@ -33,17 +36,18 @@ func publishAndConfirm(p *producer, i int) {
 	now := p.clock.Now()
 	stamp.WriteScheduled(p.body(int64(i)), uint32(i), now, now-1000)
 	tag := p.nextTag
-	p.published(now)
+	p.published(now, uint32(i))
 	p.confirmed(amqp.Confirmation{DeliveryTag: tag, Ack: true})
 }
 
 func hotConsumer() (*consumer, *amqp.Delivery) {
 	win := &metrics.Window{} // open since the epoch: everything is measured
 	reg := metrics.NewRegistry(1, win)
-	c := &consumer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, ack: scenario.AckAuto}
-	d := &amqp.Delivery{Body: make([]byte, 20)}
+	c := &consumer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, ack: scenario.AckAuto, audit: audit.NewConsumer(1)}
+	d := &amqp.Delivery{Body: make([]byte, 24)}
 	now := c.clock.Now()
 	stamp.WriteScheduled(d.Body, 1, now, now-1000) // a paced message: two latencies recorded
+	stamp.WriteProducer(d.Body, 0)                 // and audited
 	return c, d
 }
 
@@ -95,7 +99,7 @@ func TestSizeDrawDoesNotAllocate(t *testing.T) {
 func TestConfirmRingAcrossWindow(t *testing.T) {
 	p := hotProducer(3)
 	for tag := uint64(1); tag <= 3; tag++ {
-		p.published(int64(tag) * 1000_000) // sent at tag ms
+		p.published(int64(tag)*1000_000, uint32(tag)) // sent at tag ms
 	}
 	p.clock = stamp.NewClock()
 	for tag := uint64(1); tag <= 2; tag++ {
@@ -104,7 +108,7 @@ func TestConfirmRingAcrossWindow(t *testing.T) {
 		}
 		p.confirmed(amqp.Confirmation{DeliveryTag: tag, Ack: tag != 2})
 	}
-	p.published(4_000_000) // tag 4 reuses tag 1's slot
+	p.published(4_000_000, 4) // tag 4 reuses tag 1's slot
 	if p.sent[4%3] != 4_000_000 || p.sent[3%3] != 3_000_000 {
 		t.Fatal("tag 4 overwrote an unconfirmed slot")
 	}

@@ -161,6 +161,10 @@ func TestConfirmsAndManualAcksLoseNothing(t *testing.T) {
 			if q := res.Queues[0]; q.Consumed != 6001 || val(q.Depth) != 0 {
 				t.Errorf("queue %s consumed %d, %d left; want 6001, 0", q.Name, q.Consumed, val(q.Depth))
 			}
+			if a := res.Audit; a == nil || !a.Balanced || a.Total.Expected != 6001 || a.Total.Consumed != 6001 ||
+				a.Total.Lost+a.Total.Unconfirmed+a.Total.Duplicates+a.Total.Unexpected != 0 {
+				t.Errorf("audit %+v", a)
+			}
 			assertNothingLeft(t, sc, res)
 		})
 	}
@@ -171,7 +175,7 @@ func TestConfirmsAndManualAcksLoseNothing(t *testing.T) {
 func TestFanoutDeliversEveryMessageToEveryQueue(t *testing.T) {
 	sc := scenario.Default()
 	sc.Exchange = scenario.Exchange{Name: "mqbench-fanout", Type: "fanout"}
-	sc.Producers = scenario.Producers{Count: 2, Messages: 3000, Confirm: 100, Size: 12}
+	sc.Producers = scenario.Producers{Count: 2, Messages: 3000, Confirm: 100}
 	sc.Consumers = scenario.Consumers{Count: 3, Ack: scenario.AckAuto}
 	sc.Queues = []scenario.Queue{{Count: 3, Exclusive: true}}
 	own(t, &sc)
@@ -189,6 +193,15 @@ func TestFanoutDeliversEveryMessageToEveryQueue(t *testing.T) {
 	}
 	if val(res.Totals.Consumed) != 9000 {
 		t.Errorf("consumed %d, want 9000", val(res.Totals.Consumed))
+	}
+	// The audit knows fanout: each queue owes every message, separately.
+	if a := res.Audit; a == nil || !a.Balanced || len(a.Queues) != 3 {
+		t.Fatalf("audit %+v", a)
+	}
+	for _, q := range res.Audit.Queues {
+		if q.Expected != 3000 || q.Consumed != 3000 || q.Lost != 0 {
+			t.Errorf("audit of %s: %+v", q.Name, q)
+		}
 	}
 	assertNothingLeft(t, sc, res)
 }
@@ -209,6 +222,15 @@ func TestTopicRoutingDeliversOnlyMatches(t *testing.T) {
 	for _, q := range res.Queues {
 		if q.Consumed != want[q.Name] {
 			t.Errorf("queue %s consumed %d, want %d", q.Name, q.Consumed, want[q.Name])
+		}
+	}
+	// The audit's own routing model (topic patterns) agrees with the broker.
+	if a := res.Audit; a == nil || !a.Balanced {
+		t.Fatalf("audit %+v", a)
+	}
+	for _, q := range res.Audit.Queues {
+		if q.Expected != want[q.Name] || q.Consumed != want[q.Name] {
+			t.Errorf("audit of %s: %+v", q.Name, q)
 		}
 	}
 	assertNothingLeft(t, sc, res)

@@ -9,6 +9,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/pace"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -42,8 +43,11 @@ type producer struct {
 	// numbering, which is why nextTag lives with the channel, not the worker.
 	confirms    chan amqp.Confirmation
 	sent        []int64
+	seqs        []uint32 // the message number of each slot, for the audit
 	nextTag     uint64
 	outstanding int
+
+	audit *audit.Producer // nil when bodies are too small for the audit stamp
 
 	fail   func(error)
 	closed closeWatch
@@ -66,6 +70,7 @@ func (p *producer) open(window int, mandatory bool) error {
 		// blocks on us, whatever the producer is doing.
 		p.confirms = ch.NotifyPublish(make(chan amqp.Confirmation, window))
 		p.sent = make([]int64, window)
+		p.seqs = make([]uint32, window)
 	}
 	if mandatory {
 		returns := ch.NotifyReturn(make(chan amqp.Return, 64))
@@ -124,6 +129,9 @@ func (p *producer) run(start <-chan struct{}, stopping *atomic.Bool, stop <-chan
 		} else {
 			stamp.Write(body, uint32(i), now)
 		}
+		if p.audit != nil {
+			stamp.WriteProducer(body, p.id)
+		}
 		p.msg.Body = body
 		// Producers start at different keys, so that every queue gets
 		// traffic even when each producer sends only a few messages.
@@ -132,7 +140,7 @@ func (p *producer) run(start <-chan struct{}, stopping *atomic.Bool, stop <-chan
 			p.fail(p.closed.err(fmt.Sprintf("producer %d: publish", p.id)))
 			return
 		}
-		p.published(now)
+		p.published(now, uint32(i))
 		if due != 0 && p.win.Measured(due) {
 			p.m.Record(metrics.SendLag, (now-due)/1000)
 		}
@@ -148,12 +156,17 @@ func (p *producer) body(i int64) []byte {
 	return p.buf[:p.sizes.draw(p.rng)]
 }
 
-// published books one publish sent at now: its confirm slot and the count.
-func (p *producer) published(now int64) {
+// published books publish number seq, sent at now: its confirm slot, the
+// count and the audit.
+func (p *producer) published(now int64, seq uint32) {
 	if p.sent != nil {
-		p.sent[p.nextTag%uint64(len(p.sent))] = now
+		slot := p.nextTag % uint64(len(p.sent))
+		p.sent[slot], p.seqs[slot] = now, seq
 		p.nextTag++
 		p.outstanding++
+	}
+	if p.audit != nil {
+		p.audit.Published = seq + 1
 	}
 	p.m.Count(metrics.Published, now)
 }
@@ -194,9 +207,13 @@ func (p *producer) awaitWindow(stop <-chan struct{}) bool {
 // window is confirmed, nacked or unconfirmed, whenever the answer came.
 func (p *producer) confirmed(c amqp.Confirmation) {
 	now := p.clock.Now()
-	sentAt := p.sent[c.DeliveryTag%uint64(len(p.sent))]
+	slot := c.DeliveryTag % uint64(len(p.sent))
+	sentAt := p.sent[slot]
 	p.outstanding--
 	if c.Ack {
+		if p.audit != nil {
+			p.audit.Acked.Set(p.seqs[slot])
+		}
 		p.m.Count(metrics.Confirmed, sentAt)
 	} else {
 		p.m.Count(metrics.Nacked, sentAt)

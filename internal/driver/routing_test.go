@@ -28,6 +28,14 @@ func TestHeadersExchangeMatchesArguments(t *testing.T) {
 			t.Errorf("queue %s consumed %d, want %d", q.Name, q.Consumed, want[q.Name])
 		}
 	}
+	if res.Audit == nil || !res.Audit.Balanced {
+		t.Fatalf("audit %+v", res.Audit)
+	}
+	for _, q := range res.Audit.Queues { // the audit's headers matching agrees with the broker's
+		if q.Expected != want[q.Name] {
+			t.Errorf("audit expected %d on %s, want %d", q.Expected, q.Name, want[q.Name])
+		}
+	}
 	assertNothingLeft(t, sc, res)
 }
 

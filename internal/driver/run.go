@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/report"
@@ -164,6 +165,9 @@ func (w *workload) prepareConsumers(ctx context.Context, d *dialer, run string, 
 			quota: quota, onQuota: func() { w.emit(report.StopMessageCount) }, fail: w.fail,
 			flush: w.flush, finished: make(chan struct{}),
 		}
+		if sc.Producers.Audited() {
+			c.audit = audit.NewConsumer(sc.Producers.Count)
+		}
 		deliveries, err := c.subscribe(sc.Consumers.Prefetch, sc)
 		if err != nil {
 			return err
@@ -189,6 +193,7 @@ func (w *workload) prepareProducers(ctx context.Context, d *dialer, run string, 
 	keys := w.topo.publishKeys()
 	conns := make([]*conn, scenario.ConnectionCount(p.Count, p.Connections))
 	schedule := p.PaceSchedule()
+	w.routes = w.topo.routes(keys, scenario.Table(p.Headers))
 	mode := uint8(1) // transient
 	if p.Persistent {
 		mode = 2
@@ -210,6 +215,9 @@ func (w *workload) prepareProducers(ctx context.Context, d *dialer, run string, 
 		}
 		if schedule != nil && p.StartJitter > 0 {
 			pr.jitter = time.Duration(pr.rng.Int64N(int64(p.StartJitter)))
+		}
+		if p.Audited() && len(w.consumers) > 0 {
+			pr.audit = &audit.Producer{Confirms: p.Confirm > 0}
 		}
 		pr.msg.DeliveryMode = mode
 		pr.msg.Headers = scenario.Table(p.Headers)

@@ -11,11 +11,12 @@ import (
 // queue is one declared queue.
 type queue struct {
 	spec      scenario.Queue
-	name      string // resolved (server-named queues get theirs on declare)
-	owner     *conn  // the connection that declared it; the only one that may use an exclusive queue
-	created   bool   // false when it existed before the run: then it is left in place
-	consumers int    // consumers, or RPC servers for the request queue
-	rpc       bool   // the RPC request queue: producers do not publish to it
+	name      string             // resolved (server-named queues get theirs on declare)
+	owner     *conn              // the connection that declared it; the only one that may use an exclusive queue
+	created   bool               // false when it existed before the run: then it is left in place
+	consumers int                // consumers, or RPC servers for the request queue
+	rpc       bool               // the RPC request queue: producers do not publish to it
+	bound     []scenario.Binding // the bindings made, for the audit's routing
 }
 
 // topology is everything the run declares, so it can all be deleted again.
@@ -104,6 +105,7 @@ func (t *topology) bind(q *queue) error {
 			bindings = []scenario.Binding{{Key: q.name}}
 		}
 	}
+	q.bound = bindings
 	for _, b := range bindings {
 		err := q.owner.withControl(func(ch *amqp.Channel) error {
 			return ch.QueueBind(q.name, b.Key, ex.Name, false, amqp.Table(scenario.Table(b.Arguments)))

@@ -24,6 +24,7 @@ type workload struct {
 	consumers  []*consumer
 	rpcClients []*rpcClient
 	rpcServers []*rpcServer
+	routes     [][]bool // key index → queue index → routed there (the audit's expectations)
 
 	start    chan struct{}
 	stop     chan struct{}
@@ -245,6 +246,7 @@ func (w *workload) Finish(ctx context.Context, r *report.Result) error {
 	}
 	w.fillQueues(r)
 	r.Faults.Blocked = w.blocks.snapshot()
+	r.Audit = w.reconcile()
 	var err error
 	if !w.sc.Keep {
 		err = w.topo.teardown()

@@ -28,6 +28,9 @@ func warnings(res *report.Result) []string {
 	if w := backlogGrowth(res); w != "" {
 		out = append(out, w)
 	}
+	if a := res.Audit; a != nil && a.Total.Lost > 0 {
+		out = append(out, fmt.Sprintf("the broker lost %d messages it had confirmed (see audit.queues)", a.Total.Lost))
+	}
 	if n := len(res.Faults.Blocked); n > 0 {
 		out = append(out, fmt.Sprintf("the broker blocked publishing connections %d time(s) (%s): a resource alarm; throughput and latency include the time blocked",
 			n, res.Faults.Blocked[0].Reason))

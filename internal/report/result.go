@@ -5,6 +5,7 @@ package report
 import (
 	"time"
 
+	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
@@ -40,9 +41,26 @@ type Result struct {
 	Queues     []Queue           `json:"queues"`
 	Intervals  []Interval        `json:"intervals"`
 	Faults     Faults            `json:"faults"`
+	// Audit accounts for every message (null when bodies are too small for
+	// the audit stamp, or nothing was consumed).
+	Audit *Audit `json:"audit"`
 	// Warnings say when a figure may not mean what it seems: the client was
 	// the bottleneck, the backlog grew, the broker blocked publishers.
 	Warnings []string `json:"warnings"`
+}
+
+// Audit is the delivery audit: per queue and in total, every message
+// routed to a queue is consumed, lost (confirmed, never consumed) or
+// unconfirmed; duplicates, redeliveries and out-of-order deliveries are
+// counted apart. It covers the whole run, warm-up included.
+type Audit struct {
+	Total    audit.Queue   `json:"total"`
+	Queues   []audit.Queue `json:"queues"`
+	Balanced bool          `json:"balanced"`
+	Note     string        `json:"note,omitempty"`
+	// MemoryBytes is what the audit's bitsets took (1 bit per message per
+	// producer, and per consumer that received it).
+	MemoryBytes int64 `json:"memory_bytes"`
 }
 
 // Faults records what went wrong on the broker's side during the run.

@@ -94,6 +94,22 @@ func WriteTable(w io.Writer, r *Result) error {
 		}
 		fmt.Fprintf(w, "blocked: %s by the broker (%s) from %s to %s\n", b.Connection, b.Reason, b.Start.Format(time.RFC3339Nano), end)
 	}
+	if a := r.Audit; a != nil {
+		t := a.Total
+		verdict := "balanced: every message routed to a queue was consumed, lost or unconfirmed"
+		if !a.Balanced {
+			verdict = "NOT balanced: " + a.Note
+			for _, q := range a.Queues {
+				if !q.Balanced() {
+					verdict += fmt.Sprintf(" %s: expected %d = consumed %d + lost %d + unconfirmed %d? unexpected %d;",
+						q.Name, q.Expected, q.Consumed, q.Lost, q.Unconfirmed, q.Unexpected)
+				}
+			}
+		}
+		fmt.Fprintf(w, "audit: %s expected, %s consumed, %s lost, %s unconfirmed, %s duplicates, %s redelivered, %s out of order — %s\n",
+			Count(t.Expected), Count(t.Consumed), Count(t.Lost), Count(t.Unconfirmed), Count(t.Duplicates),
+			Count(t.Redelivered), Count(t.OutOfOrder), verdict)
+	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "WARNING: %s\n", warn)
 	}

@@ -151,11 +151,11 @@ func (s *Scenario) validateShape(c *checker) {
 	c.check(p.minSize() >= need, path, p.minSize(), "must be at least %d bytes: %s", need, why)
 }
 
-// defaultSize is the body size when none is given: the smallest that
-// carries the stamp.
-func (p Producers) defaultSize() int {
-	if p.Paced() {
-		return 20
-	}
-	return 12
-}
+// defaultSize is the body size when none is given: room for the whole
+// stamp — timestamp, scheduled time and producer number — so that the
+// delivery audit is on.
+func (p Producers) defaultSize() int { return 24 }
+
+// Audited reports whether every body has room for the audit stamp
+// (producer number and sequence), which turns the delivery audit on.
+func (p Producers) Audited() bool { return p.Count > 0 && p.minSize() >= 24 }

@@ -11,7 +11,9 @@
 //
 //	bytes 12–19 the time the message was due on the producer's schedule
 //	            (Unix ns), which is what coordinated-omission-correct
-//	            latency is measured from
+//	            latency is measured from; zero when unpaced
+//	bytes 20–23 the producer's number + 1 (uint32), for the delivery audit
+//	            (with the per-producer sequence number in bytes 0–3)
 //
 // The rest of the body is padding (zeros) up to the configured size.
 package stamp
@@ -27,6 +29,24 @@ const MinSize = 12
 
 // ScheduledSize is the smallest body that can also carry the scheduled time.
 const ScheduledSize = 20
+
+// AuditSize is the smallest body that also carries the producer's number.
+const AuditSize = 24
+
+// WriteProducer stamps the producer's number into a body of at least
+// AuditSize bytes (stored +1, so that zero padding means "no producer").
+func WriteProducer(body []byte, producer int) {
+	binary.BigEndian.PutUint32(body[20:24], uint32(producer+1))
+}
+
+// Producer returns the producer number stamped by WriteProducer.
+func Producer(body []byte) (int, bool) {
+	if len(body) < AuditSize {
+		return 0, false
+	}
+	v := binary.BigEndian.Uint32(body[20:24])
+	return int(v) - 1, v != 0
+}
 
 // ErrShort is returned by Read for a body shorter than MinSize.
 var ErrShort = errors.New("body shorter than the 12-byte stamp")

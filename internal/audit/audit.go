@@ -1,0 +1,133 @@
+package audit
+
+// Producer is one producer's side: what it published and what the broker
+// confirmed. Owned by the producer's goroutine.
+type Producer struct {
+	Published uint32 // messages 0..Published-1 were sent
+	Acked     Bitset // confirmed (basic.ack) by the broker
+	Confirms  bool   // publisher confirms were on
+}
+
+// Consumer is one consumer's view of one queue. Owned by the consumer's
+// goroutine.
+type Consumer struct {
+	Seen        []Bitset // by producer id
+	last        []int64  // last sequence seen per producer, -1 before any
+	Duplicates  int64    // deliveries of a message this consumer already had
+	Redelivered int64    // deliveries flagged redelivered by the broker
+	OutOfOrder  int64    // a sequence below one already seen from the same producer
+	Foreign     int64    // messages without mqbench's audit stamp, or from another run
+}
+
+// NewConsumer returns a consumer view for n producers.
+func NewConsumer(producers int) *Consumer {
+	c := &Consumer{Seen: make([]Bitset, producers), last: make([]int64, producers)}
+	for i := range c.last {
+		c.last[i] = -1
+	}
+	return c
+}
+
+// Deliver records one delivery of message seq from producer id (ok false:
+// the body carried no audit stamp of this run).
+func (c *Consumer) Deliver(id int, seq uint32, ok, redelivered bool) {
+	if redelivered {
+		c.Redelivered++
+	}
+	if !ok || id < 0 || id >= len(c.Seen) {
+		c.Foreign++
+		return
+	}
+	if c.Seen[id].Set(seq) {
+		c.Duplicates++
+	}
+	if int64(seq) < c.last[id] {
+		c.OutOfOrder++
+	} else {
+		c.last[id] = int64(seq)
+	}
+}
+
+// Queue is the reconciled account of one queue.
+type Queue struct {
+	Name string `json:"name"`
+	// Expected is how many messages the producers routed to this queue.
+	Expected int64 `json:"expected"`
+	// Consumed counts distinct expected messages delivered.
+	Consumed int64 `json:"consumed"`
+	// Lost: confirmed by the broker, never consumed from this queue.
+	Lost int64 `json:"lost"`
+	// Unconfirmed: never confirmed (no confirms, nacked, or in flight when
+	// the run ended) and never consumed — the broker promised nothing.
+	Unconfirmed int64 `json:"unconfirmed"`
+	Duplicates  int64 `json:"duplicates"`
+	Redelivered int64 `json:"redelivered"`
+	OutOfOrder  int64 `json:"out_of_order"`
+	// Unexpected counts deliveries of messages this queue should not have
+	// received (routing disagrees) or that carry no stamp of this run.
+	Unexpected int64 `json:"unexpected"`
+}
+
+// Balanced reports whether every expected message is accounted for exactly
+// once, and nothing unexpected arrived.
+func (q Queue) Balanced() bool {
+	return q.Expected == q.Consumed+q.Lost+q.Unconfirmed && q.Unexpected == 0
+}
+
+// Reconcile accounts for one queue. routed reports whether producer id's
+// message seq was routed to this queue; consumers are the queue's
+// consumers (competing consumers are audited together).
+func Reconcile(name string, producers []*Producer, routed func(id int, seq uint32) bool, consumers []*Consumer) Queue {
+	q := Queue{Name: name}
+	merged := make([]Bitset, len(producers))
+	for _, c := range consumers {
+		q.Duplicates += c.Duplicates
+		q.Redelivered += c.Redelivered
+		q.OutOfOrder += c.OutOfOrder
+		q.Unexpected += c.Foreign
+		for id := range c.Seen {
+			if id < len(merged) {
+				q.Duplicates += merged[id].Merge(&c.Seen[id]) // delivered to two consumers
+			}
+		}
+	}
+	for id, p := range producers {
+		for seq := uint32(0); seq < p.Published; seq++ {
+			consumed := merged[id].Has(seq)
+			if !routed(id, seq) {
+				if consumed {
+					q.Unexpected++
+				}
+				continue
+			}
+			q.Expected++
+			switch {
+			case consumed:
+				q.Consumed++
+			case p.Confirms && p.Acked.Has(seq):
+				q.Lost++
+			default:
+				q.Unconfirmed++
+			}
+		}
+		// Anything consumed beyond what was published is not of this run.
+		for seq := p.Published; int(seq/64) < len(merged[id].words); seq++ {
+			if merged[id].Has(seq) {
+				q.Unexpected++
+			}
+		}
+	}
+	return q
+}
+
+// Add sums o into q (for totals over queues).
+func (q *Queue) Add(o Queue) {
+	q.Expected += o.Expected
+	q.Consumed += o.Consumed
+	q.Lost += o.Lost
+	q.Unconfirmed += o.Unconfirmed
+	q.Duplicates += o.Duplicates
+	q.Redelivered += o.Redelivered
+	q.OutOfOrder += o.OutOfOrder
+	q.Unexpected += o.Unexpected
+}

@@ -1,0 +1,86 @@
+package audit
+
+import "testing"
+
+func TestTopicMatch(t *testing.T) {
+	cases := []struct {
+		pattern, key string
+		want         bool
+	}{
+		{"kern.*", "kern.critical", true}, {"kern.*", "kern", false}, {"kern.*", "kern.a.b", false},
+		{"*.critical", "app.critical", true}, {"#.audit", "app.info.audit", true}, {"#.audit", "audit", true},
+		{"#", "", true}, {"#", "a.b.c", true}, {"a.#.z", "a.z", true}, {"a.#.z", "a.b.c.z", true},
+		{"a.#.z", "a.b.c", false}, {"a.b", "a.b", true}, {"a.b", "a.c", false}, {"*", "", true},
+	}
+	for _, c := range cases {
+		if got := TopicMatch(c.pattern, c.key); got != c.want {
+			t.Errorf("TopicMatch(%q, %q) = %v", c.pattern, c.key, got)
+		}
+	}
+}
+
+func TestHeadersMatch(t *testing.T) {
+	h := map[string]any{"region": "eu", "tier": int64(2)}
+	cases := []struct {
+		binding map[string]any
+		want    bool
+	}{
+		{map[string]any{"x-match": "all", "region": "eu", "tier": int64(2)}, true},
+		{map[string]any{"x-match": "all", "region": "us"}, false},
+		{map[string]any{"x-match": "any", "region": "us", "tier": int64(2)}, true},
+		{map[string]any{"region": "eu"}, true},
+		{map[string]any{}, true},
+	}
+	for _, c := range cases {
+		if got := HeadersMatch(c.binding, h); got != c.want {
+			t.Errorf("HeadersMatch(%v) = %v", c.binding, got)
+		}
+	}
+}
+
+func TestBitset(t *testing.T) {
+	var a, b Bitset
+	for _, i := range []uint32{0, 63, 64, 1000} {
+		if a.Set(i) {
+			t.Fatalf("%d already set", i)
+		}
+	}
+	if !a.Set(63) || !a.Has(1000) || a.Has(999) || a.Count() != 4 {
+		t.Fatal("set semantics")
+	}
+	b.Set(1000)
+	b.Set(5000)
+	if both := a.Merge(&b); both != 1 || a.Count() != 5 || !a.Has(5000) {
+		t.Fatalf("merge: both %d count %d", both, a.Count())
+	}
+}
+
+// TestReconcile: every published message is accounted for exactly once.
+func TestReconcile(t *testing.T) {
+	p := &Producer{Published: 10, Confirms: true}
+	for _, s := range []uint32{0, 1, 2, 3, 4, 5, 6, 7} { // 8 and 9 never confirmed
+		p.Acked.Set(s)
+	}
+	c1, c2 := NewConsumer(1), NewConsumer(1)
+	for _, s := range []uint32{0, 2, 1} { // 1 after 2: out of order
+		c1.Deliver(0, s, true, false)
+	}
+	c1.Deliver(0, 2, true, true) // redelivered duplicate
+	c2.Deliver(0, 4, true, false)
+	c2.Deliver(0, 0, true, false) // also on the other consumer: duplicate
+	c2.Deliver(0, 9, true, false) // consumed though unconfirmed: consumed
+	c2.Deliver(-1, 0, false, false)
+	q := Reconcile("q", []*Producer{p}, func(int, uint32) bool { return true }, []*Consumer{c1, c2})
+	want := Queue{Name: "q", Expected: 10, Consumed: 5, Lost: 4, Unconfirmed: 1, Duplicates: 2, Redelivered: 1, OutOfOrder: 2, Unexpected: 1}
+	if q != want {
+		t.Fatalf("reconciled\n%+v\nwant\n%+v", q, want)
+	}
+	if q.Balanced() {
+		t.Error("a foreign delivery must unbalance the audit")
+	}
+	// Routing: only even sequences go to this queue.
+	q = Reconcile("even", []*Producer{p}, func(_ int, s uint32) bool { return s%2 == 0 }, []*Consumer{c1})
+	if q.Expected != 5 || q.Unexpected != 1 || q.Consumed != 2 { // 1 was consumed though not routed here
+		t.Fatalf("routed reconcile %+v", q)
+	}
+}
