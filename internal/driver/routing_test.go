@@ -12,7 +12,7 @@ import (
 func TestHeadersExchangeMatchesArguments(t *testing.T) {
 	sc := scenario.Default()
 	sc.Exchange = scenario.Exchange{Name: "mqbench-headers", Type: "headers"}
-	sc.Producers = scenario.Producers{Count: 1, Messages: 500, Confirm: 50, Size: 12,
+	sc.Producers = scenario.Producers{Count: 1, Messages: 500, Confirm: 50, Size: 24,
 		Headers: map[string]any{"region": "eu", "tier": 2}}
 	sc.Consumers = scenario.Consumers{Count: 3, Ack: scenario.AckAuto}
 	sc.Queues = []scenario.Queue{
