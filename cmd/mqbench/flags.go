@@ -26,7 +26,8 @@ type flagSet struct {
 		pmessages, cmessages                                                            int64
 		rate, totalRate                                                                 float64
 		duration, warmup, interval, drain, connect, delay                               scenario.Duration
-		persistent, mandatory, durable, exclusive, autoDelete, keep, quiet              bool
+		persistent, mandatory, durable, exclusive, autoDelete, keep, quiet, noReconnect bool
+		reconnect                                                                       scenario.Duration
 		rpc                                                                             rpcFlags
 		tls                                                                             scenario.TLS
 		sweeps                                                                          sweepFlag
@@ -89,6 +90,8 @@ func newFlagSet() *flagSet {
 	add("warmup", "", "warmup", dur(&v.warmup, "time at the start excluded from all statistics"), set(func(s *scenario.Scenario) { s.Warmup = v.warmup }))
 	add("interval", "i", "interval", dur(&v.interval, "live progress interval (default 1s)"), set(func(s *scenario.Scenario) { s.Interval = v.interval }))
 	add("drain-timeout", "", "drain_timeout", dur(&v.drain, "longest time consumers may drain after the load stops (default 10s)"), set(func(s *scenario.Scenario) { s.DrainTimeout = v.drain }))
+	add("no-reconnect", "", "no_reconnect", boolean(&v.noReconnect, "a lost connection ends the run (exit 1, partial result saved) instead of reconnecting"), set(func(s *scenario.Scenario) { s.NoReconnect = v.noReconnect }))
+	add("reconnect-timeout", "", "reconnect_timeout", dur(&v.reconnect, "how long to keep reconnecting a lost connection (default 60s)"), set(func(s *scenario.Scenario) { s.ReconnectTimeout = v.reconnect }))
 	add("connect-timeout", "", "connect_timeout", dur(&v.connect, "TCP connect timeout (default 10s)"), set(func(s *scenario.Scenario) { s.ConnectTimeout = v.connect }))
 	add("pmessages", "C", "producers.messages", num64(&v.pmessages, "stop after this many published messages in total"), set(func(s *scenario.Scenario) { s.Producers.Messages = v.pmessages }))
 	add("cmessages", "D", "consumers.messages", num64(&v.cmessages, "stop after this many consumed messages in total"), set(func(s *scenario.Scenario) { s.Consumers.Messages = v.cmessages }))

@@ -25,7 +25,7 @@ func newBlockLog() *blockLog { return &blockLog{open: map[string]int{}} }
 // watch follows one connection's blocked/unblocked notifications until it
 // closes.
 func (b *blockLog) watch(c *conn) {
-	ch := c.c.NotifyBlocked(make(chan amqp.Blocking, 4))
+	ch := c.cur.Load().NotifyBlocked(make(chan amqp.Blocking, 4))
 	go func() {
 		for ev := range ch {
 			b.record(c.name, ev, time.Now().UTC())

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -20,10 +21,16 @@ import (
 // connection underneath them.
 type conn struct {
 	name string
-	c    *amqp.Connection
+	cur  atomic.Pointer[amqp.Connection] // replaced by recover
+	d    *dialer
 
 	mu      sync.Mutex    // guards control
 	control *amqp.Channel // for declares, deletes and depth checks; reopened when the broker closes it
+
+	rmu        sync.Mutex        // one recovery at a time
+	gen        atomic.Int64      // bumped by every successful recovery
+	redeclare  func(*conn) error // re-declares what this connection owns, after a recovery
+	recoveries *recoveryLog      // shared by every connection of the run
 }
 
 // dialer opens connections to one broker.
@@ -33,6 +40,8 @@ type dialer struct {
 	timeout time.Duration
 	blocks  *blockLog
 	tls     *tls.Config // nil for amqp://
+
+	recoveries *recoveryLog
 }
 
 func newDialer(url string, timeout time.Duration, t scenario.TLS) (*dialer, error) {
@@ -41,7 +50,7 @@ func newDialer(url string, timeout time.Duration, t scenario.TLS) (*dialer, erro
 		// The parser's message can quote the URL; never echo a password.
 		return nil, fmt.Errorf("invalid broker URL: %s", redactErr(err, u.Password))
 	}
-	d := &dialer{uri: u, url: url, timeout: timeout, blocks: newBlockLog()}
+	d := &dialer{uri: u, url: url, timeout: timeout, blocks: newBlockLog(), recoveries: &recoveryLog{}}
 	if u.Scheme == "amqps" {
 		if d.tls, err = tlsConfig(t, u.Host); err != nil {
 			return nil, err
@@ -57,6 +66,18 @@ func (d *dialer) hostPort() string {
 // dial opens a named connection (the name shows in the management UI and
 // rabbitmqctl list_connections).
 func (d *dialer) dial(name string) (*conn, error) {
+	c, err := d.dialRaw(name)
+	if err != nil {
+		return nil, err
+	}
+	cn := &conn{name: name, d: d, recoveries: d.recoveries}
+	cn.cur.Store(c)
+	d.blocks.watch(cn)
+	return cn, nil
+}
+
+// dialRaw opens the AMQP connection itself.
+func (d *dialer) dialRaw(name string) (*amqp.Connection, error) {
 	c, err := amqp.DialConfig(d.url, amqp.Config{
 		Dial:            amqp.DefaultDial(d.timeout),
 		Heartbeat:       10 * time.Second,
@@ -66,9 +87,7 @@ func (d *dialer) dial(name string) (*conn, error) {
 	if err != nil {
 		return nil, d.explain(err)
 	}
-	cn := &conn{name: name, c: c}
-	d.blocks.watch(cn)
-	return cn, nil
+	return c, nil
 }
 
 // explain turns a dial error into a message that names host and port and
@@ -112,7 +131,7 @@ func redactErr(err error, password string) string {
 
 // channel opens a new channel on the connection.
 func (c *conn) channel() (*amqp.Channel, error) {
-	ch, err := c.c.Channel()
+	ch, err := c.cur.Load().Channel()
 	if err != nil {
 		return nil, fmt.Errorf("open channel on %s: %w", c.name, err)
 	}
@@ -136,8 +155,11 @@ func (c *conn) withControl(fn func(ch *amqp.Channel) error) error {
 
 // close closes the connection; errors are of no interest at that point.
 func (c *conn) close() {
-	if c != nil && c.c != nil && !c.c.IsClosed() {
-		_ = c.c.CloseDeadline(time.Now().Add(5 * time.Second))
+	if c == nil {
+		return
+	}
+	if cc := c.cur.Load(); cc != nil && !cc.IsClosed() {
+		_ = cc.CloseDeadline(time.Now().Add(5 * time.Second))
 	}
 }
 

@@ -1,7 +1,9 @@
 package driver
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +32,10 @@ type consumer struct {
 	onQuota  func()
 	fail     func(error)
 	closed   closeWatch
+	gen      int64      // connection generation of the subscription
+	chMu     sync.Mutex // guards ch and tag against Finish while a resubscription replaces them
+	prefetch int
+	sc       *scenario.Scenario
 	flush    chan struct{} // closed when the drain ends: ack what is held
 	finished chan struct{} // closed when run returns
 
@@ -42,11 +48,15 @@ type consumer struct {
 // Deliveries wait in the client library until run reads them after the
 // start signal.
 func (c *consumer) subscribe(prefetch int, sc *scenario.Scenario) (<-chan amqp.Delivery, error) {
+	c.prefetch, c.sc = prefetch, sc
+	c.gen = c.conn.gen.Load()
 	ch, err := c.conn.channel()
 	if err != nil {
 		return nil, err
 	}
+	c.chMu.Lock()
 	c.ch = ch
+	c.chMu.Unlock()
 	c.closed = watch(ch)
 	if prefetch > 0 {
 		if err := ch.Qos(prefetch, 0, false); err != nil {
@@ -77,9 +87,18 @@ func (c *consumer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) {
 		case d, ok := <-deliveries:
 			if !ok {
 				// Ended by our own cancel at the end (fail is then a no-op),
-				// or by the broker.
-				c.fail(c.closed.err(fmt.Sprintf("consumer %d", c.id)))
-				return
+				// by the broker, or with a lost connection, which is mended.
+				if !c.conn.lost() {
+					c.fail(c.closed.err(fmt.Sprintf("consumer %d", c.id)))
+					return
+				}
+				var err error
+				if deliveries, err = c.resubscribe(); err != nil {
+					c.fail(err)
+					return
+				}
+				unacked = 0 // the old channel's deliveries were requeued with it
+				continue
 			}
 			c.handle(&d)
 			if c.ack == scenario.AckAuto {
@@ -106,6 +125,34 @@ func (c *consumer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) {
 			}
 			flush = nil
 		}
+	}
+}
+
+// resubscribe waits for the lost connection to come back and subscribes
+// again (retrying while the queue is being re-declared).
+func (c *consumer) resubscribe() (<-chan amqp.Delivery, error) {
+	who := fmt.Sprintf("consumer %d", c.id)
+	for attempt := 0; ; attempt++ {
+		if err := c.conn.recover(context.Background(), c.gen, who); err != nil {
+			return nil, err
+		}
+		d, err := c.subscribe(c.prefetch, c.sc)
+		if err == nil {
+			return d, nil
+		}
+		if !c.conn.lost() && attempt > 50 {
+			return nil, err
+		}
+		time.Sleep(100 * time.Millisecond) // the queue may not be back yet
+	}
+}
+
+// cancel stops the subscription (at the end of the run).
+func (c *consumer) cancel() {
+	c.chMu.Lock()
+	defer c.chMu.Unlock()
+	if c.ch != nil {
+		_ = c.ch.Cancel(c.tag, false)
 	}
 }
 
@@ -140,7 +187,9 @@ func (c *consumer) handle(d *amqp.Delivery) {
 }
 
 func (c *consumer) ackOrFail(tag uint64, multiple bool) {
-	if err := c.ch.Ack(tag, multiple); err != nil {
+	// On a lost connection the delivery stream ends next and the consumer
+	// resubscribes; the unacked deliveries go back to the queue.
+	if err := c.ch.Ack(tag, multiple); err != nil && !c.conn.lost() {
 		c.fail(fmt.Errorf("consumer %d: ack: %w", c.id, err))
 	}
 }

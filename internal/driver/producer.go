@@ -51,11 +51,15 @@ type producer struct {
 
 	fail   func(error)
 	closed closeWatch
+	gen    int64 // the connection generation the channel was opened on
+	window int
 }
 
 // open opens the producer's channel and puts it in confirm mode when needed.
 // Calling it again (after a reconnect) starts a fresh confirm sequence.
 func (p *producer) open(window int, mandatory bool) error {
+	p.window = window
+	p.gen = p.conn.gen.Load()
 	ch, err := p.conn.channel()
 	if err != nil {
 		return err
@@ -137,8 +141,16 @@ func (p *producer) run(start <-chan struct{}, stopping *atomic.Bool, stop <-chan
 		// traffic even when each producer sends only a few messages.
 		key := p.keys[int((i+int64(p.id))%int64(len(p.keys)))]
 		if err := p.ch.PublishWithContext(ctx, p.exchange, key, p.mandator, false, p.msg); err != nil {
-			p.fail(p.closed.err(fmt.Sprintf("producer %d: publish", p.id)))
-			return
+			if !p.conn.lost() {
+				p.fail(p.closed.err(fmt.Sprintf("producer %d: publish", p.id)))
+				return
+			}
+			if err := p.reconnect(); err != nil {
+				p.fail(err)
+				return
+			}
+			i-- // message i was not sent: send it on the new channel
+			continue
 		}
 		p.published(now, uint32(i))
 		if due != 0 && p.win.Measured(due) {
@@ -154,6 +166,41 @@ func (p *producer) body(i int64) []byte {
 		return p.buf
 	}
 	return p.buf[:p.sizes.draw(p.rng)]
+}
+
+// channelEnded handles the confirm stream ending: the channel closed. A
+// lost connection is recovered (reporting true: carry on); anything else
+// fails the run.
+func (p *producer) channelEnded() bool {
+	if !p.conn.lost() {
+		p.fail(p.closed.err(fmt.Sprintf("producer %d", p.id)))
+		return false
+	}
+	if err := p.reconnect(); err != nil {
+		p.fail(err)
+		return false
+	}
+	return true
+}
+
+// reconnect waits for the connection to be re-established and opens a new
+// channel on it. The publishes still unconfirmed on the old channel stay
+// unconfirmed (the audit reports them so unless they arrive): delivery tags
+// restart with the new channel, so its confirms cannot answer them.
+func (p *producer) reconnect() error {
+	who := fmt.Sprintf("producer %d", p.id)
+	for {
+		if err := p.conn.recover(context.Background(), p.gen, who); err != nil {
+			return err
+		}
+		err := p.open(p.window, p.mandator)
+		if err == nil {
+			return nil
+		}
+		if !p.conn.lost() {
+			return err
+		}
+	}
 }
 
 // published books publish number seq, sent at now: its confirm slot, the
@@ -178,8 +225,7 @@ func (p *producer) awaitWindow(stop <-chan struct{}) bool {
 		select {
 		case c, ok := <-p.confirms:
 			if !ok {
-				p.fail(p.closed.err(fmt.Sprintf("producer %d", p.id)))
-				return false
+				return p.channelEnded()
 			}
 			p.confirmed(c)
 			continue
@@ -191,8 +237,7 @@ func (p *producer) awaitWindow(stop <-chan struct{}) bool {
 		select {
 		case c, ok := <-p.confirms:
 			if !ok {
-				p.fail(p.closed.err(fmt.Sprintf("producer %d", p.id)))
-				return false
+				return p.channelEnded()
 			}
 			p.confirmed(c)
 		case <-stop:

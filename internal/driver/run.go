@@ -82,10 +82,12 @@ func prepare(ctx context.Context, sc *scenario.Scenario, reg *metrics.Registry, 
 		return nil, info, err
 	}
 	run := runID()
+	d.recoveries.enabled, d.recoveries.giveUp = !sc.NoReconnect, sc.ReconnectTimeout.D()
 	w = &workload{
-		sc: sc, blocks: d.blocks, start: make(chan struct{}), stop: make(chan struct{}), abandon: make(chan struct{}),
+		sc: sc, blocks: d.blocks, recoveries: d.recoveries, start: make(chan struct{}), stop: make(chan struct{}), abandon: make(chan struct{}),
 		flush: make(chan struct{}), events: make(chan engine.Event, 1), sampler: make(chan struct{}),
 	}
+	d.recoveries.closing = &w.closing
 	defer func() {
 		if err != nil {
 			w.closing.Store(true)
@@ -103,7 +105,7 @@ func prepare(ctx context.Context, sc *scenario.Scenario, reg *metrics.Registry, 
 		return w, info, err
 	}
 	w.conns = append(w.conns, admin)
-	info.product, info.version = brokerInfo(admin.c)
+	info.product, info.version = brokerInfo(admin.cur.Load())
 	w.topo = &topology{sc: sc, admin: admin}
 	if err = w.topo.declareExchange(); err != nil {
 		return w, info, err
@@ -120,6 +122,10 @@ func prepare(ctx context.Context, sc *scenario.Scenario, reg *metrics.Registry, 
 		return w, info, err
 	}
 	w.limited.Store(w.limitedWorkers())
+	for _, c := range w.conns {
+		c.redeclare = w.topo.redeclare
+	}
+	admin.watch(context.Background())
 	return w, info, nil
 }
 

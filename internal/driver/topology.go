@@ -47,13 +47,44 @@ func (t *topology) declareExchange() error {
 	return nil
 }
 
+// redeclare re-declares, after c was re-established, what c owns: the
+// exchange and the shared queues for the admin connection, a consumer
+// connection's exclusive queues. Durable queues that survived are found
+// again; others come back empty. A server-named queue gets a new name
+// (consumers follow it; producers routing by the old name through the
+// default exchange do not).
+func (t *topology) redeclare(c *conn) error {
+	if c == t.admin && !t.sc.Exchange.Predeclared() {
+		created := t.exchangeCreated
+		if err := t.declareExchange(); err != nil {
+			return err
+		}
+		t.exchangeCreated = created
+	}
+	for _, q := range t.queues {
+		if q.owner != c || q.rpc {
+			continue
+		}
+		created := q.created
+		if err := t.declareQueue(q, c); err != nil {
+			return err
+		}
+		q.created = created // still ours to delete, or still not
+	}
+	return nil
+}
+
 // declareQueue declares q on owner and binds it to the exchange. A named
 // queue that already exists is used (it must have compatible properties,
 // or the broker answers PRECONDITION_FAILED) and is not deleted afterwards.
 func (t *topology) declareQueue(q *queue, owner *conn) error {
 	q.owner = owner
 	existed := false
-	if q.name != "" {
+	name := q.name
+	if q.spec.Name == "" {
+		name = "" // server-named: a (re-)declare always gets a fresh name
+	}
+	if name != "" {
 		err := owner.withControl(func(ch *amqp.Channel) error {
 			_, err := ch.QueueDeclarePassive(q.name, false, false, false, false, nil)
 			return err
@@ -73,12 +104,14 @@ func (t *topology) declareQueue(q *queue, owner *conn) error {
 		args["x-queue-type"] = q.spec.Type
 	}
 	err := owner.withControl(func(ch *amqp.Channel) error {
-		dq, err := ch.QueueDeclare(q.name, q.spec.Durable, q.spec.AutoDelete, q.spec.Exclusive, false, args)
-		q.name = dq.Name
+		dq, err := ch.QueueDeclare(name, q.spec.Durable, q.spec.AutoDelete, q.spec.Exclusive, false, args)
+		if err == nil && dq.Name != q.name {
+			q.name = dq.Name // only server-named queues: named ones are never rewritten
+		}
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("declare queue %s: %w", displayName(q.name), err)
+		return fmt.Errorf("declare queue %s: %w", displayName(name), err)
 	}
 	q.created = !existed
 	return t.bind(q)

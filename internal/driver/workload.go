@@ -36,12 +36,13 @@ type workload struct {
 	confirming sync.WaitGroup // producers waiting for confirms, RPC clients for replies
 	limited    atomic.Int64   // workers with a message limit that have not met it
 
-	events  chan engine.Event
-	closing atomic.Bool // set once Finish starts: failures after that are ours
-	backlog atomic.Int64
-	hasLog  atomic.Bool
-	blocks  *blockLog
-	sampler chan struct{}
+	events     chan engine.Event
+	closing    atomic.Bool // set once Finish starts: failures after that are ours
+	backlog    atomic.Int64
+	hasLog     atomic.Bool
+	blocks     *blockLog
+	recoveries *recoveryLog
+	sampler    chan struct{}
 }
 
 // fail reports a fatal error once; later ones and those caused by our own
@@ -170,6 +171,11 @@ func (w *workload) consumedQueuesEmpty() bool {
 	return true
 }
 
+// Disconnected returns how many workers wait for a lost connection.
+func (w *workload) Disconnected() int { return int(w.blocksRecoveries().disconnected.Load()) }
+
+func (w *workload) blocksRecoveries() *recoveryLog { return w.recoveries }
+
 // Blocked returns how many connections the broker blocks right now.
 func (w *workload) Blocked() int { return int(w.blocks.now.Load()) }
 
@@ -224,9 +230,7 @@ func (w *workload) Finish(ctx context.Context, r *report.Result) error {
 	}
 	var finished []chan struct{}
 	for _, c := range w.consumers {
-		if c.ch != nil {
-			_ = c.ch.Cancel(c.tag, false)
-		}
+		c.cancel()
 		finished = append(finished, c.finished)
 	}
 	for _, s := range w.rpcServers {
@@ -247,6 +251,7 @@ func (w *workload) Finish(ctx context.Context, r *report.Result) error {
 	w.fillQueues(r)
 	r.Faults.Blocked = w.blocks.snapshot()
 	r.Audit = w.reconcile()
+	w.blocksRecoveries().fill(&r.Faults)
 	var err error
 	if !w.sc.Keep {
 		err = w.topo.teardown()

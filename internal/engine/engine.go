@@ -34,6 +34,8 @@ type Workload interface {
 	Backlog() (int64, bool)
 	// Blocked returns how many connections the broker blocks right now.
 	Blocked() int
+	// Disconnected returns how many workers wait for a lost connection.
+	Disconnected() int
 	// Finish stops consumers, deletes what was declared and disconnects,
 	// filling in the per-queue part of the result.
 	Finish(ctx context.Context, r *report.Result) error
@@ -218,6 +220,7 @@ func (r *runner) tick(now int64) {
 	}
 	r.cpuTick = cpu
 	out.Blocked = r.w.Blocked()
+	out.Disconnected = r.w.Disconnected()
 	r.lastTick = now
 	if h := iv.Latency[metrics.EndToEnd]; h.TotalCount() > 0 {
 		out.E2EP50Us = ptr(h.ValueAtQuantile(50))

@@ -31,6 +31,9 @@ func (l *Live) Interval(iv Interval) {
 		rpc = fmt.Sprintf("  rpc %s/s p50 %s p99 %s timeouts %s", per(*iv.RPCReplies),
 			MicrosPtr(iv.RPCP50Us), MicrosPtr(iv.RPCP99Us), CountPtr(iv.RPCTimeouts))
 	}
+	if iv.Disconnected > 0 {
+		tag += fmt.Sprintf("  DISCONNECTED (%d workers reconnecting)", iv.Disconnected)
+	}
 	if iv.Blocked > 0 {
 		tag += fmt.Sprintf("  BLOCKED by the broker (%d connections)", iv.Blocked)
 	}

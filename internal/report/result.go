@@ -65,10 +65,22 @@ type Audit struct {
 
 // Faults records what went wrong on the broker's side during the run.
 type Faults struct {
+	// Reconnects counts connections re-established after being lost.
+	Reconnects int `json:"reconnects"`
+	// Outages lists the times a connection was lost until it was back.
+	Outages []Outage `json:"outages"`
 	// Blocked lists the times the broker blocked a connection
 	// (connection.blocked, from a memory or disk alarm) until it unblocked
 	// it; End is null when the run ended while blocked.
 	Blocked []Blocked `json:"blocked"`
+}
+
+// Outage is one lost connection, from the moment a worker noticed to the
+// moment it was re-established (End null: it never was).
+type Outage struct {
+	Start time.Time  `json:"start"`
+	End   *time.Time `json:"end"`
+	What  string     `json:"what"`
 }
 
 // Blocked is one connection.blocked … connection.unblocked interval.
@@ -199,6 +211,9 @@ type Interval struct {
 	// Blocked is the number of connections the broker held blocked at the
 	// end of the interval.
 	Blocked int `json:"blocked_connections"`
+	// Disconnected is the number of workers waiting for a lost connection
+	// to come back at the end of the interval.
+	Disconnected int `json:"disconnected_workers"`
 }
 
 // Sink receives a run's progress. Calls come from one goroutine, never from

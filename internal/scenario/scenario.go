@@ -13,19 +13,24 @@ import (
 // the same field names; the JSON form is embedded, fully resolved and with
 // the password masked, in every result.
 type Scenario struct {
-	Name           string    `yaml:"name" json:"name"`
-	URL            string    `yaml:"url" json:"url"`
-	TLS            TLS       `yaml:"tls" json:"tls"`
-	Duration       Duration  `yaml:"duration" json:"duration"`
-	Warmup         Duration  `yaml:"warmup" json:"warmup"`
-	Interval       Duration  `yaml:"interval" json:"interval"`
-	DrainTimeout   Duration  `yaml:"drain_timeout" json:"drain_timeout"`
-	ConnectTimeout Duration  `yaml:"connect_timeout" json:"connect_timeout"`
-	Producers      Producers `yaml:"producers" json:"producers"`
-	Consumers      Consumers `yaml:"consumers" json:"consumers"`
-	Exchange       Exchange  `yaml:"exchange" json:"exchange"`
-	Queues         []Queue   `yaml:"queues" json:"queues"`
-	RPC            RPC       `yaml:"rpc" json:"rpc"`
+	Name           string   `yaml:"name" json:"name"`
+	URL            string   `yaml:"url" json:"url"`
+	TLS            TLS      `yaml:"tls" json:"tls"`
+	Duration       Duration `yaml:"duration" json:"duration"`
+	Warmup         Duration `yaml:"warmup" json:"warmup"`
+	Interval       Duration `yaml:"interval" json:"interval"`
+	DrainTimeout   Duration `yaml:"drain_timeout" json:"drain_timeout"`
+	ConnectTimeout Duration `yaml:"connect_timeout" json:"connect_timeout"`
+	// NoReconnect makes a lost connection end the run (exit 1, partial
+	// result saved); otherwise mqbench reconnects for up to
+	// ReconnectTimeout, re-declares its topology and carries on.
+	NoReconnect      bool      `yaml:"no_reconnect" json:"no_reconnect"`
+	ReconnectTimeout Duration  `yaml:"reconnect_timeout" json:"reconnect_timeout"`
+	Producers        Producers `yaml:"producers" json:"producers"`
+	Consumers        Consumers `yaml:"consumers" json:"consumers"`
+	Exchange         Exchange  `yaml:"exchange" json:"exchange"`
+	Queues           []Queue   `yaml:"queues" json:"queues"`
+	RPC              RPC       `yaml:"rpc" json:"rpc"`
 	// Matrix makes the file a sweep: every combination of these parameters
 	// is run in turn. A single run's resolved scenario has none.
 	Matrix Matrix `yaml:"matrix" json:"-"`
@@ -145,16 +150,17 @@ func (q Queue) Names() []string {
 // exchange, unbounded until interrupted.
 func Default() Scenario {
 	return Scenario{
-		Name:           "adhoc",
-		URL:            "amqp://guest:guest@localhost:5672/",
-		Interval:       Duration(1e9),
-		DrainTimeout:   Duration(10e9),
-		ConnectTimeout: Duration(10e9),
-		Producers:      Producers{Count: 1},
-		Consumers:      Consumers{Count: 1, Ack: AckManual},
-		Exchange:       Exchange{Type: "direct"},
-		Queues:         []Queue{{Count: 1, Type: QueueClassic}},
-		RPC:            defaultRPC(),
+		Name:             "adhoc",
+		URL:              "amqp://guest:guest@localhost:5672/",
+		Interval:         Duration(1e9),
+		DrainTimeout:     Duration(10e9),
+		ConnectTimeout:   Duration(10e9),
+		ReconnectTimeout: Duration(60e9),
+		Producers:        Producers{Count: 1},
+		Consumers:        Consumers{Count: 1, Ack: AckManual},
+		Exchange:         Exchange{Type: "direct"},
+		Queues:           []Queue{{Count: 1, Type: QueueClassic}},
+		RPC:              defaultRPC(),
 	}
 }
 

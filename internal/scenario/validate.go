@@ -81,6 +81,7 @@ func (s *Scenario) validateRun(c *checker) {
 	c.check(s.Interval.D() >= 10e6, "interval", s.Interval, "must be at least 10ms")
 	c.check(s.DrainTimeout >= 0, "drain_timeout", s.DrainTimeout, "must not be negative")
 	c.check(s.ConnectTimeout > 0, "connect_timeout", s.ConnectTimeout, "must be positive")
+	c.check(s.ReconnectTimeout > 0, "reconnect_timeout", s.ReconnectTimeout, "must be positive")
 	c.check(s.Repeat >= 0, "repeat", s.Repeat, "must not be negative")
 	c.check(s.Cooldown >= 0, "cooldown", s.Cooldown, "must not be negative")
 }

@@ -1,0 +1,107 @@
+package driver
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/brokertest"
+	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// restartMidRun runs sc against a private node and restarts the broker
+// application (stop_app, start_app) two seconds in.
+func restartMidRun(t *testing.T, n *brokertest.Node, sc scenario.Scenario) *report.Result {
+	t.Helper()
+	done := make(chan struct{})
+	time.AfterFunc(2*time.Second, func() {
+		defer close(done)
+		if out, err := n.Ctl("stop_app"); err != nil {
+			t.Errorf("stop_app: %v\n%s", err, out)
+		}
+		time.Sleep(time.Second)
+		if out, err := n.Ctl("start_app"); err != nil {
+			t.Errorf("start_app: %v\n%s", err, out)
+		}
+	})
+	res := runOK(t, sc)
+	<-done
+	return res
+}
+
+func restartScenario(n *brokertest.Node, durable bool) scenario.Scenario {
+	sc := scenario.Default()
+	sc.URL = n.URL()
+	sc.Duration = scenario.Duration(15 * time.Second)
+	sc.DrainTimeout = scenario.Duration(10 * time.Second)
+	sc.Producers = scenario.Producers{Count: 1, Rate: 200, Confirm: 50, Persistent: durable}
+	sc.Consumers = scenario.Consumers{Count: 1, Ack: scenario.AckManual, Prefetch: 50}
+	sc.Queues = []scenario.Queue{{Name: "mqbench-restart", Durable: durable}}
+	sc.Normalize()
+	return sc
+}
+
+// TestBrokerRestartDurableLosesNothing: with a durable queue, persistent
+// messages and confirms, a broker restart mid-run costs no confirmed
+// message; mqbench reconnects, consumption resumes and the outage is in
+// the result.
+func TestBrokerRestartDurableLosesNothing(t *testing.T) {
+	n := brokertest.StartNode(t)
+	res := restartMidRun(t, n, restartScenario(n, true))
+	if res.Faults.Reconnects < 1 || len(res.Faults.Outages) == 0 || res.Faults.Outages[0].End == nil {
+		t.Fatalf("faults %+v: want a reconnect and an ended outage", res.Faults)
+	}
+	a := res.Audit
+	if a == nil || a.Total.Lost != 0 || !a.Balanced {
+		t.Fatalf("audit %+v: a durable, confirmed setup must lose nothing", a)
+	}
+	resumed := false
+	outageEnd := res.Faults.Outages[len(res.Faults.Outages)-1].End
+	for _, iv := range res.Intervals {
+		if res.StartedAt.Add(time.Duration(iv.TS*float64(time.Second))).After(*outageEnd) && iv.Consumed > 0 {
+			resumed = true
+		}
+	}
+	if !resumed {
+		t.Error("consumption did not resume after the outage")
+	}
+	t.Logf("reconnects %d, outage %v, audit %+v", res.Faults.Reconnects, outageEnd.Sub(res.Faults.Outages[0].Start), a.Total)
+}
+
+// TestBrokerRestartTransientReportsLosses: transient messages in a
+// non-durable queue do not survive the restart; the audit reports exactly
+// what was confirmed and never consumed.
+func TestBrokerRestartTransientReportsLosses(t *testing.T) {
+	n := brokertest.StartNode(t)
+	sc := restartScenario(n, false)
+	sc.Consumers.Delay = scenario.Duration(10 * time.Millisecond) // a backlog to lose
+	res := restartMidRun(t, n, sc)
+	a := res.Audit
+	if a == nil || res.Faults.Reconnects < 1 {
+		t.Fatalf("audit %+v faults %+v", a, res.Faults)
+	}
+	q := a.Total
+	t.Logf("audit %+v", q)
+	if q.Lost == 0 {
+		t.Error("no loss reported, though the non-durable queue vanished with its backlog")
+	}
+	if !a.Balanced || q.Expected != q.Consumed+q.Lost+q.Unconfirmed {
+		t.Errorf("the audit does not balance: %+v", q)
+	}
+}
+
+// TestNoReconnectEndsTheRun: with --no-reconnect a lost connection ends the
+// run with an error and the partial result.
+func TestNoReconnectEndsTheRun(t *testing.T) {
+	n := brokertest.StartNode(t)
+	sc := restartScenario(n, true)
+	sc.NoReconnect = true
+	time.AfterFunc(1500*time.Millisecond, func() { _, _ = n.Ctl("stop_app") })
+	res, err := Run(t.Context(), sc, Options{})
+	if err == nil || !contains(err.Error(), "connection lost") {
+		t.Fatalf("err = %v, want the lost connection", err)
+	}
+	if res == nil || res.StopReason != report.StopError || res.Totals.Published == 0 {
+		t.Fatalf("partial result %+v", res)
+	}
+}
