@@ -31,8 +31,21 @@ type recoveryLog struct {
 var errNoRecovery = errors.New("connection lost")
 
 // lost reports whether the worker's connection (not just its channel) is
-// gone, which is what reconnection can mend.
-func (c *conn) lost() bool { return c.cur.Load().IsClosed() }
+// gone, which is what reconnection can mend. A channel fails a moment
+// before the client library marks its connection closed, so this waits up
+// to a second for that before deciding it was the channel alone (a channel
+// exception: a configuration error, not an outage).
+func (c *conn) lost() bool {
+	for deadline := time.Now().Add(time.Second); ; {
+		if c.cur.Load().IsClosed() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
 
 // recover replaces a lost connection: one worker redials (with bounded
 // exponential backoff) and re-declares what the connection owns; the

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,19 +14,25 @@ import (
 // application (stop_app, start_app) two seconds in.
 func restartMidRun(t *testing.T, n *brokertest.Node, sc scenario.Scenario) *report.Result {
 	t.Helper()
-	done := make(chan struct{})
+	done := make(chan string, 1)
 	time.AfterFunc(2*time.Second, func() {
-		defer close(done)
+		var problems string
 		if out, err := n.Ctl("stop_app"); err != nil {
-			t.Errorf("stop_app: %v\n%s", err, out)
+			problems += fmt.Sprintf("stop_app: %v\n%s", err, out)
 		}
 		time.Sleep(time.Second)
 		if out, err := n.Ctl("start_app"); err != nil {
-			t.Errorf("start_app: %v\n%s", err, out)
+			problems += fmt.Sprintf("start_app: %v\n%s", err, out)
 		}
+		done <- problems
 	})
-	res := runOK(t, sc)
-	<-done
+	res, err := Run(t.Context(), sc, Options{Version: "test"})
+	if problems := <-done; problems != "" { // wait for the restart whatever happened
+		t.Fatal(problems)
+	}
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
 	return res
 }
 
