@@ -55,6 +55,17 @@ func (p *Proxy) set(paused bool) {
 	p.cond.Broadcast()
 }
 
+// Cut closes every connection through the proxy (a network cut) and keeps
+// listening, so clients can connect again.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+	p.mu.Unlock()
+}
+
 // Close stops the proxy and every connection through it.
 func (p *Proxy) Close() {
 	p.ln.Close()

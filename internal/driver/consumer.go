@@ -68,9 +68,9 @@ func (c *consumer) subscribe(prefetch int, sc *scenario.Scenario) (<-chan amqp.D
 		args = amqp.Table{"x-stream-offset": "next"}
 	}
 	c.tag = fmt.Sprintf("mqbench-consumer-%d", c.id)
-	d, err := ch.Consume(c.q.name, c.tag, sc.Consumers.Ack == scenario.AckAuto, false, false, false, args)
+	d, err := ch.Consume(c.q.currentName(), c.tag, sc.Consumers.Ack == scenario.AckAuto, false, false, false, args)
 	if err != nil {
-		return nil, fmt.Errorf("consumer %d: consume from queue %s: %w", c.id, c.q.name, err)
+		return nil, fmt.Errorf("consumer %d: consume from queue %s: %w", c.id, c.q.currentName(), err)
 	}
 	return d, nil
 }

@@ -2,6 +2,8 @@ package driver
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"testing"
 	"time"
 
@@ -110,5 +112,75 @@ func TestNoReconnectEndsTheRun(t *testing.T) {
 	}
 	if res == nil || res.StopReason != report.StopError || res.Totals.Published == 0 {
 		t.Fatalf("partial result %+v", res)
+	}
+}
+
+// TestNetworkCutReconnects cuts every connection (through a proxy in front
+// of the shared broker) mid-run: mqbench reconnects through the proxy and
+// carries on; nothing confirmed is lost.
+func TestNetworkCutReconnects(t *testing.T) {
+	sc := scenario.Default()
+	sc.Duration = scenario.Duration(5 * time.Second)
+	sc.Producers = scenario.Producers{Count: 2, Rate: 200, Confirm: 50}
+	sc.Consumers = scenario.Consumers{Count: 2, Ack: scenario.AckManual, Prefetch: 50}
+	sc.Queues = []scenario.Queue{{Name: "mqbench-cut"}}
+	own(t, &sc)
+	u, err := url.Parse(sc.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "5672"
+	}
+	proxy := brokertest.NewProxy(t, net.JoinHostPort(u.Hostname(), port))
+	u.Host = proxy.Addr()
+	sc.URL = u.String()
+	time.AfterFunc(1500*time.Millisecond, proxy.Cut)
+	res := runOK(t, sc)
+	if res.Faults.Reconnects < 1 {
+		t.Fatalf("faults %+v: want reconnects", res.Faults)
+	}
+	if a := res.Audit; a == nil || a.Total.Lost != 0 || !a.Balanced {
+		t.Fatalf("audit %+v", a)
+	}
+	late := int64(0)
+	for _, iv := range res.Intervals {
+		if iv.TS > 2.5 {
+			late += iv.Consumed
+		}
+	}
+	if late == 0 {
+		t.Error("nothing consumed after the cut")
+	}
+}
+
+// TestRPCReconnects restarts the broker under RPC load: clients and
+// servers come back; requests in flight at the restart time out.
+func TestRPCReconnects(t *testing.T) {
+	n := brokertest.StartNode(t)
+	sc := rpcScenario()
+	sc.URL = n.URL()
+	sc.Duration = scenario.Duration(12 * time.Second)
+	sc.RPC.Clients, sc.RPC.Concurrency, sc.RPC.Servers = 2, 2, 1
+	sc.RPC.Timeout = scenario.Duration(2 * time.Second)
+	sc.RPC.Queue = "mqbench-rpc-restart"
+	sc.Normalize()
+	res := restartMidRun(t, n, sc)
+	if res.Faults.Reconnects < 1 {
+		t.Fatalf("faults %+v", res.Faults)
+	}
+	end := res.Faults.Outages[len(res.Faults.Outages)-1].End
+	after := int64(0)
+	for _, iv := range res.Intervals {
+		if iv.RPCReplies != nil && res.StartedAt.Add(time.Duration(iv.TS*float64(time.Second))).After(*end) {
+			after += *iv.RPCReplies
+		}
+	}
+	if after == 0 {
+		t.Errorf("no RPC reply after the outage (totals %+v)", res.Totals)
+	}
+	if val(res.Totals.RPCRequests) != val(res.Totals.RPCReplies)+val(res.Totals.RPCTimeouts) {
+		t.Errorf("requests %d != replies %d + timeouts %d", val(res.Totals.RPCRequests), val(res.Totals.RPCReplies), val(res.Totals.RPCTimeouts))
 	}
 }

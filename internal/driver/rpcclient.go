@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -45,6 +46,8 @@ type rpcClient struct {
 	fail     func(error)
 	closed   closeWatch
 	finished chan struct{}
+	cfg      scenario.RPC
+	gen      int64
 
 	slots  []rpcSlot
 	free   []int
@@ -60,6 +63,26 @@ type rpcClient struct {
 // exclusive callback queue, or direct reply-to (which must be consumed,
 // without acks, on the channel that publishes the requests).
 func (c *rpcClient) open(r scenario.RPC) error {
+	c.cfg = r
+	if err := c.openChannel(); err != nil {
+		return err
+	}
+	c.slots = make([]rpcSlot, r.Concurrency)
+	c.free = make([]int, 0, r.Concurrency)
+	for i := r.Concurrency - 1; i >= 0; i-- {
+		c.free = append(c.free, i)
+	}
+	c.recent = make([]uint64, 4096)
+	c.idBuf = make([]byte, 0, 20)
+	return nil
+}
+
+// openChannel opens the channel and the reply consumer (again after a
+// reconnect: requests still outstanding then time out, their replies gone
+// with the old callback queue or channel).
+func (c *rpcClient) openChannel() error {
+	r := c.cfg
+	c.gen = c.conn.gen.Load()
 	ch, err := c.conn.channel()
 	if err != nil {
 		return err
@@ -83,15 +106,25 @@ func (c *rpcClient) open(r scenario.RPC) error {
 	if err != nil {
 		return fmt.Errorf("rpc client %d: consume replies from %s: %w", c.id, c.replyTo, err)
 	}
-	c.slots = make([]rpcSlot, r.Concurrency)
-	c.free = make([]int, 0, r.Concurrency)
-	for i := r.Concurrency - 1; i >= 0; i-- {
-		c.free = append(c.free, i)
-	}
-	c.recent = make([]uint64, 4096)
-	c.idBuf = make([]byte, 0, 20)
 	c.msg.ReplyTo = c.replyTo
 	return nil
+}
+
+// reconnect waits for the lost connection and reopens the channel.
+func (c *rpcClient) reconnect() error {
+	who := fmt.Sprintf("rpc client %d", c.id)
+	for {
+		if err := c.conn.recover(context.Background(), c.gen, who); err != nil {
+			return err
+		}
+		err := c.openChannel()
+		if err == nil {
+			return nil
+		}
+		if !c.conn.lost() {
+			return err
+		}
+	}
 }
 
 // run sends and matches until stopped (then waits for what is outstanding)
@@ -134,8 +167,15 @@ func (c *rpcClient) run(start, stop, abandon <-chan struct{}) {
 		select {
 		case d, ok := <-c.replies:
 			if !ok {
-				c.fail(c.closed.err(fmt.Sprintf("rpc client %d", c.id)))
-				return
+				if !c.conn.lost() {
+					c.fail(c.closed.err(fmt.Sprintf("rpc client %d", c.id)))
+					return
+				}
+				if err := c.reconnect(); err != nil {
+					c.fail(err)
+					return
+				}
+				continue
 			}
 			c.reply(&d)
 		case <-timer.C:
@@ -161,8 +201,19 @@ func (c *rpcClient) send(due, now int64) bool {
 	c.idBuf = strconv.AppendUint(c.idBuf[:0], seq<<16|uint64(slot), 10)
 	c.msg.CorrelationId = string(c.idBuf)
 	if err := c.ch.Publish("", c.queue, false, false, c.msg); err != nil {
-		c.fail(c.closed.err(fmt.Sprintf("rpc client %d: publish request", c.id)))
-		return false
+		// Not sent: give the slot and the number back.
+		c.slots[slot].active = false
+		c.free = append(c.free, slot)
+		c.issued--
+		if !c.conn.lost() {
+			c.fail(c.closed.err(fmt.Sprintf("rpc client %d: publish request", c.id)))
+			return false
+		}
+		if err := c.reconnect(); err != nil {
+			c.fail(err)
+			return false
+		}
+		return true
 	}
 	c.m.Count(metrics.RPCRequests, due)
 	return true

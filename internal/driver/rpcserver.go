@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -29,16 +30,34 @@ type rpcServer struct {
 	fail     func(error)
 	closed   closeWatch
 	finished chan struct{}
+	gen      int64
+	chMu     sync.Mutex // guards ch: workers publish on it while a resubscription replaces it
+}
+
+func (s *rpcServer) channel() *amqp.Channel {
+	s.chMu.Lock()
+	defer s.chMu.Unlock()
+	return s.ch
+}
+
+// cancel stops the subscription (at the end of the run).
+func (s *rpcServer) cancel() {
+	if ch := s.channel(); ch != nil {
+		_ = ch.Cancel(s.tag, false)
+	}
 }
 
 // subscribe opens the channel, sets the prefetch (the concurrency unless
 // set) and starts consuming requests with manual acks.
 func (s *rpcServer) subscribe() (<-chan amqp.Delivery, error) {
+	s.gen = s.conn.gen.Load()
 	ch, err := s.conn.channel()
 	if err != nil {
 		return nil, err
 	}
+	s.chMu.Lock()
 	s.ch = ch
+	s.chMu.Unlock()
 	s.closed = watch(ch)
 	prefetch := s.cfg.ServerPrefetch
 	if prefetch == 0 {
@@ -72,12 +91,41 @@ func (s *rpcServer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) 
 			}
 		}(w)
 	}
-	for d := range deliveries {
-		jobs <- d
+	for {
+		for d := range deliveries {
+			jobs <- d
+		}
+		if !s.conn.lost() {
+			break // cancelled at the end of the run, or by the broker
+		}
+		var err error
+		if deliveries, err = s.resubscribe(); err != nil {
+			s.fail(err)
+			break
+		}
 	}
 	close(jobs)
 	s.fail(s.closed.err(fmt.Sprintf("rpc server %d", s.id))) // a no-op when we cancelled it
 	wg.Wait()
+}
+
+// resubscribe waits for the lost connection and consumes the request
+// queue again (retrying while the queue is being re-declared).
+func (s *rpcServer) resubscribe() (<-chan amqp.Delivery, error) {
+	who := fmt.Sprintf("rpc server %d", s.id)
+	for attempt := 0; ; attempt++ {
+		if err := s.conn.recover(context.Background(), s.gen, who); err != nil {
+			return nil, err
+		}
+		d, err := s.subscribe()
+		if err == nil {
+			return d, nil
+		}
+		if !s.conn.lost() && attempt > 50 {
+			return nil, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // serve works on one request for the configured time and answers it.
@@ -95,14 +143,19 @@ func (s *rpcServer) serve(d *amqp.Delivery, rng *rand.Rand, reply *amqp.Publishi
 		}
 	}
 	reply.CorrelationId = d.CorrelationId
+	ch := s.channel()
 	if d.ReplyTo != "" {
-		if err := s.ch.Publish("", d.ReplyTo, false, false, *reply); err != nil {
-			s.fail(fmt.Errorf("rpc server %d: publish reply: %w", s.id, err))
-			return
+		if err := ch.Publish("", d.ReplyTo, false, false, *reply); err != nil {
+			if !s.conn.lost() {
+				s.fail(fmt.Errorf("rpc server %d: publish reply: %w", s.id, err))
+			}
+			return // a lost connection: the request goes back to the queue
 		}
 	}
-	if err := s.ch.Ack(d.DeliveryTag, false); err != nil {
-		s.fail(fmt.Errorf("rpc server %d: ack request: %w", s.id, err))
+	if err := ch.Ack(d.DeliveryTag, false); err != nil {
+		if !s.conn.lost() {
+			s.fail(fmt.Errorf("rpc server %d: ack request: %w", s.id, err))
+		}
 		return
 	}
 	done := s.clock.Now()

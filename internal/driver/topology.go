@@ -2,6 +2,7 @@ package driver
 
 import (
 	"fmt"
+	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -21,6 +22,7 @@ type queue struct {
 
 // topology is everything the run declares, so it can all be deleted again.
 type topology struct {
+	mu              sync.Mutex // one re-declaration at a time, whichever connection recovers
 	sc              *scenario.Scenario
 	admin           *conn
 	exchangeCreated bool
@@ -54,6 +56,8 @@ func (t *topology) declareExchange() error {
 // (consumers follow it; producers routing by the old name through the
 // default exchange do not).
 func (t *topology) redeclare(c *conn) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if c == t.admin && !t.sc.Exchange.Predeclared() {
 		created := t.exchangeCreated
 		if err := t.declareExchange(); err != nil {
@@ -62,23 +66,35 @@ func (t *topology) redeclare(c *conn) error {
 		t.exchangeCreated = created
 	}
 	for _, q := range t.queues {
-		if q.owner != c || q.rpc {
+		if q.owner != c || (q.rpc && !q.created) { // someone else's request queue is theirs to restore
 			continue
 		}
-		created := q.created
-		if err := t.declareQueue(q, c); err != nil {
+		if err := t.declare(q, c, true); err != nil {
 			return err
 		}
-		q.created = created // still ours to delete, or still not
 	}
 	return nil
+}
+
+// currentName is the queue's name now: a server-named queue is renamed by
+// a re-declaration, under its owner's lock.
+func (q *queue) currentName() string {
+	q.owner.mu.Lock()
+	defer q.owner.mu.Unlock()
+	return q.name
 }
 
 // declareQueue declares q on owner and binds it to the exchange. A named
 // queue that already exists is used (it must have compatible properties,
 // or the broker answers PRECONDITION_FAILED) and is not deleted afterwards.
-func (t *topology) declareQueue(q *queue, owner *conn) error {
-	q.owner = owner
+func (t *topology) declareQueue(q *queue, owner *conn) error { return t.declare(q, owner, false) }
+
+// declare declares and binds q; again is a re-declaration after a
+// reconnect, which keeps whether the queue is ours to delete.
+func (t *topology) declare(q *queue, owner *conn, again bool) error {
+	if q.owner != owner {
+		q.owner = owner
+	}
 	existed := false
 	name := q.name
 	if q.spec.Name == "" {
@@ -113,14 +129,16 @@ func (t *topology) declareQueue(q *queue, owner *conn) error {
 	if err != nil {
 		return fmt.Errorf("declare queue %s: %w", displayName(name), err)
 	}
-	q.created = !existed
-	return t.bind(q)
+	if !again {
+		q.created = !existed
+	}
+	return t.bind(q, again)
 }
 
 // bind binds q as its spec says, or by the default rule: fanout and headers
 // bind everything; direct and topic bind the producers' routing keys when
 // given, else the queue's own name.
-func (t *topology) bind(q *queue) error {
+func (t *topology) bind(q *queue, again bool) error {
 	ex := t.sc.Exchange
 	if ex.Name == "" {
 		return nil // the default exchange routes by queue name
@@ -138,7 +156,9 @@ func (t *topology) bind(q *queue) error {
 			bindings = []scenario.Binding{{Key: q.name}}
 		}
 	}
-	q.bound = bindings
+	if !again {
+		q.bound = bindings
+	}
 	for _, b := range bindings {
 		err := q.owner.withControl(func(ch *amqp.Channel) error {
 			return ch.QueueBind(q.name, b.Key, ex.Name, false, amqp.Table(scenario.Table(b.Arguments)))

@@ -234,9 +234,7 @@ func (w *workload) Finish(ctx context.Context, r *report.Result) error {
 		finished = append(finished, c.finished)
 	}
 	for _, s := range w.rpcServers {
-		if s.ch != nil {
-			_ = s.ch.Cancel(s.tag, false)
-		}
+		s.cancel()
 		finished = append(finished, s.finished)
 	}
 	for _, c := range w.rpcClients {
