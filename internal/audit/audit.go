@@ -11,21 +11,61 @@ type Producer struct {
 // Consumer is one consumer's view of one queue. Owned by the consumer's
 // goroutine.
 type Consumer struct {
-	Seen        []Bitset // by producer id
-	last        []int64  // last sequence seen per producer, -1 before any
-	Duplicates  int64    // deliveries of a message this consumer already had
-	Redelivered int64    // deliveries flagged redelivered by the broker
-	OutOfOrder  int64    // a sequence below one already seen from the same producer
-	Foreign     int64    // messages without mqbench's audit stamp, or from another run
+	// Per producer: dense when there are few producers (an index is
+	// cheapest), sparse otherwise — with thousands of producers each
+	// consumer only ever hears from some, and a dense table per consumer
+	// would cost memory proportional to producers × consumers.
+	dense       []seen
+	sparse      map[int]*seen
+	producers   int
+	Duplicates  int64 // deliveries of a message this consumer already had
+	Redelivered int64 // deliveries flagged redelivered by the broker
+	OutOfOrder  int64 // a sequence below one already seen from the same producer
+	Foreign     int64 // messages without mqbench's audit stamp, or from another run
 }
+
+type seen struct {
+	set  Bitset
+	last int64 // last sequence seen, -1 before any
+}
+
+// denseMax is the producer count up to which consumers index producers
+// directly.
+const denseMax = 64
 
 // NewConsumer returns a consumer view for n producers.
 func NewConsumer(producers int) *Consumer {
-	c := &Consumer{Seen: make([]Bitset, producers), last: make([]int64, producers)}
-	for i := range c.last {
-		c.last[i] = -1
+	c := &Consumer{producers: producers}
+	if producers <= denseMax {
+		c.dense = make([]seen, producers)
+		for i := range c.dense {
+			c.dense[i].last = -1
+		}
+	} else {
+		c.sparse = map[int]*seen{}
 	}
 	return c
+}
+
+// get returns producer id's state, creating it (sparse) on first use.
+func (c *Consumer) get(id int) *seen {
+	if c.dense != nil {
+		return &c.dense[id]
+	}
+	s := c.sparse[id]
+	if s == nil {
+		s = &seen{last: -1}
+		c.sparse[id] = s
+	}
+	return s
+}
+
+// peek returns producer id's state, or nil if nothing came from it.
+func (c *Consumer) peek(id int) *seen {
+	if c.dense != nil {
+		return &c.dense[id]
+	}
+	return c.sparse[id]
 }
 
 // Deliver records one delivery of message seq from producer id (ok false:
@@ -34,18 +74,31 @@ func (c *Consumer) Deliver(id int, seq uint32, ok, redelivered bool) {
 	if redelivered {
 		c.Redelivered++
 	}
-	if !ok || id < 0 || id >= len(c.Seen) {
+	if !ok || id < 0 || id >= c.producers {
 		c.Foreign++
 		return
 	}
-	if c.Seen[id].Set(seq) {
+	s := c.get(id)
+	if s.set.Set(seq) {
 		c.Duplicates++
 	}
-	if int64(seq) < c.last[id] {
+	if int64(seq) < s.last {
 		c.OutOfOrder++
 	} else {
-		c.last[id] = int64(seq)
+		s.last = int64(seq)
 	}
+}
+
+// Bytes is the memory of the consumer's bitsets.
+func (c *Consumer) Bytes() int64 {
+	var n int64
+	for i := range c.dense {
+		n += c.dense[i].set.Bytes()
+	}
+	for _, s := range c.sparse {
+		n += s.set.Bytes()
+	}
+	return n
 }
 
 // Queue is the reconciled account of one queue.
@@ -85,9 +138,9 @@ func Reconcile(name string, producers []*Producer, routed func(id int, seq uint3
 		q.Redelivered += c.Redelivered
 		q.OutOfOrder += c.OutOfOrder
 		q.Unexpected += c.Foreign
-		for id := range c.Seen {
-			if id < len(merged) {
-				q.Duplicates += merged[id].Merge(&c.Seen[id]) // delivered to two consumers
+		for id := range merged {
+			if s := c.peek(id); s != nil {
+				q.Duplicates += merged[id].Merge(&s.set) // delivered to two consumers
 			}
 		}
 	}

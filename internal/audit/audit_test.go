@@ -84,3 +84,27 @@ func TestReconcile(t *testing.T) {
 		t.Fatalf("routed reconcile %+v", q)
 	}
 }
+
+// TestSparseConsumer: with many producers a consumer keeps state only for
+// those it heard from, and reconciles the same way.
+func TestSparseConsumer(t *testing.T) {
+	const n = 1000
+	prods := make([]*Producer, n)
+	for i := range prods {
+		prods[i] = &Producer{Published: 2, Confirms: true}
+		prods[i].Acked.Set(0)
+		prods[i].Acked.Set(1)
+	}
+	c := NewConsumer(n)
+	c.Deliver(7, 0, true, false)
+	c.Deliver(7, 1, true, false)
+	c.Deliver(7, 1, true, false)
+	c.Deliver(n, 0, true, false) // beyond the producers: foreign
+	if len(c.sparse) != 1 || c.dense != nil {
+		t.Fatalf("sparse %d dense %v", len(c.sparse), c.dense != nil)
+	}
+	q := Reconcile("q", prods, func(id int, _ uint32) bool { return id == 7 }, []*Consumer{c})
+	if q.Expected != 2 || q.Consumed != 2 || q.Duplicates != 1 || q.Unexpected != 1 {
+		t.Fatalf("%+v", q)
+	}
+}

@@ -79,9 +79,7 @@ func (w *workload) reconcile() *report.Audit {
 		out.MemoryBytes += p.Acked.Bytes()
 	}
 	for _, c := range w.consumers {
-		for i := range c.audit.Seen {
-			out.MemoryBytes += c.audit.Seen[i].Bytes()
-		}
+		out.MemoryBytes += c.audit.Bytes()
 	}
 	out.Total.Name = "total"
 	return out
