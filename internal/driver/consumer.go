@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -130,21 +129,12 @@ func (c *consumer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) {
 
 // resubscribe waits for the lost connection to come back and subscribes
 // again (retrying while the queue is being re-declared).
-func (c *consumer) resubscribe() (<-chan amqp.Delivery, error) {
-	who := fmt.Sprintf("consumer %d", c.id)
-	for attempt := 0; ; attempt++ {
-		if err := c.conn.recover(context.Background(), c.gen, who); err != nil {
-			return nil, err
-		}
-		d, err := c.subscribe(c.prefetch, c.sc)
-		if err == nil {
-			return d, nil
-		}
-		if !c.conn.lost() && attempt > 50 {
-			return nil, err
-		}
-		time.Sleep(100 * time.Millisecond) // the queue may not be back yet
-	}
+func (c *consumer) resubscribe() (d <-chan amqp.Delivery, err error) {
+	err = c.conn.reopen(fmt.Sprintf("consumer %d", c.id), func() int64 { return c.gen }, func() error {
+		d, err = c.subscribe(c.prefetch, c.sc)
+		return err
+	}, 50)
+	return d, err
 }
 
 // cancel stops the subscription (at the end of the run).

@@ -188,19 +188,8 @@ func (p *producer) channelEnded() bool {
 // unconfirmed (the audit reports them so unless they arrive): delivery tags
 // restart with the new channel, so its confirms cannot answer them.
 func (p *producer) reconnect() error {
-	who := fmt.Sprintf("producer %d", p.id)
-	for {
-		if err := p.conn.recover(context.Background(), p.gen, who); err != nil {
-			return err
-		}
-		err := p.open(p.window, p.mandator)
-		if err == nil {
-			return nil
-		}
-		if !p.conn.lost() {
-			return err
-		}
-	}
+	return p.conn.reopen(fmt.Sprintf("producer %d", p.id), func() int64 { return p.gen },
+		func() error { return p.open(p.window, p.mandator) }, 0)
 }
 
 // published books publish number seq, sent at now: its confirm slot, the

@@ -94,6 +94,29 @@ func (c *conn) recover(ctx context.Context, seen int64, who string) error {
 	return fmt.Errorf("%s: %w: gave up reconnecting after %v: %v", who, errNoRecovery, r.giveUp, last)
 }
 
+// reopen waits for c to come back and runs open on it — again whenever
+// the connection drops once more. When the connection is up but open fails
+// (a queue not re-declared yet), it retries up to tries times, 100 ms
+// apart, then gives up with open's error. gen returns the generation the
+// caller's channel is on (open updates it).
+func (c *conn) reopen(who string, gen func() int64, open func() error, tries int) error {
+	for attempt := 0; ; attempt++ {
+		if err := c.recover(context.Background(), gen(), who); err != nil {
+			return err
+		}
+		err := open()
+		if err == nil {
+			return nil
+		}
+		if !c.lost() {
+			if attempt >= tries {
+				return err
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
 // watch recovers c as soon as the broker drops it, without waiting for a
 // worker to notice: the admin connection has no worker, yet the shared
 // queues must be re-declared before consumers can subscribe again.

@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -112,19 +111,7 @@ func (c *rpcClient) openChannel() error {
 
 // reconnect waits for the lost connection and reopens the channel.
 func (c *rpcClient) reconnect() error {
-	who := fmt.Sprintf("rpc client %d", c.id)
-	for {
-		if err := c.conn.recover(context.Background(), c.gen, who); err != nil {
-			return err
-		}
-		err := c.openChannel()
-		if err == nil {
-			return nil
-		}
-		if !c.conn.lost() {
-			return err
-		}
-	}
+	return c.conn.reopen(fmt.Sprintf("rpc client %d", c.id), func() int64 { return c.gen }, c.openChannel, 0)
 }
 
 // run sends and matches until stopped (then waits for what is outstanding)

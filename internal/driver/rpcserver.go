@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -111,21 +110,12 @@ func (s *rpcServer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) 
 
 // resubscribe waits for the lost connection and consumes the request
 // queue again (retrying while the queue is being re-declared).
-func (s *rpcServer) resubscribe() (<-chan amqp.Delivery, error) {
-	who := fmt.Sprintf("rpc server %d", s.id)
-	for attempt := 0; ; attempt++ {
-		if err := s.conn.recover(context.Background(), s.gen, who); err != nil {
-			return nil, err
-		}
-		d, err := s.subscribe()
-		if err == nil {
-			return d, nil
-		}
-		if !s.conn.lost() && attempt > 50 {
-			return nil, err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+func (s *rpcServer) resubscribe() (d <-chan amqp.Delivery, err error) {
+	err = s.conn.reopen(fmt.Sprintf("rpc server %d", s.id), func() int64 { return s.gen }, func() error {
+		d, err = s.subscribe()
+		return err
+	}, 50)
+	return d, err
 }
 
 // serve works on one request for the configured time and answers it.

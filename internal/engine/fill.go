@@ -24,6 +24,7 @@ func fill(res *report.Result, col *metrics.Collector, window, totals metrics.Cou
 	if sc.Producers.Confirm > 0 {
 		res.Totals.Confirmed = ptr(totals[metrics.Confirmed])
 		res.Totals.Nacked = ptr(totals[metrics.Nacked])
+		res.Totals.Unconfirmed = ptr(max(0, totals[metrics.Published]-totals[metrics.Confirmed]-totals[metrics.Nacked]))
 		res.Rates.ConfirmedPerS = ptr(rate(window[metrics.Confirmed]))
 	}
 	if sc.Producers.Mandatory {

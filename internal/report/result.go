@@ -110,8 +110,11 @@ type Totals struct {
 	Published int64  `json:"published"`
 	Confirmed *int64 `json:"confirmed"` // null without publisher confirms
 	Nacked    *int64 `json:"nacked"`    // null without publisher confirms
-	Returned  *int64 `json:"returned"`  // null without the mandatory flag
-	Consumed  *int64 `json:"consumed"`  // null without consumers
+	// Unconfirmed is published − confirmed − nacked: publishes the broker
+	// never answered (in flight when the run or a connection ended).
+	Unconfirmed *int64 `json:"unconfirmed"`
+	Returned    *int64 `json:"returned"` // null without the mandatory flag
+	Consumed    *int64 `json:"consumed"` // null without consumers
 	// MaxUnacked is the largest number of deliveries any one consumer held
 	// unacknowledged at once (null with automatic acks).
 	MaxUnacked *int64 `json:"max_unacked"`
