@@ -30,7 +30,10 @@ type Options struct {
 // SetupError is a failure before the start signal: nothing was measured.
 type SetupError struct{ Err error }
 
+// Error returns the setup failure's message.
 func (e *SetupError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
 func (e *SetupError) Unwrap() error { return e.Err }
 
 // Run runs a validated scenario and returns its result. The result is
