@@ -99,7 +99,7 @@ func newFlagSet() *flagSet {
 	add("total-rate", "", "producers.total_rate", func(n string) {
 		fs.Float64Var(&v.totalRate, n, 0, "messages per second over all producers, spread evenly (instead of --rate)")
 	}, set(func(s *scenario.Scenario) { s.Producers.TotalRate = v.totalRate }))
-	add("size", "s", "producers.size", num(&v.size, "message body size in bytes (minimum 12, or 20 when paced; default the minimum)"), set(func(s *scenario.Scenario) { s.Producers.Size = v.size }))
+	add("size", "s", "producers.size", num(&v.size, "message body size in bytes (minimum 12, or 20 when paced; default 24, which turns the delivery audit on)"), set(func(s *scenario.Scenario) { s.Producers.Size = v.size }))
 	add("persistent", "", "producers.persistent", boolean(&v.persistent, "publish persistent messages (delivery mode 2)"), set(func(s *scenario.Scenario) { s.Producers.Persistent = v.persistent }))
 	add("mandatory", "", "producers.mandatory", boolean(&v.mandatory, "set the mandatory flag; returned messages are counted"), set(func(s *scenario.Scenario) { s.Producers.Mandatory = v.mandatory }))
 	add("confirm", "c", "producers.confirm", num(&v.confirm, "publisher confirms with at most N unconfirmed per producer (0 = off)"), set(func(s *scenario.Scenario) { s.Producers.Confirm = v.confirm }))
