@@ -79,3 +79,42 @@ func TestSignalsStopDrainAndSave(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondSignalQuitsAtOnce: a second SIGINT during the (long) drain
+// ends the process at once with exit 130.
+func TestSecondSignalQuitsAtOnce(t *testing.T) {
+	url := brokertest.URL(t)
+	bin := buildBinary(t)
+	queue := "mqbench-signal2-" + brokertest.Suffix(t)
+	c := brokertest.Conn(t, url)
+	t.Cleanup(func() { brokertest.DeleteQueue(c, queue) }) // quitting at once skips mqbench's clean-up
+	// A backlog that would take the whole 60 s drain timeout to consume.
+	cmd := exec.Command(bin, "run", "--url", url, "--duration", "60s", "--rate", "2000", "--consumer-delay", "20ms",
+		"--drain-timeout", "60s", "--queue", queue, "--out", filepath.Join(t.TempDir(), "r.json"))
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stderr)
+	for seen := 0; seen < 2 && lines.Scan(); { // two progress lines: a backlog has built up
+		if strings.Contains(lines.Text(), "pub ") {
+			seen++
+		}
+	}
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(500 * time.Millisecond)
+	start := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitSIGINT {
+		t.Fatalf("exit: %v, want %d", err, exitSIGINT)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %v after the second signal, want at once", d)
+	}
+}
