@@ -62,10 +62,3 @@ func (c *Collector) Collect() Interval {
 
 // Total returns the cumulative histogram of kind k over every Collect so far.
 func (c *Collector) Total(k Kind) *hdr.Histogram { return c.total[k] }
-
-// ResetTotals forgets the cumulative histograms (used at the end of warm-up).
-func (c *Collector) ResetTotals() {
-	for _, h := range c.total {
-		h.Reset()
-	}
-}

@@ -93,10 +93,6 @@ func TestCollectIntervalsAndTotals(t *testing.T) {
 	if iv = c.Collect(); iv.Latency[EndToEnd].TotalCount() != 0 {
 		t.Fatal("an empty interval reported samples")
 	}
-	c.ResetTotals()
-	if c.Total(EndToEnd).TotalCount() != 0 {
-		t.Fatal("ResetTotals kept samples")
-	}
 }
 
 // TestWindowSplitsCounts: events are in the measured counts when their own

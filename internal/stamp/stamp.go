@@ -111,8 +111,3 @@ func NewClock() *Clock {
 func (c *Clock) Now() int64 {
 	return c.baseUnix + int64(time.Since(c.base))
 }
-
-// Time converts a Unix-nanosecond value from Now back to a time.Time.
-func (c *Clock) Time(unixNanos int64) time.Time {
-	return time.Unix(0, unixNanos).UTC()
-}
