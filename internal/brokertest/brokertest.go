@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func URL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("MQBENCH_URL: %v", err)
 	}
-	addr := net.JoinHostPort(u.Host, itoa(u.Port))
+	addr := net.JoinHostPort(u.Host, strconv.Itoa(u.Port))
 	c, err := net.DialTimeout("tcp", addr, 3*time.Second)
 	if err != nil {
 		if os.Getenv("MQBENCH_REQUIRE_BROKER") == "1" {
@@ -39,20 +40,6 @@ func URL(t testing.TB) string {
 	}
 	c.Close()
 	return url
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }
 
 // Suffix returns a short random suffix that makes a test's queue and

@@ -293,5 +293,5 @@ func processCost() (cpuS float64, maxRSS int64) {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0, 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds(), ru.Maxrss * 1024 // Linux reports KiB
+	return cpuTime().Seconds(), ru.Maxrss * 1024 // Linux reports KiB
 }

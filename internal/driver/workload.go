@@ -104,12 +104,20 @@ func (w *workload) limitMet() {
 // Events reports message-count completion and failures.
 func (w *workload) Events() <-chan engine.Event { return w.events }
 
-// StopLoad stops every producer and waits until none can publish again.
-func (w *workload) StopLoad(context.Context) {
+// StopLoad stops every producer and waits until none can publish again,
+// or until ctx ends: a producer stuck in a write to a connection the broker
+// blocks (a resource alarm) must not hang the run; Finish closes its
+// connection.
+func (w *workload) StopLoad(ctx context.Context) {
 	if w.stopping.CompareAndSwap(false, true) {
 		close(w.stop)
 	}
-	w.publishing.Wait()
+	stopped := make(chan struct{})
+	go func() { w.publishing.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+	}
 }
 
 // Drain waits for outstanding confirms, then lets consumers empty their
@@ -172,9 +180,7 @@ func (w *workload) consumedQueuesEmpty() bool {
 }
 
 // Disconnected returns how many workers wait for a lost connection.
-func (w *workload) Disconnected() int { return int(w.blocksRecoveries().disconnected.Load()) }
-
-func (w *workload) blocksRecoveries() *recoveryLog { return w.recoveries }
+func (w *workload) Disconnected() int { return int(w.recoveries.disconnected.Load()) }
 
 // Blocked returns how many connections the broker blocks right now.
 func (w *workload) Blocked() int { return int(w.blocks.now.Load()) }
@@ -249,7 +255,7 @@ func (w *workload) Finish(ctx context.Context, r *report.Result) error {
 	w.fillQueues(r)
 	r.Faults.Blocked = w.blocks.snapshot()
 	r.Audit = w.reconcile()
-	w.blocksRecoveries().fill(&r.Faults)
+	w.recoveries.fill(&r.Faults)
 	var err error
 	if !w.sc.Keep {
 		err = w.topo.teardown()

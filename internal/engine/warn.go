@@ -6,24 +6,15 @@ import (
 	"github.com/mqbench/mqbench/internal/report"
 )
 
-// ClientBoundShare is the share of its cores above which the client itself
-// may have been the bottleneck.
-const ClientBoundShare = 0.75
-
-// ClientBound reports whether the client used most of the cores it had.
-func ClientBound(cores float64, available int) bool {
-	return available > 0 && cores >= ClientBoundShare*float64(available)
-}
-
 // warnings says when the figures may not describe the broker: the client
 // used most of its cores, the backlog grew through the run, or the broker
 // blocked publishers.
 func warnings(res *report.Result) []string {
 	out := []string{}
 	c := res.Client
-	if ClientBound(c.Cores, c.CoresAvailable) {
+	if report.ClientBound(c.Cores, c.CoresAvailable) {
 		out = append(out, fmt.Sprintf("client-bound: mqbench used %.2f of its %d cores (≥ %.0f%%); the figures may describe the load generator, not the broker — use fewer workers per process or more machines",
-			c.Cores, c.CoresAvailable, ClientBoundShare*100))
+			c.Cores, c.CoresAvailable, report.ClientBoundShare*100))
 	}
 	if w := backlogGrowth(res); w != "" {
 		out = append(out, w)

@@ -37,7 +37,7 @@ func (l *Live) Interval(iv Interval) {
 	if iv.Blocked > 0 {
 		tag += fmt.Sprintf("  BLOCKED by the broker (%d connections)", iv.Blocked)
 	}
-	if l.Cores > 0 && iv.CPUCores >= 0.75*float64(l.Cores) {
+	if ClientBound(iv.CPUCores, l.Cores) {
 		tag += fmt.Sprintf("  CLIENT-BOUND (%.1f of %d cores)", iv.CPUCores, l.Cores)
 	}
 	fmt.Fprintf(l.W, "%7.1fs  pub %s/s  conf %s/s  cons %s/s  ret %s  nack %s  e2e p50 %s p99 %s  conf p99 %s  backlog %s%s%s\n",

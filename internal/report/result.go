@@ -63,6 +63,15 @@ type Audit struct {
 	MemoryBytes int64 `json:"memory_bytes"`
 }
 
+// ClientBoundShare is the share of its cores above which the client itself
+// may have been the bottleneck.
+const ClientBoundShare = 0.75
+
+// ClientBound reports whether the client used most of the cores it had.
+func ClientBound(cores float64, available int) bool {
+	return available > 0 && cores >= ClientBoundShare*float64(available)
+}
+
 // Faults records what went wrong on the broker's side during the run.
 type Faults struct {
 	// Reconnects counts connections re-established after being lost.
