@@ -18,19 +18,19 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/proc"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 type config struct {
-	url                        string
-	duration                   time.Duration
-	size, confirm, prefetch    int
-	multiAck                   int
-	persistent, durable, quiet bool
-	out                        string
+	url                     string
+	duration                time.Duration
+	size, confirm, prefetch int
+	multiAck                int
+	persistent, durable     bool
+	out                     string
 }
 
 func main() {
@@ -207,11 +207,7 @@ func run(c config) (*figures, error) {
 	return f, nil
 }
 
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
+func cpuSeconds() float64 { return proc.CPUTime().Seconds() }
 
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {

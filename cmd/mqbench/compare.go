@@ -8,8 +8,13 @@ import (
 	"github.com/mqbench/mqbench/internal/compare"
 )
 
-// exitRegression is compare's exit code when a gate is crossed.
-const exitRegression = 3
+// compare's exit codes beyond 0 and 2: a gate was crossed, or a gated
+// figure is missing from one side, so the gate could not be checked (it
+// fails rather than pass silently).
+const (
+	exitRegression = 3
+	exitGateMissed = 4
+)
 
 // gateFlag collects repeated --max-regression METRIC=PCT arguments.
 type gateFlag []compare.Gate
@@ -49,9 +54,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		if err != nil {
 			return exitUsage, err
 		}
-		if sides[i], err = l.side(); err != nil {
-			return exitFailed, err
-		}
+		sides[i] = l.side()
 	}
 	pairing := compare.Match(sides[0], sides[1])
 	if len(pairing.Pairs) == 0 {
@@ -61,11 +64,18 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := compare.Write(stdout, sides[0], sides[1], pairing, verdicts, gates, *format == "markdown"); err != nil {
 		return exitFailed, err
 	}
+	code := exitOK
 	for _, v := range verdicts {
-		if v.Regression() {
+		switch {
+		case v.Regression():
 			fmt.Fprintln(stderr, "mqbench: regression:", v.String())
-			return exitRegression, nil
+			code = exitRegression
+		case v.Failed():
+			fmt.Fprintln(stderr, "mqbench: gate not checked:", v.String())
+			if code == exitOK {
+				code = exitGateMissed
+			}
 		}
 	}
-	return exitOK, nil
+	return code, nil
 }

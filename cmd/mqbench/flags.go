@@ -207,7 +207,7 @@ func (f *flagSet) parse(args []string) (string, error) {
 	var files []string
 	for {
 		if err := f.fs.Parse(args); err != nil {
-			return "", &usageError{err.Error()}
+			return "", asUsage(err)
 		}
 		if f.fs.NArg() == 0 {
 			break

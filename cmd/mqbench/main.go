@@ -12,6 +12,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,13 +28,26 @@ const (
 	exitSIGTERM = 143
 )
 
-// usageError is a mistake in the command line or scenario (exit 2).
-type usageError struct{ msg string }
+// usageError is a mistake in the command line or scenario (exit 2). It
+// wraps the error that says what, so its type survives (flag.ErrHelp is
+// not a mistake: -h exits 0).
+type usageError struct{ err error }
 
-func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Error() string { return e.err.Error() }
+
+// Unwrap returns the error that says what is wrong.
+func (e *usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// asUsage marks err as a usage error (nil stays nil).
+func asUsage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &usageError{err}
 }
 
 func main() {
@@ -62,6 +76,9 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	default:
 		err = usagef("unknown command %q", args[0])
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK // the flag package printed the usage
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "mqbench:", err)

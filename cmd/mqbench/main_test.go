@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/metrics"
+
 	"github.com/mqbench/mqbench/internal/brokertest"
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 )
 
 func run(args ...string) (code int, stdout, stderr string) {
@@ -103,6 +105,19 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestHelpExitsZero: -h is not a mistake, for every command.
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{{"run", "-h"}, {"report", "-h"}, {"compare", "--help"}, {"help"}} {
+		code, stdout, stderr := run(args...)
+		if code != exitOK || !strings.Contains(stdout+stderr, "-") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+		if strings.Contains(stderr, "mqbench: flag: help requested") {
+			t.Errorf("%v: help reported as an error", args)
+		}
+	}
+}
+
 func TestUnreachableBroker(t *testing.T) {
 	code, _, stderr := run("run", "--url", "amqp://guest:hunter2x@127.0.0.1:1/", "--connect-timeout", "2s")
 	if code != exitFailed || !strings.Contains(stderr, "127.0.0.1:1") || !strings.Contains(stderr, "refused") {
@@ -139,11 +154,11 @@ func TestRunWritesResult(t *testing.T) {
 	if !strings.Contains(stdout, "end-to-end") || !strings.Contains(stderr, "pub ") {
 		t.Errorf("no summary table on stdout or no live line on stderr:\n%s\n%s", stdout, stderr)
 	}
-	r, err := report.LoadJSON(out)
+	r, err := result.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.StopReason != report.StopDuration || r.Totals.Published == 0 || *r.Totals.Confirmed != r.Totals.Published {
+	if r.StopReason != result.StopDuration || r.Totals.Published == 0 || *r.Totals.Confirmed != r.Totals.Published {
 		t.Errorf("result %+v", r.Totals)
 	}
 	data, _ := os.ReadFile(out)
@@ -167,14 +182,14 @@ func TestPureRPCRun(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var r report.Result
+	var r result.Result
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Totals.RPCReplies == nil || *r.Totals.RPCReplies != 300 || r.Latency.RPC == nil || r.Rates.RPCRepliesPerS == nil {
-		t.Fatalf("totals %+v latency %+v", r.Totals, r.Latency.RPC)
+	if r.Totals.RPCReplies == nil || *r.Totals.RPCReplies != 300 || r.Latency[metrics.RPC] == nil || r.Rates.RPCRepliesPerS == nil {
+		t.Fatalf("totals %+v latency %+v", r.Totals, r.Latency[metrics.RPC])
 	}
-	if r.Totals.Consumed != nil || r.Latency.EndToEnd != nil {
+	if r.Totals.Consumed != nil || r.Latency[metrics.EndToEnd] != nil {
 		t.Error("a pure RPC run reports consumer figures")
 	}
 	if !strings.Contains(stderr, "rpc round trip") {
@@ -188,11 +203,11 @@ func TestRunJSONToStdout(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var r report.Result
+	var r result.Result
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("stdout is not one JSON document: %v\n%s", err, stdout)
 	}
-	if r.Schema != report.Schema || r.StopReason != report.StopMessageCount || r.Totals.Published != 500 || *r.Totals.Consumed != 500 {
+	if r.Schema != result.Schema || r.StopReason != result.StopMessageCount || r.Totals.Published != 500 || *r.Totals.Consumed != 500 {
 		t.Errorf("result: %s %s %+v", r.Schema, r.StopReason, r.Totals)
 	}
 	if !strings.Contains(stderr, "end-to-end") {

@@ -9,13 +9,14 @@ import (
 
 	"github.com/mqbench/mqbench/internal/compare"
 	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/sweep"
 )
 
 // loaded is a saved result or sweep document.
 type loaded struct {
 	file   string
-	result *report.Result
+	result *result.Result
 	sweep  *sweep.Doc
 }
 
@@ -32,36 +33,28 @@ func load(file string) (loaded, error) {
 		return loaded{}, usagef("%s: not a JSON document: %v", file, err)
 	}
 	switch head.Schema {
-	case report.Schema:
-		r, err := report.LoadJSON(file)
+	case result.Schema:
+		r, err := result.Load(file)
 		return loaded{file: file, result: r}, asUsage(err)
 	case sweep.Schema:
 		d, err := sweep.Load(file)
 		return loaded{file: file, sweep: d}, asUsage(err)
 	}
-	return loaded{}, usagef("%s: schema %q is neither %s nor %s", file, head.Schema, report.Schema, sweep.Schema)
+	return loaded{}, usagef("%s: schema %q is neither %s nor %s", file, head.Schema, result.Schema, sweep.Schema)
 }
 
-func asUsage(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &usageError{err.Error()}
-}
-
-func (l loaded) side() (compare.Side, error) {
+func (l loaded) side() compare.Side {
 	if l.sweep != nil {
-		return compare.FromSweep(l.file, l.sweep), nil
+		return compare.FromSweep(l.file, l.sweep)
 	}
 	return compare.FromResult(l.file, l.result)
 }
 
-func (l loaded) grid() (report.Grid, error) {
+func (l loaded) grid() report.Grid {
 	if l.sweep != nil {
-		return l.sweep.Grid(), nil
+		return l.sweep.Grid()
 	}
-	row, err := report.ResultRow(l.result)
-	return report.Grid{Rows: []report.GridRow{row}}, err
+	return report.Grid{Rows: []report.GridRow{report.ResultRow(l.result)}}
 }
 
 // reportCmd re-renders saved results and sweeps without re-running them.
@@ -100,9 +93,9 @@ func render(w io.Writer, l loaded, format string) error {
 	switch format {
 	case "json":
 		if l.sweep != nil {
-			return report.WriteJSON(w, l.sweep)
+			return result.WriteJSON(w, l.sweep)
 		}
-		return report.WriteJSON(w, l.result)
+		return result.WriteJSON(w, l.result)
 	case "table":
 		if l.result != nil {
 			return report.WriteTable(w, l.result)
@@ -110,10 +103,7 @@ func render(w io.Writer, l loaded, format string) error {
 		fmt.Fprintf(w, "sweep %q: %d variants × %d runs, %s\n", l.sweep.Name, len(l.sweep.Variants), l.sweep.Repeat, l.sweep.StopReason)
 		return report.WriteGridTable(w, l.sweep.Grid())
 	}
-	g, err := l.grid()
-	if err != nil {
-		return err
-	}
+	g := l.grid()
 	if format == "csv" {
 		return report.WriteGridCSV(w, g)
 	}
@@ -127,7 +117,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, &usageError{err.Error()}
+			return nil, asUsage(err)
 		}
 		if fs.NArg() == 0 {
 			return pos, nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,9 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/driver"
+	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
@@ -24,9 +25,6 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	f.fs.SetOutput(stderr)
 	file, err := f.parse(args)
 	if err != nil {
-		if errors.Is(err, errHelp(err)) {
-			return exitOK, nil
-		}
 		return exitUsage, err
 	}
 	sc, err := resolve(file, f)
@@ -40,7 +38,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	ctx, sigs, stopSignals := interruptContext()
 	defer stopSignals()
 
-	var sinks []report.Sink
+	var sinks []engine.Sink
 	if !f.v.quiet {
 		sinks = append(sinks, &report.Live{W: stderr, Cores: runtime.GOMAXPROCS(0)})
 	}
@@ -48,7 +46,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		if sc.Out == "" {
 			sc.Out = defaultOut(sc.Name + "-sweep")
 		}
-		return runSweep(ctx, sc, sinks, stdout, stderr)
+		return runSweep(ctx, sc, sinks, sigs, stdout, stderr)
 	}
 	if sc.Out == "" {
 		sc.Out = defaultOut(sc.Name)
@@ -71,20 +69,10 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if runErr != nil {
 		return exitFailed, fmt.Errorf("the run failed: %w", runErr)
 	}
-	if res.StopReason == report.StopInterrupted {
-		if s := sigs.received(); s == syscall.SIGTERM {
-			return exitSIGTERM, nil
-		}
-		return exitSIGINT, nil
+	if res.StopReason == result.StopInterrupted {
+		return sigs.exitCode(), nil
 	}
 	return exitOK, nil
-}
-
-func errHelp(err error) error {
-	if err != nil && err.Error() == "flag: help requested" {
-		return err
-	}
-	return errors.New("not help")
 }
 
 // resolve builds the scenario: defaults, then the file, then the flags the
@@ -98,7 +86,7 @@ func resolve(file string, f *flagSet) (scenario.Scenario, error) {
 	if file != "" {
 		var err error
 		if sc, src, err = scenario.Load(file, sc); err != nil {
-			return sc, &usageError{err.Error()}
+			return sc, asUsage(err)
 		}
 	}
 	paths, err := f.apply(&sc)
@@ -107,7 +95,7 @@ func resolve(file string, f *flagSet) (scenario.Scenario, error) {
 	}
 	sc.Normalize()
 	if probs := sc.Validate(); probs != nil {
-		return sc, &usageError{"invalid scenario:\n" + probs.Explain(src, paths)}
+		return sc, usagef("invalid scenario:\n%s", probs.Explain(src, paths))
 	}
 	return sc, nil
 }
@@ -115,18 +103,6 @@ func resolve(file string, f *flagSet) (scenario.Scenario, error) {
 // defaultOut is results/<UTC time>-<name>.json.
 func defaultOut(name string) string {
 	return filepath.Join("results", fmt.Sprintf("%s-%s.json", time.Now().UTC().Format("20060102T150405Z"), name))
-}
-
-// saveResult writes the JSON result where the scenario says.
-func saveResult(sc scenario.Scenario, res *report.Result, stdout, stderr io.Writer) error {
-	if sc.Out == "-" {
-		return report.WriteJSON(stdout, res)
-	}
-	if err := report.SaveJSON(sc.Out, res); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "result written to %s\n", sc.Out)
-	return nil
 }
 
 // signalWatch remembers which signal interrupted the run.
@@ -139,6 +115,15 @@ func (s *signalWatch) received() os.Signal {
 	default:
 		return syscall.SIGINT
 	}
+}
+
+// exitCode is the exit code of a run the signal interrupted: 130 for
+// SIGINT, 143 for SIGTERM.
+func (s *signalWatch) exitCode() int {
+	if s.received() == syscall.SIGTERM {
+		return exitSIGTERM
+	}
+	return exitSIGINT
 }
 
 // interruptContext returns a context cancelled by the first SIGINT or

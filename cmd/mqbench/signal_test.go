@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/brokertest"
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 )
 
 // buildBinary builds mqbench once for the tests that need a real process.
@@ -62,11 +62,11 @@ func TestSignalsStopDrainAndSave(t *testing.T) {
 			if d := time.Since(start); d > 20*time.Second {
 				t.Errorf("took %v to stop", d)
 			}
-			r, err := report.LoadJSON(out)
+			r, err := result.Load(out)
 			if err != nil {
 				t.Fatalf("no valid result after the signal: %v", err)
 			}
-			if r.StopReason != report.StopInterrupted || r.Totals.Published == 0 || *r.Totals.Confirmed != r.Totals.Published {
+			if r.StopReason != result.StopInterrupted || r.Totals.Published == 0 || *r.Totals.Confirmed != r.Totals.Published {
 				t.Errorf("result: %s, %+v", r.StopReason, r.Totals)
 			}
 			if matches, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".mqbench-*")); len(matches) > 0 {

@@ -9,19 +9,21 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mqbench/mqbench/internal/driver"
+	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/sweep"
 )
 
 // runSweep runs every variant of the scenario's matrix (each Repeat times),
 // prints one comparison row per variant and saves the sweep document.
-func runSweep(ctx context.Context, sc scenario.Scenario, sinks []report.Sink, stdout, stderr io.Writer) (int, error) {
+func runSweep(ctx context.Context, sc scenario.Scenario, sinks []engine.Sink, sigs *signalWatch, stdout, stderr io.Writer) (int, error) {
 	cfg := sweep.Config{
-		Name: sc.Name, Tool: report.Tool{Name: "mqbench", Version: version()},
+		Name: sc.Name, Tool: result.Tool{Name: "mqbench", Version: version()},
 		Matrix: sc.Matrix, Repeat: sc.Repeat, Cooldown: sc.Cooldown.D(),
 		Build: func(p scenario.Point) (scenario.Scenario, error) { return variant(sc, p) },
-		Run: func(ctx context.Context, v scenario.Scenario) (*report.Result, error) {
+		Run: func(ctx context.Context, v scenario.Scenario) (*result.Result, error) {
 			return driver.Run(ctx, v, driver.Options{Version: version(), Sinks: sinks})
 		},
 		Progress: func(i, n, r, runs int, p scenario.Point) {
@@ -30,7 +32,7 @@ func runSweep(ctx context.Context, sc scenario.Scenario, sinks []report.Sink, st
 	}
 	doc, runErr := sweep.Run(ctx, cfg)
 	if doc == nil {
-		return exitUsage, &usageError{runErr.Error()}
+		return exitUsage, asUsage(runErr)
 	}
 	out := stdout
 	if sc.Out == "-" {
@@ -46,8 +48,8 @@ func runSweep(ctx context.Context, sc scenario.Scenario, sinks []report.Sink, st
 	if runErr != nil {
 		return exitFailed, fmt.Errorf("the sweep stopped: %w", runErr)
 	}
-	if doc.StopReason == report.StopInterrupted {
-		return exitSIGINT, nil
+	if doc.StopReason == result.StopInterrupted {
+		return sigs.exitCode(), nil
 	}
 	return exitOK, nil
 }
@@ -113,9 +115,9 @@ func applyPath(sc *scenario.Scenario, path, value string) error {
 // saveDoc writes a JSON document where --out says (- = stdout).
 func saveDoc(path string, doc any, stdout, stderr io.Writer) error {
 	if path == "-" {
-		return report.WriteJSON(stdout, doc)
+		return result.WriteJSON(stdout, doc)
 	}
-	if err := report.SaveJSON(path, doc); err != nil {
+	if err := result.SaveJSON(path, doc); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "result written to %s\n", path)

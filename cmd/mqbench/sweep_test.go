@@ -74,7 +74,7 @@ func TestSweepPrefetchPhysics(t *testing.T) {
 	}
 	rate := map[string]float64{}
 	for _, v := range doc.Variants {
-		r, ok := v.Summary.Median.Lookup("rates.consumed_per_s")
+		r, ok := v.Summary.Median["rates.consumed_per_s"]
 		if !ok || r <= 0 {
 			t.Fatalf("variant %v has no consumed rate", v.Params)
 		}

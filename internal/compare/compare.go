@@ -5,12 +5,14 @@ package compare
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/mqbench/mqbench/internal/catalog"
 	"github.com/mqbench/mqbench/internal/measure"
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/sweep"
 )
 
@@ -23,7 +25,7 @@ type Side struct {
 // Variant is one set of parameters and its figures.
 type Variant struct {
 	Params  map[string]string
-	Runs    int
+	Runs    int // runs in the summary's medians
 	Summary measure.Summary
 }
 
@@ -42,43 +44,45 @@ func (v Variant) Key() string {
 }
 
 // FromResult makes a side of one variant from a single result.
-func FromResult(file string, r *report.Result) (Side, error) {
-	d, err := measure.ToDoc(r)
-	if err != nil {
-		return Side{}, err
-	}
-	return Side{File: file, Variants: []Variant{{Params: map[string]string{}, Runs: 1, Summary: measure.Summarize([]measure.Doc{d})}}}, nil
+func FromResult(file string, r *result.Result) Side {
+	return Side{File: file, Variants: []Variant{{Params: map[string]string{}, Runs: 1,
+		Summary: measure.Summarize([]measure.Values{measure.Of(r)})}}}
 }
 
-// FromSweep makes a side from a sweep document.
+// FromSweep makes a side from a sweep document; each variant's figures
+// are the medians of its completed runs.
 func FromSweep(file string, d *sweep.Doc) Side {
 	s := Side{File: file}
 	for _, v := range d.Variants {
-		s.Variants = append(s.Variants, Variant{Params: v.Params, Runs: len(v.Runs), Summary: v.Summary})
+		s.Variants = append(s.Variants, Variant{Params: v.Params, Runs: v.Counted(), Summary: v.Summary})
 	}
 	return s
 }
 
-// Gate is a regression threshold: Metric may get worse by at most Pct percent.
+// Gate is a regression threshold: the figure may get worse by at most Pct
+// percent.
 type Gate struct {
-	Metric string
+	Figure catalog.Figure
 	Pct    float64
 }
 
-// ParseGate parses METRIC=PCT (PCT may end in %).
+// ParseGate parses METRIC=PCT (PCT may end in %). The metric must be a
+// catalogue figure that can be gated; the percentage finite and not
+// negative.
 func ParseGate(s string) (Gate, error) {
 	m, p, ok := strings.Cut(s, "=")
 	if !ok {
 		return Gate{}, fmt.Errorf("--max-regression %q: want METRIC=PCT, e.g. rates.consumed_per_s=5", s)
 	}
 	pct, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(p), "%"), 64)
-	if err != nil || pct < 0 {
-		return Gate{}, fmt.Errorf("--max-regression %s: %q is not a percentage", m, p)
+	if err != nil || pct < 0 || math.IsInf(pct, 0) || math.IsNaN(pct) {
+		return Gate{}, fmt.Errorf("--max-regression %s: %q is not a percentage (a finite number, 0 or more)", m, p)
 	}
-	if err := measure.CheckPath(m); err != nil {
+	f, err := catalog.Gateable(strings.TrimSpace(m))
+	if err != nil {
 		return Gate{}, fmt.Errorf("--max-regression: %w", err)
 	}
-	return Gate{Metric: m, Pct: pct}, nil
+	return Gate{Figure: f, Pct: pct}, nil
 }
 
 // Pair is a baseline variant and the candidate variant with the same
@@ -131,13 +135,20 @@ type Verdict struct {
 	WorsePct   float64 // how much worse the candidate is (negative: better)
 	Crossed    bool    // the threshold is exceeded
 	Overlap    bool    // both sides repeated and their spreads overlap: not declared
-	Missing    bool    // a side lacks the metric
+	// Missing says which side lacks the figure ("baseline", "candidate");
+	// such a gate cannot be evaluated, and fails.
+	Missing string
 }
 
 // Regression reports whether the verdict declares a regression.
-func (v Verdict) Regression() bool { return v.Crossed && !v.Overlap && !v.Missing }
+func (v Verdict) Regression() bool { return v.Crossed && !v.Overlap && v.Missing == "" }
 
-// Apply evaluates every gate on every pair.
+// Failed reports whether the gate failed: a regression, or a figure one
+// side lacks (a gate that cannot be checked must not pass silently).
+func (v Verdict) Failed() bool { return v.Regression() || v.Missing != "" }
+
+// Apply evaluates every gate on every pair. A baseline variant without a
+// partner in the candidate fails every gate: its figures are missing.
 func Apply(p Pairing, gates []Gate) []Verdict {
 	var out []Verdict
 	for _, pr := range p.Pairs {
@@ -145,19 +156,32 @@ func Apply(p Pairing, gates []Gate) []Verdict {
 			out = append(out, judge(pr, g))
 		}
 	}
+	for _, k := range p.OnlyBase {
+		for _, g := range gates {
+			out = append(out, Verdict{Gate: g, Key: k, Missing: "candidate (no variant with these parameters)"})
+		}
+	}
 	return out
 }
 
 func judge(pr Pair, g Gate) Verdict {
 	v := Verdict{Gate: g, Key: pr.Key}
-	b, okB := pr.Base.Summary.Stat(g.Metric, pr.Base.Runs)
-	c, okC := pr.Cand.Summary.Stat(g.Metric, pr.Cand.Runs)
-	if !okB || !okC {
-		v.Missing = true
+	path := g.Figure.Path
+	b, okB := pr.Base.Summary.Stat(path, pr.Base.Runs)
+	c, okC := pr.Cand.Summary.Stat(path, pr.Cand.Runs)
+	switch {
+	case !okB && !okC:
+		v.Missing = "both sides"
+	case !okB:
+		v.Missing = "baseline"
+	case !okC:
+		v.Missing = "candidate"
+	}
+	if v.Missing != "" {
 		return v
 	}
 	v.Base, v.Cand = b, c
-	v.WorsePct = worse(g.Metric, b.Median, c.Median)
+	v.WorsePct = worse(g.Figure.Better, b.Median, c.Median)
 	v.Crossed = v.WorsePct > g.Pct
 	// With repeats on both sides, a difference inside the noise is not a
 	// regression: only spreads that do not overlap declare one.
@@ -166,8 +190,8 @@ func judge(pr Pair, g Gate) Verdict {
 }
 
 // worse is how much worse cand is than base, in percent of base, for the
-// metric's direction.
-func worse(metric string, base, cand float64) float64 {
+// figure's direction.
+func worse(better catalog.Better, base, cand float64) float64 {
 	if base == 0 {
 		if cand == base {
 			return 0
@@ -175,7 +199,7 @@ func worse(metric string, base, cand float64) float64 {
 		base = 1e-9 // any change from zero is infinitely large
 	}
 	d := (cand - base) / base * 100
-	if measure.DirectionOf(metric) == measure.HigherBetter {
+	if better == catalog.Higher {
 		return -d
 	}
 	return d

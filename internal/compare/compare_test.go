@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mqbench/mqbench/internal/catalog"
 	"github.com/mqbench/mqbench/internal/measure"
 )
 
@@ -14,14 +15,20 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // variant builds a variant whose runs had these metric values.
 func variant(params map[string]string, runs ...map[string]float64) Variant {
-	docs := make([]measure.Doc, len(runs))
+	vals := make([]measure.Values, len(runs))
 	for i, r := range runs {
-		docs[i] = measure.Doc{}
-		for p, v := range r {
-			docs[i].Set(p, v)
-		}
+		vals[i] = measure.Values(r)
 	}
-	return Variant{Params: params, Runs: len(runs), Summary: measure.Summarize(docs)}
+	return Variant{Params: params, Runs: len(runs), Summary: measure.Summarize(vals)}
+}
+
+// gate is a gate on a catalogue path.
+func gate(path string, pct float64) Gate {
+	f, ok := catalog.Lookup(path)
+	if !ok {
+		panic(path)
+	}
+	return Gate{Figure: f, Pct: pct}
 }
 
 const (
@@ -38,6 +45,9 @@ func TestParseGate(t *testing.T) {
 		{"rates.consumed_per_s=5", true, 5}, {"latency.end_to_end.p99_us=12.5%", true, 12.5},
 		{"rates.consumed_per_s", false, 0}, {"rates.consumed_per_s=x", false, 0},
 		{"rates.consumed_per_s=-1", false, 0}, {"totals.published=5", false, 0}, {"scenario.name=1", false, 0},
+		{"rates.consumed_per_s=inf", false, 0}, {"rates.consumed_per_s=NaN", false, 0},
+		{"totals.nacked=0", true, 0}, {"latency.send_lag.p99_us=10", true, 10}, {"latency.end_to_end_actual.min_us=1", true, 1},
+		{"latency.rpc_server.max_us=5", true, 5}, {"client.max_rss_bytes=20", true, 20}, {"client.cores=5", true, 5},
 	}
 	for _, c := range cases {
 		g, err := ParseGate(c.in)
@@ -69,7 +79,7 @@ func TestGateDirection(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			base := Side{Variants: []Variant{variant(nil, map[string]float64{c.metric: c.base})}}
 			cand := Side{Variants: []Variant{variant(nil, map[string]float64{c.metric: c.cand})}}
-			v := Apply(Match(base, cand), []Gate{{c.metric, c.limit}})
+			v := Apply(Match(base, cand), []Gate{gate(c.metric, c.limit)})
 			if len(v) != 1 || v[0].Regression() != c.regression || v[0].WorsePct < c.worse-0.01 || v[0].WorsePct > c.worse+0.01 {
 				t.Fatalf("verdict %+v", v)
 			}
@@ -83,7 +93,7 @@ func TestOverlappingSpreadsAreNotDeclared(t *testing.T) {
 	base := Side{Variants: []Variant{variant(nil, map[string]float64{cons: 900}, map[string]float64{cons: 1000}, map[string]float64{cons: 1100})}}
 	overlap := Side{Variants: []Variant{variant(nil, map[string]float64{cons: 800}, map[string]float64{cons: 850}, map[string]float64{cons: 950})}}
 	apart := Side{Variants: []Variant{variant(nil, map[string]float64{cons: 700}, map[string]float64{cons: 750}, map[string]float64{cons: 800})}}
-	g := []Gate{{cons, 5}}
+	g := []Gate{gate(cons, 5)}
 	if v := Apply(Match(base, overlap), g)[0]; !v.Crossed || !v.Overlap || v.Regression() {
 		t.Errorf("overlapping spreads: %+v", v)
 	}
@@ -113,10 +123,30 @@ func TestMatchPairsByParams(t *testing.T) {
 	}
 }
 
-func TestMissingMetricIsSkipped(t *testing.T) {
+// TestMissingMetricFailsTheGate: a gate whose figure one side lacks cannot
+// be checked, and so fails (it used to be skipped, exit 0).
+func TestMissingMetricFailsTheGate(t *testing.T) {
 	base := Side{Variants: []Variant{variant(nil, map[string]float64{cons: 1})}}
-	v := Apply(Match(base, base), []Gate{{"latency.rpc.p99_us", 1}})[0]
-	if !v.Missing || v.Regression() {
+	v := Apply(Match(base, base), []Gate{gate("latency.rpc.p99_us", 1)})[0]
+	if v.Missing != "both sides" || v.Regression() || !v.Failed() {
+		t.Fatalf("%+v", v)
+	}
+	cand := Side{Variants: []Variant{variant(nil, map[string]float64{cons: 1})}}
+	withP99 := Side{Variants: []Variant{variant(nil, map[string]float64{cons: 1, p99: 5})}}
+	if v := Apply(Match(withP99, cand), []Gate{gate(p99, 10)})[0]; v.Missing != "candidate" || !v.Failed() {
+		t.Fatalf("missing from the candidate: %+v", v)
+	}
+	if v := Apply(Match(cand, withP99), []Gate{gate(p99, 10)})[0]; v.Missing != "baseline" || !v.Failed() {
+		t.Fatalf("missing from the baseline: %+v", v)
+	}
+	// A baseline variant the candidate sweep does not have fails its gates.
+	two := Side{Variants: []Variant{variant(map[string]string{"q": "1"}, map[string]float64{cons: 1}),
+		variant(map[string]string{"q": "2"}, map[string]float64{cons: 1})}}
+	one := Side{Variants: []Variant{variant(map[string]string{"q": "1"}, map[string]float64{cons: 1}),
+		variant(map[string]string{"q": "3"}, map[string]float64{cons: 1})}}
+	vs := Apply(Match(two, one), []Gate{gate(cons, 5)})
+	if len(vs) != 2 || vs[0].Failed() || !vs[1].Failed() || vs[1].Key != "q=2" {
+		t.Fatalf("%+v", vs)
 		t.Fatalf("%+v", v)
 	}
 }
@@ -130,7 +160,7 @@ func TestCompareGolden(t *testing.T) {
 		variant(map[string]string{"prefetch": "1"}, map[string]float64{cons: 1050, p99: 1900, "client.cpu_s": 1.5}, map[string]float64{cons: 1080, p99: 2050, "client.cpu_s": 1.55}),
 		variant(map[string]string{"prefetch": "100"}, map[string]float64{cons: 15000, p99: 1500, "client.cpu_s": 2}, map[string]float64{cons: 15500, p99: 1600, "client.cpu_s": 2.2}),
 	}}
-	gates := []Gate{{cons, 5}, {p99, 20}}
+	gates := []Gate{gate(cons, 5), gate(p99, 20)}
 	p := Match(base, cand)
 	for _, md := range []bool{false, true} {
 		var b bytes.Buffer

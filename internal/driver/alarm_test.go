@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/metrics"
+
 	"github.com/mqbench/mqbench/internal/brokertest"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
@@ -54,7 +56,7 @@ func TestMemoryAlarmShowsInFaultsBlocked(t *testing.T) {
 	if !warned {
 		t.Errorf("no warning about the block: %q", res.Warnings)
 	}
-	if res.Latency.SendLag == nil || res.Latency.SendLag.MaxUs < 500_000 {
-		t.Errorf("the block should show in the send lag: %+v", res.Latency.SendLag)
+	if res.Latency[metrics.SendLag] == nil || res.Latency[metrics.SendLag].MaxUs < 500_000 {
+		t.Errorf("the block should show in the send lag: %+v", res.Latency[metrics.SendLag])
 	}
 }

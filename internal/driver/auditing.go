@@ -2,13 +2,16 @@ package driver
 
 import (
 	"github.com/mqbench/mqbench/internal/audit"
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
+	"github.com/mqbench/mqbench/internal/routing"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
 // routes says, for each producer routing key (by index) and each queue,
 // whether the exchange routes a message there — from the bindings mqbench
-// made, so the audit knows exactly which queue owes which message.
+// made, so the audit knows exactly which queue owes which message. Keys
+// are indexes: a server-named queue renamed by a reconnect keeps its
+// index, and its key follows the new name.
 func (t *topology) routes(keys []string, headers map[string]any) [][]bool {
 	ex := t.sc.Exchange
 	out := make([][]bool, len(keys))
@@ -19,20 +22,11 @@ func (t *topology) routes(keys []string, headers map[string]any) [][]bool {
 				continue
 			}
 			if ex.Name == "" {
-				out[k][qi] = q.name == key
+				out[k][qi] = q.currentName() == key
 				continue
 			}
 			for _, b := range q.bound {
-				switch ex.Type {
-				case "fanout":
-					out[k][qi] = true
-				case "direct":
-					out[k][qi] = out[k][qi] || b.Key == key
-				case "topic":
-					out[k][qi] = out[k][qi] || audit.TopicMatch(b.Key, key)
-				case "headers":
-					out[k][qi] = out[k][qi] || audit.HeadersMatch(scenario.Table(b.Arguments), headers)
-				}
+				out[k][qi] = out[k][qi] || routing.Routes(ex.Type, b.Key, scenario.Table(b.Arguments), key, headers)
 			}
 		}
 	}
@@ -40,8 +34,9 @@ func (t *topology) routes(keys []string, headers map[string]any) [][]bool {
 }
 
 // reconcile audits every queue mqbench's consumers read: what each owed
-// (the messages routed to it), what arrived, what was lost.
-func (w *workload) reconcile() *report.Audit {
+// (the messages routed to it), what arrived, what was lost. It runs after
+// every producer and consumer has stopped: their bitsets are read here.
+func (w *workload) reconcile() *result.Audit {
 	if len(w.producers) == 0 || w.producers[0].audit == nil || len(w.consumers) == 0 {
 		return nil
 	}
@@ -49,8 +44,8 @@ func (w *workload) reconcile() *report.Audit {
 	for i, p := range w.producers {
 		prods[i] = p.audit
 	}
-	keys := len(w.producers[0].keys)
-	out := &report.Audit{Balanced: true}
+	keys := w.producers[0].keys.n
+	out := &result.Audit{Balanced: true}
 	for qi, q := range w.topo.queues {
 		if q.rpc || q.consumers == 0 {
 			continue
@@ -68,9 +63,9 @@ func (w *workload) reconcile() *report.Audit {
 			}
 		}
 		routed := func(id int, seq uint32) bool {
-			return w.routes[(int(seq)+id)%keys][qi] // the producer's key for message seq
+			return w.routes[routing.KeyIndex(id, int64(seq), keys)][qi]
 		}
-		a := audit.Reconcile(q.name, prods, routed, cons)
+		a := audit.Reconcile(q.currentName(), prods, routed, cons)
 		out.Queues = append(out.Queues, a)
 		out.Total.Add(a)
 		out.Balanced = out.Balanced && a.Balanced()

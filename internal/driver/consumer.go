@@ -1,13 +1,14 @@
 package driver
 
 import (
+	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
@@ -16,84 +17,66 @@ import (
 
 // consumer consumes one queue on its own channel.
 type consumer struct {
-	id       int
-	conn     *conn
-	q        *queue
-	ch       *amqp.Channel
-	tag      string
-	m        metrics.Worker
-	clock    *stamp.Clock
-	win      *metrics.Window
-	ack      string
-	every    int // ack multiple every this many deliveries
-	delay    time.Duration
-	quota    *atomic.Int64 // shared count-down for --cmessages; nil without a limit
-	onQuota  func()
-	fail     func(error)
-	closed   closeWatch
-	gen      int64      // connection generation of the subscription
-	chMu     sync.Mutex // guards ch and tag against Finish while a resubscription replaces them
-	prefetch int
-	sc       *scenario.Scenario
-	flush    chan struct{} // closed when the drain ends: ack what is held
-	finished chan struct{} // closed when run returns
+	id         int
+	h          *amqpconn.Channel
+	q          *queue
+	tag        string
+	deliveries <-chan amqp.Delivery // the current subscription's, replaced by setup
+	m          metrics.Worker
+	clock      *stamp.Clock
+	win        *metrics.Window
+	ack        string
+	every      int // ack multiple every this many deliveries
+	prefetch   int
+	delay      time.Duration
+	args       amqp.Table
+	runID      uint64        // 0: every delivery is this run's (no identity to check)
+	quota      *atomic.Int64 // shared count-down for --cmessages; nil without a limit
+	onQuota    func()
+	fail       func(error)
+	flush      chan struct{} // closed when the drain ends: ack what is held
+	finished   chan struct{} // closed when run returns
 
 	// Owned by the consumer goroutine; read only after finished closes.
 	maxUnacked int64
 	audit      *audit.Consumer // nil when the audit is off
 }
 
-// subscribe opens the channel, sets the prefetch and starts consuming.
-// Deliveries wait in the client library until run reads them after the
-// start signal.
-func (c *consumer) subscribe(prefetch int, sc *scenario.Scenario) (<-chan amqp.Delivery, error) {
-	c.prefetch, c.sc = prefetch, sc
-	c.gen = c.conn.gen.Load()
-	ch, err := c.conn.channel()
-	if err != nil {
-		return nil, err
-	}
-	c.chMu.Lock()
-	c.ch = ch
-	c.chMu.Unlock()
-	c.closed = watch(ch)
-	if prefetch > 0 {
-		if err := ch.Qos(prefetch, 0, false); err != nil {
-			return nil, fmt.Errorf("consumer %d: basic.qos %d: %w", c.id, prefetch, err)
+// setup sets the prefetch and subscribes, on the first channel and on
+// every channel a reconnect opens. Deliveries wait in the client library
+// until run reads them after the start signal.
+func (c *consumer) setup(ch *amqp.Channel) error {
+	if c.prefetch > 0 {
+		if err := ch.Qos(c.prefetch, 0, false); err != nil {
+			return fmt.Errorf("consumer %d: basic.qos %d: %w", c.id, c.prefetch, err)
 		}
 	}
-	var args amqp.Table
-	if c.q.spec.Type == scenario.QueueStream {
-		args = amqp.Table{"x-stream-offset": "next"}
-	}
-	c.tag = fmt.Sprintf("mqbench-consumer-%d", c.id)
-	d, err := ch.Consume(c.q.currentName(), c.tag, sc.Consumers.Ack == scenario.AckAuto, false, false, false, args)
+	name := c.q.currentName()
+	d, err := ch.Consume(name, c.tag, c.ack == scenario.AckAuto, false, false, false, c.args)
 	if err != nil {
-		return nil, fmt.Errorf("consumer %d: consume from queue %s: %w", c.id, c.q.currentName(), err)
+		return fmt.Errorf("consumer %d: consume from queue %s: %w", c.id, name, err)
 	}
-	return d, nil
+	c.deliveries = d
+	return nil
 }
 
-// run handles deliveries from the start signal until the subscription ends.
-func (c *consumer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) {
+// run handles deliveries from the start signal until the subscription ends
+// (cancelled at the end of the run, by the broker, or with its connection,
+// which is mended) or ctx ends.
+func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 	defer close(c.finished)
-	<-start
+	if !started(ctx, start) {
+		return
+	}
 	var unacked int64
 	var last uint64
 	flush := c.flush
 	for {
 		select {
-		case d, ok := <-deliveries:
+		case d, ok := <-c.deliveries:
 			if !ok {
-				// Ended by our own cancel at the end (fail is then a no-op),
-				// by the broker, or with a lost connection, which is mended.
-				if !c.conn.lost() {
-					c.fail(c.closed.err(fmt.Sprintf("consumer %d", c.id)))
-					return
-				}
-				var err error
-				if deliveries, err = c.resubscribe(); err != nil {
-					c.fail(err)
+				if err := c.h.Recover(ctx); err != nil {
+					c.fail(err) // a no-op once the run is finishing
 					return
 				}
 				unacked = 0 // the old channel's deliveries were requeued with it
@@ -123,50 +106,30 @@ func (c *consumer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) {
 				unacked = 0
 			}
 			flush = nil
+		case <-ctx.Done():
+			return
 		}
 	}
-}
-
-// resubscribe waits for the lost connection to come back and subscribes
-// again (retrying while the queue is being re-declared).
-func (c *consumer) resubscribe() (d <-chan amqp.Delivery, err error) {
-	err = c.conn.reopen(fmt.Sprintf("consumer %d", c.id), func() int64 { return c.gen }, func() error {
-		d, err = c.subscribe(c.prefetch, c.sc)
-		return err
-	}, 50)
-	return d, err
 }
 
 // cancel stops the subscription (at the end of the run).
-func (c *consumer) cancel() {
-	c.chMu.Lock()
-	defer c.chMu.Unlock()
-	if c.ch != nil {
-		_ = c.ch.Cancel(c.tag, false)
-	}
-}
+func (c *consumer) cancel() { c.h.Cancel(c.tag) }
 
-// handle measures and counts one delivery.
+// handle measures and counts one delivery. A delivery that is not this
+// run's (an earlier run's message left in a reused queue, another tool's)
+// is counted apart as foreign and measures nothing.
 func (c *consumer) handle(d *amqp.Delivery) {
 	now := c.clock.Now()
-	seq, sent, err := stamp.Read(d.Body)
-	if c.audit != nil {
-		id, ok := stamp.Producer(d.Body)
-		c.audit.Deliver(id, seq, ok && err == nil, d.Redelivered)
-	}
-	if err == nil {
-		// A paced producer's message is timed from when it was due on its
-		// schedule (coordinated omission); the figure from the actual send
-		// is kept apart.
-		if due, ok := stamp.Scheduled(d.Body, sent); ok {
-			if c.win.Measured(due) {
-				c.m.Record(metrics.EndToEnd, (now-due)/1000)
-				c.m.Record(metrics.EndToEndActual, (now-sent)/1000)
-			}
-		} else if c.win.Measured(sent) {
-			c.m.Record(metrics.EndToEnd, (now-sent)/1000)
+	if c.runID != 0 {
+		id, run, ok := stamp.Run(d.Body)
+		if !ok || run != c.runID {
+			c.m.Count(metrics.Foreign, now)
+			return
 		}
+		seq, _, _ := stamp.Read(d.Body)
+		c.audit.Deliver(id, seq, true, d.Redelivered)
 	}
+	c.measure(d.Body, now, c.runID != 0)
 	c.m.Count(metrics.Consumed, now)
 	if c.quota != nil && c.quota.Add(-1) == 0 {
 		c.onQuota()
@@ -176,10 +139,43 @@ func (c *consumer) handle(d *amqp.Delivery) {
 	}
 }
 
-func (c *consumer) ackOrFail(tag uint64, multiple bool) {
-	// On a lost connection the delivery stream ends next and the consumer
-	// resubscribes; the unacked deliveries go back to the queue.
-	if err := c.ch.Ack(tag, multiple); err != nil && !c.conn.lost() {
-		c.fail(fmt.Errorf("consumer %d: ack: %w", c.id, err))
+// measure records a delivery's end-to-end latency from its stamp. A
+// paced producer's message is timed from when it was due on its schedule
+// (coordinated omission), with the figure from the actual send kept apart.
+// A stamp that is not this run's own must be a plausible time to be
+// measured (other tools', or none at all); one written in milliseconds is
+// measured at that resolution and counted.
+func (c *consumer) measure(body []byte, now int64, trusted bool) {
+	_, sent, millis, err := stamp.Sent(body)
+	if err != nil || (!trusted && !plausible(sent, now)) {
+		c.m.Count(metrics.Unstamped, now)
+		return
 	}
+	if millis {
+		c.m.Count(metrics.MillisStamped, now)
+	}
+	if due, ok := stamp.Scheduled(body, sent); ok {
+		if c.win.Measured(due) {
+			c.m.Record(metrics.EndToEnd, time.Duration(now-due))
+			c.m.Record(metrics.EndToEndActual, time.Duration(now-sent))
+		}
+	} else if c.win.Measured(sent) {
+		c.m.Record(metrics.EndToEnd, time.Duration(now-sent))
+	}
+}
+
+// plausible reports whether a send time read from another tool's stamp is
+// one: within the histogram's hour before now, and not from the future
+// beyond a little clock skew between hosts. PerfTest's default stamp
+// (System.nanoTime, whose origin is private to one JVM) is not.
+func plausible(sent, now int64) bool {
+	return sent > now-int64(time.Hour) && sent < now+int64(time.Minute)
+}
+
+// ackOrFail acks; an ack fails only on a closed channel, whose delivery
+// stream then ends and says why (a lost connection is mended, the
+// unacked deliveries going back to the queue; a channel exception fails
+// the run).
+func (c *consumer) ackOrFail(tag uint64, multiple bool) {
+	_ = c.h.Ch().Ack(tag, multiple)
 }

@@ -2,7 +2,6 @@ package driver
 
 import (
 	"testing"
-	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -19,35 +18,38 @@ import (
 func hotProducer(window int) *producer {
 	win := &metrics.Window{} // open since the epoch: everything is measured
 	reg := metrics.NewRegistry(1, win)
-	p := &producer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, nextTag: 1}
-	p.buf = make([]byte, 24)
+	p := &producer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, window: window, runID: 42}
+	p.buf = make([]byte, stamp.AuditSize)
 	p.msg.Body = p.buf
 	if window > 0 {
-		p.sent = make([]int64, window)
-		p.seqs = make([]uint32, window)
 		p.audit = &audit.Producer{Confirms: true}
+		p.conf = newConfirms(window, p.m, p.clock, win, p.audit)
 	}
 	return p
 }
 
-// publishAndConfirm is what the producer does per message besides the
-// library's Publish call, with the confirm arriving at once.
+// publishAndConfirm is what the producer and its confirm tracker do per
+// message besides the library's Publish call, with the confirm arriving
+// at once.
 func publishAndConfirm(p *producer, i int) {
 	now := p.clock.Now()
-	stamp.WriteScheduled(p.body(int64(i)), uint32(i), now, now-1000)
-	tag := p.nextTag
-	p.published(now, uint32(i))
-	p.confirmed(amqp.Confirmation{DeliveryTag: tag, Ack: true})
+	body := p.body(int64(i))
+	stamp.WriteScheduled(body, uint32(i), now, now-1000)
+	stamp.WriteRun(body, p.id, p.runID)
+	tag := p.conf.nextTag
+	p.conf.publishing(now, uint32(i))
+	p.m.Count(metrics.Published, now)
+	p.conf.confirmed(amqp.Confirmation{DeliveryTag: tag, Ack: true})
 }
 
 func hotConsumer() (*consumer, *amqp.Delivery) {
 	win := &metrics.Window{} // open since the epoch: everything is measured
 	reg := metrics.NewRegistry(1, win)
-	c := &consumer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, ack: scenario.AckAuto, audit: audit.NewConsumer(1)}
-	d := &amqp.Delivery{Body: make([]byte, 24)}
+	c := &consumer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, ack: scenario.AckAuto, audit: audit.NewConsumer(1), runID: 42}
+	d := &amqp.Delivery{Body: make([]byte, stamp.AuditSize)}
 	now := c.clock.Now()
 	stamp.WriteScheduled(d.Body, 1, now, now-1000) // a paced message: two latencies recorded
-	stamp.WriteProducer(d.Body, 0)                 // and audited
+	stamp.WriteRun(d.Body, 0, 42)                  // and audited
 	return c, d
 }
 
@@ -57,8 +59,8 @@ func TestProducerHotPathDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(10000, func() { publishAndConfirm(p, i); i++ }); n != 0 {
 		t.Fatalf("%.2f allocations per message", n)
 	}
-	if p.outstanding != 0 || p.m.Load(metrics.Confirmed) != p.m.Load(metrics.Published) {
-		t.Fatalf("bookkeeping off: %d outstanding", p.outstanding)
+	if p.conf.outstanding.Load() != 0 || p.m.Load(metrics.Confirmed) != p.m.Load(metrics.Published) {
+		t.Fatalf("bookkeeping off: %d outstanding", p.conf.outstanding.Load())
 	}
 }
 
@@ -67,7 +69,7 @@ func TestConsumerHotPathDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(10000, func() { c.handle(d) }); n != 0 {
 		t.Fatalf("%.2f allocations per delivery", n)
 	}
-	if c.m.Load(metrics.Consumed) == 0 {
+	if c.m.Load(metrics.Consumed) == 0 || c.m.Load(metrics.Foreign) != 0 {
 		t.Fatal("nothing was counted")
 	}
 }
@@ -98,22 +100,23 @@ func TestSizeDrawDoesNotAllocate(t *testing.T) {
 
 func TestConfirmRingAcrossWindow(t *testing.T) {
 	p := hotProducer(3)
+	c := p.conf
 	for tag := uint64(1); tag <= 3; tag++ {
-		p.published(int64(tag)*1000_000, uint32(tag)) // sent at tag ms
+		c.publishing(int64(tag)*1000_000, uint32(tag)) // sent at tag ms
 	}
-	p.clock = stamp.NewClock()
+	c.clock = stamp.NewClock()
 	for tag := uint64(1); tag <= 2; tag++ {
-		if got := p.sent[tag%3]; got != int64(tag)*1000_000 {
+		if got := c.sent[tag%3].Load(); got != int64(tag)*1000_000 {
 			t.Fatalf("slot for tag %d holds %d", tag, got)
 		}
-		p.confirmed(amqp.Confirmation{DeliveryTag: tag, Ack: tag != 2})
+		c.confirmed(amqp.Confirmation{DeliveryTag: tag, Ack: tag != 2})
 	}
-	p.published(4_000_000, 4) // tag 4 reuses tag 1's slot
-	if p.sent[4%3] != 4_000_000 || p.sent[3%3] != 3_000_000 {
+	c.publishing(4_000_000, 4)                                          // tag 4 reuses tag 1's slot
+	if c.sent[1].Load() != 4_000_000 || c.sent[0].Load() != 3_000_000 { // slots 4%3 and 3%3
 		t.Fatal("tag 4 overwrote an unconfirmed slot")
 	}
-	if p.outstanding != 2 || p.m.Load(metrics.Confirmed) != 1 || p.m.Load(metrics.Nacked) != 1 {
-		t.Fatalf("outstanding %d confirmed %d nacked %d", p.outstanding, p.m.Load(metrics.Confirmed), p.m.Load(metrics.Nacked))
+	if c.outstanding.Load() != 2 || p.m.Load(metrics.Confirmed) != 1 || p.m.Load(metrics.Nacked) != 1 {
+		t.Fatalf("outstanding %d confirmed %d nacked %d", c.outstanding.Load(), p.m.Load(metrics.Confirmed), p.m.Load(metrics.Nacked))
 	}
 }
 
@@ -154,22 +157,5 @@ func TestSplit(t *testing.T) {
 		if c.total > 0 && sum != c.total {
 			t.Errorf("shares of %d add up to %d", c.total, sum)
 		}
-	}
-}
-
-func TestBlockLog(t *testing.T) {
-	b := newBlockLog()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	b.record("c1", amqp.Blocking{Active: true, Reason: "low on memory"}, t0)
-	b.record("c2", amqp.Blocking{Active: true, Reason: "low on memory"}, t0)
-	b.record("c1", amqp.Blocking{Active: true, Reason: "again"}, t0) // already blocked: no new entry
-	if b.now.Load() != 2 {
-		t.Fatalf("%d blocked now, want 2", b.now.Load())
-	}
-	b.record("c1", amqp.Blocking{Active: false}, t0.Add(time.Second))
-	b.record("c3", amqp.Blocking{Active: false}, t0) // unblocked without a block: ignored
-	got := b.snapshot()
-	if len(got) != 2 || got[0].End == nil || !got[0].End.Equal(t0.Add(time.Second)) || got[1].End != nil || b.now.Load() != 1 {
-		t.Fatalf("entries %+v, %d blocked now", got, b.now.Load())
 	}
 }

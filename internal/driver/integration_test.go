@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/metrics"
+
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/mqbench/mqbench/internal/brokertest"
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
@@ -61,7 +63,7 @@ func own(t *testing.T, sc *scenario.Scenario) {
 	})
 }
 
-func runOK(t *testing.T, sc scenario.Scenario) *report.Result {
+func runOK(t *testing.T, sc scenario.Scenario) *result.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -74,7 +76,7 @@ func runOK(t *testing.T, sc scenario.Scenario) *report.Result {
 
 // assertNothingLeft checks that every queue and the exchange the run used
 // are gone from the broker.
-func assertNothingLeft(t *testing.T, sc scenario.Scenario, res *report.Result) {
+func assertNothingLeft(t *testing.T, sc scenario.Scenario, res *result.Result) {
 	t.Helper()
 	c := brokertest.Conn(t, sc.URL)
 	for _, q := range res.Queues {
@@ -111,19 +113,19 @@ func TestScenarioFiles(t *testing.T) {
 			sc.Warmup = 0
 			own(t, &sc)
 			res := runOK(t, sc)
-			if res.StopReason != report.StopDuration {
+			if res.StopReason != result.StopDuration {
 				t.Errorf("stop reason %q, want duration", res.StopReason)
 			}
 			if sc.Producers.Count > 0 && (res.Totals.Published == 0 || val(res.Totals.Consumed) <= 0) {
 				t.Errorf("published %d, consumed %d: want traffic", res.Totals.Published, val(res.Totals.Consumed))
 			}
-			if sc.RPC.Clients > 0 && (val(res.Totals.RPCRequests) <= 0 || val(res.Totals.RPCReplies) <= 0 || res.Latency.RPC == nil) {
+			if sc.RPC.Clients > 0 && (val(res.Totals.RPCRequests) <= 0 || val(res.Totals.RPCReplies) <= 0 || res.Latency[metrics.RPC] == nil) {
 				t.Errorf("rpc requests %d, replies %d: want RPC traffic", val(res.Totals.RPCRequests), val(res.Totals.RPCReplies))
 			}
 			if sc.Producers.Confirm > 0 && val(res.Totals.Confirmed) != res.Totals.Published {
 				t.Errorf("confirmed %d of %d published", val(res.Totals.Confirmed), res.Totals.Published)
 			}
-			if sc.Consumers.Count > 0 && (res.Latency.EndToEnd == nil || res.Latency.EndToEnd.Count == 0) {
+			if sc.Consumers.Count > 0 && (res.Latency[metrics.EndToEnd] == nil || res.Latency[metrics.EndToEnd].Count == 0) {
 				t.Error("no end-to-end latency")
 			}
 			if res.Broker.Product != "RabbitMQ" || res.Broker.Version == "" {
@@ -148,15 +150,15 @@ func TestConfirmsAndManualAcksLoseNothing(t *testing.T) {
 			sc.Queues = []scenario.Queue{{Name: "mqbench-lose-nothing"}}
 			own(t, &sc)
 			res := runOK(t, sc)
-			if res.StopReason != report.StopMessageCount {
+			if res.StopReason != result.StopMessageCount {
 				t.Errorf("stop reason %q, want message-count", res.StopReason)
 			}
 			if res.Totals.Published != 6001 || val(res.Totals.Confirmed) != 6001 || val(res.Totals.Consumed) != 6001 || val(res.Totals.Nacked) != 0 {
 				t.Fatalf("published %d confirmed %d consumed %d nacked %d; want 6001, 6001, 6001, 0",
 					res.Totals.Published, val(res.Totals.Confirmed), val(res.Totals.Consumed), val(res.Totals.Nacked))
 			}
-			if res.Latency.Confirm == nil || res.Latency.Confirm.Count != 6001 || res.Latency.EndToEnd.Count != 6001 {
-				t.Errorf("latency counts: confirm %+v, e2e %d; want 6001 each", res.Latency.Confirm, res.Latency.EndToEnd.Count)
+			if res.Latency[metrics.Confirm] == nil || res.Latency[metrics.Confirm].Count != 6001 || res.Latency[metrics.EndToEnd].Count != 6001 {
+				t.Errorf("latency counts: confirm %+v, e2e %d; want 6001 each", res.Latency[metrics.Confirm], res.Latency[metrics.EndToEnd].Count)
 			}
 			if q := res.Queues[0]; q.Consumed != 6001 || val(q.Depth) != 0 {
 				t.Errorf("queue %s consumed %d, %d left; want 6001, 0", q.Name, q.Consumed, val(q.Depth))

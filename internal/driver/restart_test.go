@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/brokertest"
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
 // restartMidRun runs sc against a private node and restarts the broker
 // application (stop_app, start_app) two seconds in.
-func restartMidRun(t *testing.T, n *brokertest.Node, sc scenario.Scenario) *report.Result {
+func restartMidRun(t *testing.T, n *brokertest.Node, sc scenario.Scenario) *result.Result {
 	t.Helper()
 	done := make(chan string, 1)
 	time.AfterFunc(2*time.Second, func() {
@@ -110,7 +110,7 @@ func TestNoReconnectEndsTheRun(t *testing.T) {
 	if err == nil || !contains(err.Error(), "connection lost") {
 		t.Fatalf("err = %v, want the lost connection", err)
 	}
-	if res == nil || res.StopReason != report.StopError || res.Totals.Published == 0 {
+	if res == nil || res.StopReason != result.StopError || res.Totals.Published == 0 {
 		t.Fatalf("partial result %+v", res)
 	}
 }

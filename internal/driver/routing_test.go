@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/scenario"
+	"github.com/mqbench/mqbench/internal/stamp"
 )
 
 // TestHeadersExchangeMatchesArguments: only the queue whose binding
@@ -12,7 +13,7 @@ import (
 func TestHeadersExchangeMatchesArguments(t *testing.T) {
 	sc := scenario.Default()
 	sc.Exchange = scenario.Exchange{Name: "mqbench-headers", Type: "headers"}
-	sc.Producers = scenario.Producers{Count: 1, Messages: 500, Confirm: 50, Size: 24,
+	sc.Producers = scenario.Producers{Count: 1, Messages: 500, Confirm: 50, Size: stamp.AuditSize,
 		Headers: map[string]any{"region": "eu", "tier": 2}}
 	sc.Consumers = scenario.Consumers{Count: 3, Ack: scenario.AckAuto}
 	sc.Queues = []scenario.Queue{

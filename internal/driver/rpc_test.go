@@ -6,10 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/metrics"
+
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/mqbench/mqbench/internal/brokertest"
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
@@ -22,7 +24,7 @@ func rpcScenario() scenario.Scenario {
 
 // assertCallbackQueuesGone: the clients' server-named callback queues went
 // with their connections, and the request queue mqbench created is gone.
-func assertRPCLeftNothing(t *testing.T, sc scenario.Scenario, res *report.Result) {
+func assertRPCLeftNothing(t *testing.T, sc scenario.Scenario, res *result.Result) {
 	t.Helper()
 	assertNothingLeft(t, sc, res)
 	c := brokertest.Conn(t, sc.URL)
@@ -44,7 +46,7 @@ func TestRPCEveryRequestGetsExactlyOneReply(t *testing.T) {
 			own(t, &sc)
 			res := runOK(t, sc)
 			tot := res.Totals
-			if res.StopReason != report.StopMessageCount {
+			if res.StopReason != result.StopMessageCount {
 				t.Errorf("stop reason %q", res.StopReason)
 			}
 			if val(tot.RPCRequests) != 3000 || val(tot.RPCReplies) != 3000 || val(tot.RPCServed) != 3000 {
@@ -54,8 +56,8 @@ func TestRPCEveryRequestGetsExactlyOneReply(t *testing.T) {
 				t.Fatalf("timeouts %d unmatched %d late %d duplicates %d; want none",
 					val(tot.RPCTimeouts), val(tot.RPCUnmatched), val(tot.RPCLate), val(tot.RPCDuplicates))
 			}
-			if res.Latency.RPC == nil || res.Latency.RPC.Count != 3000 || res.Latency.RPCServer.Count != 3000 {
-				t.Fatalf("latency counts: rpc %+v server %+v", res.Latency.RPC, res.Latency.RPCServer)
+			if res.Latency[metrics.RPC] == nil || res.Latency[metrics.RPC].Count != 3000 || res.Latency[metrics.RPCServer].Count != 3000 {
+				t.Fatalf("latency counts: rpc %+v server %+v", res.Latency[metrics.RPC], res.Latency[metrics.RPCServer])
 			}
 			assertRPCLeftNothing(t, sc, res)
 		})
@@ -80,8 +82,8 @@ func TestRPCTimeoutsCountedApart(t *testing.T) {
 	if val(tot.RPCLate) == 0 {
 		t.Error("no late replies counted, though the server answers every request after its timeout")
 	}
-	if res.Latency.RPC != nil {
-		t.Errorf("late replies leaked into the latency: %+v", res.Latency.RPC)
+	if res.Latency[metrics.RPC] != nil {
+		t.Errorf("late replies leaked into the latency: %+v", res.Latency[metrics.RPC])
 	}
 	if val(tot.RPCRequests) != val(tot.RPCTimeouts) {
 		t.Errorf("requests %d, timeouts %d: every request ends exactly one way", val(tot.RPCRequests), val(tot.RPCTimeouts))
@@ -111,14 +113,14 @@ func TestRPCQueueingPhysics(t *testing.T) {
 		t.Errorf("reply rate %.1f/s, want close to S/d = %.0f/s with %d requests outstanding", rate, capacity, clients*concurrency)
 	}
 	little := time.Duration(clients*concurrency) * d / servers // 80ms
-	p50 := time.Duration(res.Latency.RPC.P50Us) * time.Microsecond
+	p50 := time.Duration(res.Latency[metrics.RPC].P50Us) * time.Microsecond
 	if p50 < little*9/10 || p50 > little*13/10 {
 		t.Errorf("median round trip %v, want about C·d/S = %v", p50, little)
 	}
-	if min := time.Duration(res.Latency.RPC.MinUs) * time.Microsecond; min < d {
+	if min := time.Duration(res.Latency[metrics.RPC].MinUs) * time.Microsecond; min < d {
 		t.Errorf("a round trip of %v is shorter than the server delay %v", min, d)
 	}
-	if min := time.Duration(res.Latency.RPCServer.MinUs) * time.Microsecond; min < d {
+	if min := time.Duration(res.Latency[metrics.RPCServer].MinUs) * time.Microsecond; min < d {
 		t.Errorf("server processing of %v is shorter than its delay %v", min, d)
 	}
 }

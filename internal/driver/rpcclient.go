@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -8,7 +9,9 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/pace"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
 )
@@ -29,24 +32,23 @@ type rpcSlot struct {
 // runs in one goroutine, so none of its bookkeeping needs a lock.
 type rpcClient struct {
 	id       int
-	conn     *conn
-	ch       *amqp.Channel
+	h        *amqpconn.Channel
+	ch       *amqp.Channel // h's current channel, refreshed by setup
 	m        metrics.Worker
 	clock    *stamp.Clock
 	win      *metrics.Window
 	queue    string
 	replyTo  string
 	replies  <-chan amqp.Delivery
-	manual   bool // ack replies one by one
-	interval time.Duration
+	manual   bool           // ack replies one by one
+	schedule *pace.Schedule // nil: closed loop
+	jitter   time.Duration  // this client's start offset on its schedule
 	timeout  int64
 	limit    int64 // requests to send; negative = unlimited
 	msg      amqp.Publishing
 	fail     func(error)
-	closed   closeWatch
 	finished chan struct{}
 	cfg      scenario.RPC
-	gen      int64
 
 	slots  []rpcSlot
 	free   []int
@@ -58,14 +60,9 @@ type rpcClient struct {
 	idBuf  []byte
 }
 
-// open opens the client's channel and its reply consumer: a server-named
-// exclusive callback queue, or direct reply-to (which must be consumed,
-// without acks, on the channel that publishes the requests).
-func (c *rpcClient) open(r scenario.RPC) error {
+// init sizes the client's bookkeeping for its concurrency.
+func (c *rpcClient) init(r scenario.RPC) {
 	c.cfg = r
-	if err := c.openChannel(); err != nil {
-		return err
-	}
 	c.slots = make([]rpcSlot, r.Concurrency)
 	c.free = make([]int, 0, r.Concurrency)
 	for i := r.Concurrency - 1; i >= 0; i-- {
@@ -73,21 +70,16 @@ func (c *rpcClient) open(r scenario.RPC) error {
 	}
 	c.recent = make([]uint64, 4096)
 	c.idBuf = make([]byte, 0, 20)
-	return nil
 }
 
-// openChannel opens the channel and the reply consumer (again after a
+// setup opens the reply consumer on a new channel (again after a
 // reconnect: requests still outstanding then time out, their replies gone
-// with the old callback queue or channel).
-func (c *rpcClient) openChannel() error {
+// with the old callback queue or channel): a server-named exclusive
+// callback queue, or direct reply-to, which must be consumed, without
+// acks, on the channel that publishes the requests.
+func (c *rpcClient) setup(ch *amqp.Channel) error {
 	r := c.cfg
-	c.gen = c.conn.gen.Load()
-	ch, err := c.conn.channel()
-	if err != nil {
-		return err
-	}
 	c.ch = ch
-	c.closed = watch(ch)
 	c.replyTo = directReplyTo
 	if r.ReplyMode == scenario.ReplyExclusive {
 		q, err := ch.QueueDeclare("", false, true, true, false, nil)
@@ -101,66 +93,46 @@ func (c *rpcClient) openChannel() error {
 			}
 		}
 	}
-	c.replies, err = ch.Consume(c.replyTo, "", !c.manual, false, false, false, nil)
+	replies, err := ch.Consume(c.replyTo, "", !c.manual, false, false, false, nil)
 	if err != nil {
 		return fmt.Errorf("rpc client %d: consume replies from %s: %w", c.id, c.replyTo, err)
 	}
+	c.replies = replies
 	c.msg.ReplyTo = c.replyTo
 	return nil
 }
 
-// reconnect waits for the lost connection and reopens the channel.
-func (c *rpcClient) reconnect() error {
-	return c.conn.reopen(fmt.Sprintf("rpc client %d", c.id), func() int64 { return c.gen }, c.openChannel, 0)
-}
-
 // run sends and matches until stopped (then waits for what is outstanding)
 // or until its request limit is met and answered; abandon ends it at once.
-func (c *rpcClient) run(start, stop, abandon <-chan struct{}) {
+// It reports whether the client met its request limit.
+func (c *rpcClient) run(ctx context.Context, start, stop, abandon <-chan struct{}) (metLimit bool) {
 	defer close(c.finished)
-	<-start
-	base := c.clock.Now()
+	if !started(ctx, start) {
+		return false
+	}
+	base := c.clock.Now() + int64(c.jitter)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		now := c.clock.Now()
 		c.expire(now)
-		sending := stop != nil && (c.limit < 0 || int64(c.issued) < c.limit)
-		wake := int64(math.MaxInt64)
-		for sending && len(c.free) > 0 && (c.limit < 0 || int64(c.issued) < c.limit) {
-			due := now
-			if c.interval > 0 {
-				// Open loop: request k is due at base + k·interval. One sent
-				// late (no free slot, or a slow publish) is timed from when it
-				// was due, so waiting on the service counts as latency.
-				if due = base + int64(c.issued)*int64(c.interval); due >= c.win.End() {
-					stop = nil // the run ends before this request is due
-					break
-				} else if due > now {
-					wake = due
-					break
-				}
-			}
-			if !c.send(due, now) {
-				return
-			}
-			now = c.clock.Now()
+		var wake int64
+		if wake, stop = c.sendDue(ctx, now, stop, base); wake < 0 {
+			return false
 		}
+		sending := stop != nil && !c.limitMet()
 		if !sending && c.outstanding() == 0 {
-			return
+			return c.limitMet()
 		}
+		now = c.clock.Now()
 		wake = min(wake, c.nextDeadline())
 		timer.Reset(time.Duration(max(wake-now, 0)))
 		select {
 		case d, ok := <-c.replies:
 			if !ok {
-				if !c.conn.lost() {
-					c.fail(c.closed.err(fmt.Sprintf("rpc client %d", c.id)))
-					return
-				}
-				if err := c.reconnect(); err != nil {
+				if err := c.h.Recover(ctx); err != nil {
 					c.fail(err)
-					return
+					return false
 				}
 				continue
 			}
@@ -170,13 +142,46 @@ func (c *rpcClient) run(start, stop, abandon <-chan struct{}) {
 			stop = nil // send nothing more; wait for what is outstanding
 		case <-abandon:
 			c.giveUp()
-			return
+			return false
+		case <-ctx.Done():
+			c.giveUp()
+			return false
 		}
 	}
 }
 
-// send publishes request seq in a free slot.
-func (c *rpcClient) send(due, now int64) bool {
+func (c *rpcClient) limitMet() bool { return c.limit >= 0 && int64(c.issued) >= c.limit }
+
+// sendDue sends every request that is due and has a free slot. It returns
+// when the next one is due (MaxInt64: when a slot frees), stop set to nil
+// when the schedule has nothing more to send within the run, and a
+// negative wake when the run failed.
+func (c *rpcClient) sendDue(ctx context.Context, now int64, stop <-chan struct{}, base int64) (int64, <-chan struct{}) {
+	for stop != nil && len(c.free) > 0 && !c.limitMet() {
+		due := now
+		if c.schedule != nil {
+			// Open loop: request k is due at base + Due(k). One sent late
+			// (no free slot, or a slow publish) is timed from when it was
+			// due, so waiting on the service counts as latency.
+			off, ok := c.schedule.Due(int64(c.issued))
+			if due = base + int64(off); !ok || due >= c.win.End() {
+				return math.MaxInt64, nil // the run ends before this request is due
+			}
+			if due > now {
+				return due, stop
+			}
+		}
+		if !c.send(ctx, due, now) {
+			return -1, stop
+		}
+		now = c.clock.Now()
+	}
+	return math.MaxInt64, stop
+}
+
+// send publishes the next request in a free slot; false when the run
+// failed.
+func (c *rpcClient) send(ctx context.Context, due, now int64) bool {
 	slot := c.free[len(c.free)-1]
 	c.free = c.free[:len(c.free)-1]
 	seq := c.issued
@@ -192,11 +197,7 @@ func (c *rpcClient) send(due, now int64) bool {
 		c.slots[slot].active = false
 		c.free = append(c.free, slot)
 		c.issued--
-		if !c.conn.lost() {
-			c.fail(c.closed.err(fmt.Sprintf("rpc client %d: publish request", c.id)))
-			return false
-		}
-		if err := c.reconnect(); err != nil {
+		if err := c.h.Recover(ctx); err != nil {
 			c.fail(err)
 			return false
 		}
@@ -210,9 +211,9 @@ func (c *rpcClient) send(due, now int64) bool {
 func (c *rpcClient) reply(d *amqp.Delivery) {
 	now := c.clock.Now()
 	if c.manual {
-		if err := c.ch.Ack(d.DeliveryTag, false); err != nil {
-			c.fail(fmt.Errorf("rpc client %d: ack reply: %w", c.id, err))
-		}
+		// An ack fails only on a closed channel, whose reply stream then
+		// ends and says why.
+		_ = c.ch.Ack(d.DeliveryTag, false)
 	}
 	v, err := strconv.ParseUint(d.CorrelationId, 10, 64)
 	seq, slot := v>>16, int(v&0xFFFF)
@@ -224,7 +225,7 @@ func (c *rpcClient) reply(d *amqp.Delivery) {
 	if s.active && s.seq == seq {
 		c.m.Count(metrics.RPCReplies, s.sent) // at the request's time: requests = replies + timeouts
 		if c.win.Measured(s.sent) {
-			c.m.Record(metrics.RPC, (now-s.sent)/1000)
+			c.m.Record(metrics.RPC, time.Duration(now-s.sent))
 		}
 		c.finish(slot, true)
 		return

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -18,65 +20,46 @@ import (
 // reply_to address with the request's correlation id, then acks it. Its
 // concurrency is the number of requests it works on at once.
 type rpcServer struct {
-	id       int
-	conn     *conn
-	ch       *amqp.Channel
-	tag      string
-	m        metrics.Worker
-	clock    *stamp.Clock
-	win      *metrics.Window
-	cfg      scenario.RPC
-	fail     func(error)
-	closed   closeWatch
-	finished chan struct{}
-	gen      int64
-	chMu     sync.Mutex // guards ch: workers publish on it while a resubscription replaces it
-}
-
-func (s *rpcServer) channel() *amqp.Channel {
-	s.chMu.Lock()
-	defer s.chMu.Unlock()
-	return s.ch
+	id         int
+	h          *amqpconn.Channel
+	tag        string
+	deliveries <-chan amqp.Delivery // the current subscription's, replaced by setup
+	m          metrics.Worker
+	clock      *stamp.Clock
+	win        *metrics.Window
+	cfg        scenario.RPC
+	fail       func(error)
+	finished   chan struct{}
 }
 
 // cancel stops the subscription (at the end of the run).
-func (s *rpcServer) cancel() {
-	if ch := s.channel(); ch != nil {
-		_ = ch.Cancel(s.tag, false)
-	}
-}
+func (s *rpcServer) cancel() { s.h.Cancel(s.tag) }
 
-// subscribe opens the channel, sets the prefetch (the concurrency unless
-// set) and starts consuming requests with manual acks.
-func (s *rpcServer) subscribe() (<-chan amqp.Delivery, error) {
-	s.gen = s.conn.gen.Load()
-	ch, err := s.conn.channel()
-	if err != nil {
-		return nil, err
-	}
-	s.chMu.Lock()
-	s.ch = ch
-	s.chMu.Unlock()
-	s.closed = watch(ch)
+// setup sets the prefetch (the concurrency unless set) and consumes the
+// requests with manual acks, on the first channel and after a reconnect.
+func (s *rpcServer) setup(ch *amqp.Channel) error {
 	prefetch := s.cfg.ServerPrefetch
 	if prefetch == 0 {
 		prefetch = s.cfg.ServerConcurrency
 	}
 	if err := ch.Qos(prefetch, 0, false); err != nil {
-		return nil, fmt.Errorf("rpc server %d: basic.qos %d: %w", s.id, prefetch, err)
+		return fmt.Errorf("rpc server %d: basic.qos %d: %w", s.id, prefetch, err)
 	}
-	s.tag = fmt.Sprintf("mqbench-rpc-server-%d", s.id)
 	d, err := ch.Consume(s.cfg.Queue, s.tag, false, false, false, false, nil)
 	if err != nil {
-		return nil, fmt.Errorf("rpc server %d: consume from %s: %w", s.id, s.cfg.Queue, err)
+		return fmt.Errorf("rpc server %d: consume from %s: %w", s.id, s.cfg.Queue, err)
 	}
-	return d, nil
+	s.deliveries = d
+	return nil
 }
 
-// run hands requests to ServerConcurrency workers until the subscription ends.
-func (s *rpcServer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) {
+// run hands requests to ServerConcurrency workers until the subscription
+// ends for good or ctx ends.
+func (s *rpcServer) run(ctx context.Context, start <-chan struct{}) {
 	defer close(s.finished)
-	<-start
+	if !started(ctx, start) {
+		return
+	}
 	jobs := make(chan amqp.Delivery)
 	var wg sync.WaitGroup
 	for w := 0; w < s.cfg.ServerConcurrency; w++ {
@@ -90,32 +73,26 @@ func (s *rpcServer) run(start <-chan struct{}, deliveries <-chan amqp.Delivery) 
 			}
 		}(w)
 	}
+	defer func() { close(jobs); wg.Wait() }()
 	for {
-		for d := range deliveries {
-			jobs <- d
-		}
-		if !s.conn.lost() {
-			break // cancelled at the end of the run, or by the broker
-		}
-		var err error
-		if deliveries, err = s.resubscribe(); err != nil {
-			s.fail(err)
-			break
+		select {
+		case d, ok := <-s.deliveries:
+			if !ok {
+				if err := s.h.Recover(ctx); err != nil {
+					s.fail(err) // a no-op once the run is finishing
+					return
+				}
+				continue
+			}
+			select {
+			case jobs <- d:
+			case <-ctx.Done():
+				return
+			}
+		case <-ctx.Done():
+			return
 		}
 	}
-	close(jobs)
-	s.fail(s.closed.err(fmt.Sprintf("rpc server %d", s.id))) // a no-op when we cancelled it
-	wg.Wait()
-}
-
-// resubscribe waits for the lost connection and consumes the request
-// queue again (retrying while the queue is being re-declared).
-func (s *rpcServer) resubscribe() (d <-chan amqp.Delivery, err error) {
-	err = s.conn.reopen(fmt.Sprintf("rpc server %d", s.id), func() int64 { return s.gen }, func() error {
-		d, err = s.subscribe()
-		return err
-	}, 50)
-	return d, err
 }
 
 // serve works on one request for the configured time and answers it.
@@ -133,25 +110,22 @@ func (s *rpcServer) serve(d *amqp.Delivery, rng *rand.Rand, reply *amqp.Publishi
 		}
 	}
 	reply.CorrelationId = d.CorrelationId
-	ch := s.channel()
+	// The ack goes to the channel the request came on (a delivery tag
+	// means nothing on another). Both fail only on a closed channel, whose
+	// delivery stream then ends and says why (a lost connection is mended,
+	// the request going back to the queue).
 	if d.ReplyTo != "" {
-		if err := ch.Publish("", d.ReplyTo, false, false, *reply); err != nil {
-			if !s.conn.lost() {
-				s.fail(fmt.Errorf("rpc server %d: publish reply: %w", s.id, err))
-			}
-			return // a lost connection: the request goes back to the queue
+		if err := s.h.Ch().Publish("", d.ReplyTo, false, false, *reply); err != nil {
+			return
 		}
 	}
-	if err := ch.Ack(d.DeliveryTag, false); err != nil {
-		if !s.conn.lost() {
-			s.fail(fmt.Errorf("rpc server %d: ack request: %w", s.id, err))
-		}
+	if err := d.Ack(false); err != nil {
 		return
 	}
 	done := s.clock.Now()
 	s.m.Count(metrics.RPCServed, done)
 	if s.win.Measured(received) {
-		s.m.Record(metrics.RPCServer, (done-received)/1000)
+		s.m.Record(metrics.RPCServer, time.Duration(done-received))
 	}
 }
 

@@ -1,105 +1,89 @@
 package driver
 
 import (
+	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/scenario"
-	"github.com/mqbench/mqbench/internal/stamp"
 )
 
 // prepareRPC declares the request queue (unless it exists), subscribes the
 // servers and opens the clients with their reply consumers.
-func (w *workload) prepareRPC(d *dialer, run string, reg *metrics.Registry, win *metrics.Window, clock *stamp.Clock) error {
+func (w *workload) prepareRPC(ctx context.Context, e env) error {
 	r := w.sc.RPC
 	if !r.Enabled() {
 		return nil
 	}
 	q := &queue{spec: scenario.Queue{Name: r.Queue, Count: 1, Type: scenario.QueueClassic}, name: r.Queue, rpc: true, consumers: r.Servers}
 	if r.Servers == 0 {
-		exists := w.topo.admin.withControl(func(ch *amqp.Channel) error {
+		err := w.topo.admin.Control(func(ch *amqp.Channel) error {
 			_, err := ch.QueueDeclarePassive(r.Queue, false, false, false, false, nil)
 			return err
-		}) == nil
-		if !exists {
+		})
+		switch {
+		case amqpconn.IsCode(err, amqp.AccessRefused):
+			return fmt.Errorf("rpc: the broker refused access to the request queue %q: %w", r.Queue, err)
+		case amqpconn.IsCode(err, amqp.NotFound):
 			return fmt.Errorf("rpc: the request queue %q does not exist and there are no RPC servers: nothing would answer (start your service, or give --rpc-servers)", r.Queue)
+		case err != nil:
+			return fmt.Errorf("rpc: check the request queue %q: %w", r.Queue, err)
 		}
 		q.owner = w.topo.admin
 	} else if err := w.topo.declareQueue(q, w.topo.admin); err != nil {
 		return err
 	}
 	w.topo.queues = append(w.topo.queues, q)
-	if err := w.prepareRPCServers(d, run, reg, win, clock); err != nil {
+	if err := w.prepareRPCServers(ctx, e); err != nil {
 		return err
 	}
-	return w.prepareRPCClients(d, run, reg, win, clock)
+	return w.prepareRPCClients(ctx, e)
 }
 
-func (w *workload) prepareRPCServers(d *dialer, run string, reg *metrics.Registry, win *metrics.Window, clock *stamp.Clock) error {
+func (w *workload) prepareRPCServers(ctx context.Context, e env) error {
 	r := w.sc.RPC
-	conns := make([]*conn, scenario.ConnectionCount(r.Servers, r.ServerConnections))
-	for i := 0; i < r.Servers; i++ {
-		c, err := w.connFor(d, conns, scenario.ConnectionOf(i, r.Servers, r.ServerConnections), run, "rpc-server")
-		if err != nil {
-			return err
-		}
-		s := &rpcServer{id: i, conn: c, m: reg.NewWorker(), clock: clock, win: win, cfg: r, fail: w.fail, finished: make(chan struct{})}
-		deliveries, err := s.subscribe()
-		if err != nil {
+	return w.group(ctx, e, "rpc-server", r.Servers, r.ServerConnections, func(i int, c *amqpconn.Conn) (err error) {
+		s := &rpcServer{id: i, m: e.reg.NewWorker(), clock: e.clock, win: e.win, cfg: r, fail: w.fail,
+			tag: fmt.Sprintf("mqbench-rpc-server-%d", i), finished: make(chan struct{})}
+		if s.h, err = c.Open(fmt.Sprintf("rpc server %d", i), s.setup); err != nil {
 			return err
 		}
 		w.rpcServers = append(w.rpcServers, s)
-		go s.run(w.start, deliveries)
-	}
-	return nil
+		w.goAndTrack(func() { s.run(w.ctx, w.start) })
+		return nil
+	})
 }
 
-func (w *workload) prepareRPCClients(d *dialer, run string, reg *metrics.Registry, win *metrics.Window, clock *stamp.Clock) error {
+func (w *workload) prepareRPCClients(ctx context.Context, e env) error {
 	r := w.sc.RPC
 	body, err := requestBody(r)
 	if err != nil {
 		return err
 	}
-	var interval time.Duration
-	if r.Rate > 0 {
-		interval = time.Duration(float64(time.Second) / r.Rate)
-	}
-	conns := make([]*conn, scenario.ConnectionCount(r.Clients, r.ClientConnections))
-	for i := 0; i < r.Clients; i++ {
-		cn, err := w.connFor(d, conns, scenario.ConnectionOf(i, r.Clients, r.ClientConnections), run, "rpc-client")
-		if err != nil {
-			return err
-		}
+	schedule := r.PaceSchedule()
+	return w.group(ctx, e, "rpc-client", r.Clients, r.ClientConnections, func(i int, cn *amqpconn.Conn) (err error) {
 		c := &rpcClient{
-			id: i, conn: cn, m: reg.NewWorker(), clock: clock, win: win, queue: r.Queue,
-			manual: r.ReplyAck == scenario.AckManual, interval: interval, timeout: int64(r.Timeout),
+			id: i, m: e.reg.NewWorker(), clock: e.clock, win: e.win, queue: r.Queue,
+			manual: r.ReplyAck == scenario.AckManual, schedule: schedule, timeout: int64(r.Timeout),
 			limit: split(r.Requests, r.Clients, i), fail: w.fail, finished: make(chan struct{}),
 		}
+		if schedule != nil && r.StartJitter > 0 {
+			c.jitter = time.Duration(rand.New(rand.NewPCG(uint64(i), rngSeed+1)).Int64N(int64(r.StartJitter)))
+		}
 		c.msg.Body = body
-		if err := c.open(r); err != nil {
+		c.init(r)
+		if c.h, err = cn.Open(fmt.Sprintf("rpc client %d", i), c.setup); err != nil {
 			return err
 		}
 		w.rpcClients = append(w.rpcClients, c)
-	}
-	return nil
-}
-
-// connFor returns connection ci of a worker group, dialing it on first use.
-func (w *workload) connFor(d *dialer, conns []*conn, ci int, run, role string) (*conn, error) {
-	if conns[ci] == nil {
-		c, err := d.dial(connName(run, role, ci))
-		if err != nil {
-			return nil, err
-		}
-		conns[ci] = c
-		w.conns = append(w.conns, c)
-	}
-	return conns[ci], nil
+		return nil
+	})
 }
 
 // requestBody is the body of every request: the file's content, the

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/metrics"
+
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
@@ -33,11 +35,11 @@ func TestScale1000ProducersRate(t *testing.T) {
 			t.Errorf("%s %.1f msg/s, want 10,000 ± 1%%", name, got)
 		}
 	}
-	if res.Latency.EndToEnd == nil || res.Latency.EndToEnd.Count < 50000 || res.Latency.SendLag == nil {
-		t.Errorf("latency not measured for every message: %+v", res.Latency.EndToEnd)
+	if res.Latency[metrics.EndToEnd] == nil || res.Latency[metrics.EndToEnd].Count < 50000 || res.Latency[metrics.SendLag] == nil {
+		t.Errorf("latency not measured for every message: %+v", res.Latency[metrics.EndToEnd])
 	}
 	t.Logf("published %.1f/s consumed %.1f/s e2e p99 %dµs send lag p99 %dµs, client %.2f cores, RSS %d MiB",
-		res.Rates.PublishedPerS, *res.Rates.ConsumedPerS, res.Latency.EndToEnd.P99Us, res.Latency.SendLag.P99Us,
+		res.Rates.PublishedPerS, *res.Rates.ConsumedPerS, res.Latency[metrics.EndToEnd].P99Us, res.Latency[metrics.SendLag].P99Us,
 		res.Client.Cores, res.Client.MaxRSSBytes>>20)
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/metrics"
+
 	"github.com/mqbench/mqbench/internal/brokertest"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
@@ -41,7 +43,7 @@ func TestStallShowsInScheduleLatency(t *testing.T) {
 		time.AfterFunc(stall, proxy.Resume)
 	})
 	res := runOK(t, sc)
-	sched, actual, lag := res.Latency.EndToEnd, res.Latency.EndToEndActual, res.Latency.SendLag
+	sched, actual, lag := res.Latency[metrics.EndToEnd], res.Latency[metrics.EndToEndActual], res.Latency[metrics.SendLag]
 	if sched == nil || actual == nil || lag == nil {
 		t.Fatalf("paced run without schedule, actual and lag figures: %+v", res.Latency)
 	}

@@ -1,11 +1,13 @@
 package driver
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
@@ -13,7 +15,7 @@ import (
 type queue struct {
 	spec      scenario.Queue
 	name      string             // resolved (server-named queues get theirs on declare)
-	owner     *conn              // the connection that declared it; the only one that may use an exclusive queue
+	owner     *amqpconn.Conn     // the connection that declared it; the only one that may use an exclusive queue
 	created   bool               // false when it existed before the run: then it is left in place
 	consumers int                // consumers, or RPC servers for the request queue
 	rpc       bool               // the RPC request queue: producers do not publish to it
@@ -24,9 +26,12 @@ type queue struct {
 type topology struct {
 	mu              sync.Mutex // one re-declaration at a time, whichever connection recovers
 	sc              *scenario.Scenario
-	admin           *conn
+	admin           *amqpconn.Conn
 	exchangeCreated bool
 	queues          []*queue
+	// renamed is called after a re-declaration gave a server-named queue
+	// a new name, so that routing keys follow it.
+	renamed func()
 }
 
 // declareExchange declares the scenario's exchange unless it is predeclared
@@ -36,10 +41,10 @@ func (t *topology) declareExchange() error {
 	if ex.Predeclared() {
 		return nil
 	}
-	exists := t.admin.withControl(func(ch *amqp.Channel) error {
+	exists := t.admin.Control(func(ch *amqp.Channel) error {
 		return ch.ExchangeDeclarePassive(ex.Name, ex.Type, ex.Durable, ex.AutoDelete, false, false, nil)
 	}) == nil
-	err := t.admin.withControl(func(ch *amqp.Channel) error {
+	err := t.admin.Control(func(ch *amqp.Channel) error {
 		return ch.ExchangeDeclare(ex.Name, ex.Type, ex.Durable, ex.AutoDelete, false, false, nil)
 	})
 	if err != nil {
@@ -52,10 +57,10 @@ func (t *topology) declareExchange() error {
 // redeclare re-declares, after c was re-established, what c owns: the
 // exchange and the shared queues for the admin connection, a consumer
 // connection's exclusive queues. Durable queues that survived are found
-// again; others come back empty. A server-named queue gets a new name
-// (consumers follow it; producers routing by the old name through the
-// default exchange do not).
-func (t *topology) redeclare(c *conn) error {
+// again; others come back empty. A server-named queue gets a new name:
+// consumers subscribe to the new one, and routing keys that were the old
+// name become the new one.
+func (t *topology) redeclare(_ context.Context, c *amqpconn.Conn) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if c == t.admin && !t.sc.Exchange.Predeclared() {
@@ -65,33 +70,40 @@ func (t *topology) redeclare(c *conn) error {
 		}
 		t.exchangeCreated = created
 	}
+	renamed := false
 	for _, q := range t.queues {
 		if q.owner != c || (q.rpc && !q.created) { // someone else's request queue is theirs to restore
 			continue
 		}
+		old := q.currentName()
 		if err := t.declare(q, c, true); err != nil {
 			return err
 		}
+		renamed = renamed || q.currentName() != old
+	}
+	if renamed && t.renamed != nil {
+		t.renamed()
 	}
 	return nil
 }
 
 // currentName is the queue's name now: a server-named queue is renamed by
 // a re-declaration, under its owner's lock.
-func (q *queue) currentName() string {
-	q.owner.mu.Lock()
-	defer q.owner.mu.Unlock()
-	return q.name
+func (q *queue) currentName() (name string) {
+	q.owner.Locked(func() { name = q.name })
+	return name
 }
 
 // declareQueue declares q on owner and binds it to the exchange. A named
 // queue that already exists is used (it must have compatible properties,
 // or the broker answers PRECONDITION_FAILED) and is not deleted afterwards.
-func (t *topology) declareQueue(q *queue, owner *conn) error { return t.declare(q, owner, false) }
+func (t *topology) declareQueue(q *queue, owner *amqpconn.Conn) error {
+	return t.declare(q, owner, false)
+}
 
 // declare declares and binds q; again is a re-declaration after a
 // reconnect, which keeps whether the queue is ours to delete.
-func (t *topology) declare(q *queue, owner *conn, again bool) error {
+func (t *topology) declare(q *queue, owner *amqpconn.Conn, again bool) error {
 	if q.owner != owner {
 		q.owner = owner
 	}
@@ -101,14 +113,14 @@ func (t *topology) declare(q *queue, owner *conn, again bool) error {
 		name = "" // server-named: a (re-)declare always gets a fresh name
 	}
 	if name != "" {
-		err := owner.withControl(func(ch *amqp.Channel) error {
+		err := owner.Control(func(ch *amqp.Channel) error {
 			_, err := ch.QueueDeclarePassive(q.name, false, false, false, false, nil)
 			return err
 		})
 		switch {
 		case err == nil:
 			existed = true
-		case isCode(err, amqp.ResourceLocked):
+		case amqpconn.IsCode(err, amqp.ResourceLocked):
 			return fmt.Errorf("queue %q exists and is exclusive to another connection", q.name)
 		}
 	}
@@ -119,7 +131,7 @@ func (t *topology) declare(q *queue, owner *conn, again bool) error {
 		}
 		args["x-queue-type"] = q.spec.Type
 	}
-	err := owner.withControl(func(ch *amqp.Channel) error {
+	err := owner.Control(func(ch *amqp.Channel) error {
 		dq, err := ch.QueueDeclare(name, q.spec.Durable, q.spec.AutoDelete, q.spec.Exclusive, false, args)
 		if err == nil && dq.Name != q.name {
 			q.name = dq.Name // only server-named queues: named ones are never rewritten
@@ -146,7 +158,7 @@ func (t *topology) bind(q *queue, again bool) error {
 	bindings := q.spec.Bindings
 	if len(bindings) == 0 {
 		switch {
-		case ex.Type == "fanout" || ex.Type == "headers":
+		case ex.Type == scenario.ExchangeFanout || ex.Type == scenario.ExchangeHeaders:
 			bindings = []scenario.Binding{{}}
 		case len(t.sc.Producers.RoutingKeys) > 0:
 			for _, k := range t.sc.Producers.RoutingKeys {
@@ -160,7 +172,7 @@ func (t *topology) bind(q *queue, again bool) error {
 		q.bound = bindings
 	}
 	for _, b := range bindings {
-		err := q.owner.withControl(func(ch *amqp.Channel) error {
+		err := q.owner.Control(func(ch *amqp.Channel) error {
 			return ch.QueueBind(q.name, b.Key, ex.Name, false, amqp.Table(scenario.Table(b.Arguments)))
 		})
 		if err != nil {
@@ -177,7 +189,7 @@ func (t *topology) publishKeys() []string {
 	if len(sc.Producers.RoutingKeys) > 0 {
 		return sc.Producers.RoutingKeys
 	}
-	if sc.Exchange.Name != "" && (sc.Exchange.Type == "fanout" || sc.Exchange.Type == "headers") {
+	if sc.Exchange.Name != "" && (sc.Exchange.Type == scenario.ExchangeFanout || sc.Exchange.Type == scenario.ExchangeHeaders) {
 		return []string{""}
 	}
 	var keys []string
@@ -186,7 +198,7 @@ func (t *topology) publishKeys() []string {
 		if q.rpc {
 			continue
 		}
-		ks := []string{q.name}
+		ks := []string{q.currentName()}
 		if sc.Exchange.Name != "" && len(q.spec.Bindings) > 0 {
 			ks = ks[:0]
 			for _, b := range q.spec.Bindings {
@@ -209,7 +221,7 @@ func (t *topology) publishKeys() []string {
 // depth returns the number of ready messages in q.
 func (q *queue) depth() (int64, error) {
 	var n int
-	err := q.owner.withControl(func(ch *amqp.Channel) error {
+	err := q.owner.Control(func(ch *amqp.Channel) error {
 		dq, err := ch.QueueDeclarePassive(q.name, false, false, false, false, nil)
 		n = dq.Messages
 		return err
@@ -225,19 +237,19 @@ func (t *topology) teardown() error {
 		if !q.created || q.owner == nil || q.name == "" {
 			continue
 		}
-		err := q.owner.withControl(func(ch *amqp.Channel) error {
+		err := q.owner.Control(func(ch *amqp.Channel) error {
 			_, err := ch.QueueDelete(q.name, false, false, false)
 			return err
 		})
-		if err != nil && !isCode(err, amqp.NotFound) && first == nil {
+		if err != nil && !amqpconn.IsCode(err, amqp.NotFound) && first == nil {
 			first = fmt.Errorf("delete queue %s: %w", q.name, err)
 		}
 	}
 	if t.exchangeCreated {
-		err := t.admin.withControl(func(ch *amqp.Channel) error {
+		err := t.admin.Control(func(ch *amqp.Channel) error {
 			return ch.ExchangeDelete(t.sc.Exchange.Name, false, false)
 		})
-		if err != nil && !isCode(err, amqp.NotFound) && first == nil {
+		if err != nil && !amqpconn.IsCode(err, amqp.NotFound) && first == nil {
 			first = fmt.Errorf("delete exchange %q: %w", t.sc.Exchange.Name, err)
 		}
 	}

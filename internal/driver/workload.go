@@ -2,29 +2,36 @@ package driver
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
-
+	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
 // workload is the AMQP implementation of engine.Workload.
 type workload struct {
+	// ctx is the workers' lifetime, apart from the run's (an interrupted
+	// run still drains and cleans up): Finish, or a setup that fails,
+	// cancels it, which ends every recovery, backoff and wait at once.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	sc         *scenario.Scenario
+	dialer     *amqpconn.Dialer
 	topo       *topology
-	conns      []*conn // every connection, admin first
+	conns      []*amqpconn.Conn // every connection, admin first
 	producers  []*producer
 	consumers  []*consumer
 	rpcClients []*rpcClient
 	rpcServers []*rpcServer
+	keys       *keyRing // the producers' routing keys
 	routes     [][]bool // key index → queue index → routed there (the audit's expectations)
+	runID      uint64   // this run's identity in every audited body
 
 	start    chan struct{}
 	stop     chan struct{}
@@ -34,15 +41,13 @@ type workload struct {
 
 	publishing sync.WaitGroup // producers still in their publish loop
 	confirming sync.WaitGroup // producers waiting for confirms, RPC clients for replies
+	goroutines sync.WaitGroup // every goroutine the workload started
 	limited    atomic.Int64   // workers with a message limit that have not met it
 
-	events     chan engine.Event
-	closing    atomic.Bool // set once Finish starts: failures after that are ours
-	backlog    atomic.Int64
-	hasLog     atomic.Bool
-	blocks     *blockLog
-	recoveries *recoveryLog
-	sampler    chan struct{}
+	events  chan engine.Event
+	closing atomic.Bool // set once Finish starts: failures after that are ours
+	backlog atomic.Int64
+	hasLog  atomic.Bool
 }
 
 // fail reports a fatal error once; later ones and those caused by our own
@@ -52,7 +57,7 @@ func (w *workload) fail(err error) {
 		return
 	}
 	select {
-	case w.events <- engine.Event{Reason: report.StopError, Err: err}:
+	case w.events <- engine.Event{Reason: result.StopError, Err: err}:
 	default:
 	}
 }
@@ -64,40 +69,51 @@ func (w *workload) emit(reason string) {
 	}
 }
 
+// goAndTrack runs fn in a goroutine the workload waits for at its end.
+func (w *workload) goAndTrack(fn func()) {
+	w.goroutines.Add(1)
+	go func() {
+		defer w.goroutines.Done()
+		fn()
+	}()
+}
+
 // Start releases every worker at once and starts sampling queue depth.
 func (w *workload) Start() {
 	for _, p := range w.producers {
 		w.publishing.Add(1)
 		w.confirming.Add(1)
-		go func(p *producer) {
-			p.run(w.start, &w.stopping, w.stop)
+		w.goAndTrack(func() {
+			met := p.run(w.ctx, w.start, &w.stopping, w.stop)
 			w.publishing.Done()
-			if p.limit >= 0 {
+			if met {
 				w.limitMet()
 			}
 			p.awaitConfirms(w.abandon)
 			w.confirming.Done()
-		}(p)
+		})
 	}
 	for _, c := range w.rpcClients {
 		w.confirming.Add(1)
-		go func(c *rpcClient) {
-			c.run(w.start, w.stop, w.abandon)
+		w.goAndTrack(func() {
+			met := c.run(w.ctx, w.start, w.stop, w.abandon)
 			w.confirming.Done()
-			if c.limit >= 0 {
+			if met {
 				w.limitMet()
 			}
-		}(c)
+		})
 	}
 	close(w.start)
-	go w.sampleBacklog()
+	w.goAndTrack(w.sampleBacklog)
 }
 
 // limitMet counts down the workers with a message limit; when the last one
-// is done the run has reached its message count.
+// has met its limit the run has reached its message count. A worker that
+// stopped for another reason (the run's duration, a schedule that ends)
+// never counts down.
 func (w *workload) limitMet() {
 	if !w.stopping.Load() && w.limited.Add(-1) == 0 {
-		w.emit(report.StopMessageCount)
+		w.emit(result.StopMessageCount)
 	}
 }
 
@@ -112,24 +128,14 @@ func (w *workload) StopLoad(ctx context.Context) {
 	if w.stopping.CompareAndSwap(false, true) {
 		close(w.stop)
 	}
-	stopped := make(chan struct{})
-	go func() { w.publishing.Wait(); close(stopped) }()
-	select {
-	case <-stopped:
-	case <-ctx.Done():
-	}
+	waitCtx(ctx, &w.publishing)
 }
 
-// Drain waits for outstanding confirms, then lets consumers empty their
-// queues until nothing has arrived for a quiet period and no consumed queue
-// holds a ready message, or ctx ends.
+// Drain waits for outstanding confirms and replies, then lets consumers
+// empty their queues until nothing has arrived for a quiet period and no
+// consumed queue holds a ready message, or ctx ends.
 func (w *workload) Drain(ctx context.Context) {
-	confirmed := make(chan struct{})
-	go func() { w.confirming.Wait(); close(confirmed) }()
-	select {
-	case <-confirmed:
-	case <-ctx.Done():
-	}
+	waitCtx(ctx, &w.confirming)
 	defer close(w.flush)
 	if len(w.consumers) == 0 {
 		return
@@ -157,10 +163,22 @@ func (w *workload) Drain(ctx context.Context) {
 	}
 }
 
+// waitCtx waits for wg or ctx, whichever comes first.
+func waitCtx(ctx context.Context, wg *sync.WaitGroup) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 func (w *workload) consumedSoFar() int64 {
 	var n int64
 	for _, c := range w.consumers {
-		n += c.m.Load(metrics.Consumed)
+		n += c.m.Load(metrics.Consumed) + c.m.Load(metrics.Foreign)
 	}
 	return n
 }
@@ -180,10 +198,10 @@ func (w *workload) consumedQueuesEmpty() bool {
 }
 
 // Disconnected returns how many workers wait for a lost connection.
-func (w *workload) Disconnected() int { return int(w.recoveries.disconnected.Load()) }
+func (w *workload) Disconnected() int { return w.dialer.Faults().Disconnected() }
 
 // Blocked returns how many connections the broker blocks right now.
-func (w *workload) Blocked() int { return int(w.blocks.now.Load()) }
+func (w *workload) Blocked() int { return w.dialer.Faults().Blocked() }
 
 // Backlog returns the last sampled number of ready messages over all queues.
 func (w *workload) Backlog() (int64, bool) { return w.backlog.Load(), w.hasLog.Load() }
@@ -212,20 +230,19 @@ func (w *workload) sampleBacklog() {
 			w.hasLog.Store(true)
 		}
 		select {
-		case <-w.sampler:
+		case <-w.ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
 }
 
-// Finish cancels consumers, deletes the topology (unless kept) and closes
-// every connection, recording per-queue figures in r.
-func (w *workload) Finish(ctx context.Context, r *report.Result) error {
+// Finish stops every worker, records per-queue figures and faults, deletes
+// the topology (unless kept), closes every connection, waits for every
+// goroutine the workload started, and only then reconciles the audit: no
+// worker touches its bitsets any more.
+func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 	w.closing.Store(true)
-	if w.sampler != nil {
-		close(w.sampler)
-	}
 	if w.stopping.CompareAndSwap(false, true) {
 		close(w.stop)
 	}
@@ -252,48 +269,63 @@ func (w *workload) Finish(ctx context.Context, r *report.Result) error {
 		case <-ctx.Done():
 		}
 	}
-	w.fillQueues(r)
-	r.Faults.Blocked = w.blocks.snapshot()
-	r.Audit = w.reconcile()
-	w.recoveries.fill(&r.Faults)
+	var final engine.Final
+	final.Queues, final.MaxUnacked = w.queueFigures()
+	final.Faults = w.dialer.Faults().Snapshot()
+	w.cancel()
 	var err error
 	if !w.sc.Keep {
 		err = w.topo.teardown()
 	}
-	for _, c := range w.conns {
-		c.close()
-	}
-	return err
+	w.closeAll(ctx)
+	final.Audit = w.reconcile()
+	return final, err
 }
 
-func (w *workload) fillQueues(r *report.Result) {
+// closeAll closes every connection and waits (within ctx) for every
+// goroutine the workload started: workers, confirm trackers, samplers.
+func (w *workload) closeAll(ctx context.Context) {
+	w.cancel()
+	for _, c := range w.conns {
+		c.Close()
+	}
+	waitCtx(ctx, &w.goroutines)
+	for _, p := range w.producers {
+		p.stopped(ctx)
+	}
+}
+
+// queueFigures is each queue's share of the run and the most deliveries
+// one consumer held unacknowledged (null with automatic acks).
+func (w *workload) queueFigures() ([]result.Queue, *int64) {
 	per := map[*queue]int64{}
 	var maxUnacked int64
 	for _, c := range w.consumers {
 		select {
 		case <-c.finished:
 			per[c.q] += c.m.LoadMeasured(metrics.Consumed)
-			if c.maxUnacked > maxUnacked {
-				maxUnacked = c.maxUnacked
-			}
+			maxUnacked = max(maxUnacked, c.maxUnacked)
 		default: // still running: its counts are not safe to read
 		}
 	}
+	var mu *int64
 	if len(w.consumers) > 0 && w.sc.Consumers.Ack != scenario.AckAuto {
-		r.Totals.MaxUnacked = &maxUnacked
+		mu = &maxUnacked
 	}
 	for _, s := range w.rpcServers {
 		per[w.rpcQueue()] += s.m.LoadMeasured(metrics.RPCServed)
 	}
+	var out []result.Queue
 	for _, q := range w.topo.queues {
-		out := report.Queue{Name: q.name, Type: q.spec.Type, Consumers: q.consumers, Consumed: per[q], RPC: q.rpc}
+		r := result.Queue{Name: q.currentName(), Type: q.spec.Type, Consumers: q.consumers, Consumed: per[q], RPC: q.rpc}
 		if q.spec.Type != scenario.QueueStream {
 			if n, err := q.depth(); err == nil {
-				out.Depth = &n
+				r.Depth = &n
 			}
 		}
-		r.Queues = append(r.Queues, out)
+		out = append(out, r)
 	}
+	return out, mu
 }
 
 func (w *workload) rpcQueue() *queue {
@@ -304,12 +336,3 @@ func (w *workload) rpcQueue() *queue {
 	}
 	return nil
 }
-
-// brokerInfo reads the product and version the broker announced.
-func brokerInfo(c *amqp.Connection) (product, version string) {
-	p, _ := c.Properties["product"].(string)
-	v, _ := c.Properties["version"].(string)
-	return p, v
-}
-
-func connName(run, role string, i int) string { return fmt.Sprintf("mqbench-%s-%s-%d", run, role, i) }

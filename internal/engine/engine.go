@@ -9,26 +9,27 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/metrics"
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 )
 
 // Event is something the workload tells the engine while it runs.
 type Event struct {
-	Reason string // report.StopMessageCount or report.StopError
+	Reason string // result.StopMessageCount or result.StopError
 	Err    error
 }
 
 // Workload is what the engine drives. The engine calls Start once, then at
-// the end StopLoad, Drain and Close in that order, from one goroutine.
+// the end StopLoad, Drain and Finish in that order, from one goroutine.
 type Workload interface {
 	// Start releases every (already prepared) worker at once.
 	Start()
 	// Events reports message-count completion and fatal errors.
 	Events() <-chan Event
 	// StopLoad stops publishing and returns once no worker will publish
-	// again; outstanding confirms are awaited until ctx ends.
+	// again, or ctx ends.
 	StopLoad(ctx context.Context)
-	// Drain consumes what is still queued until nothing is left or ctx ends.
+	// Drain awaits outstanding confirms and replies, then consumes what is
+	// still queued until nothing is left or ctx ends.
 	Drain(ctx context.Context)
 	// Backlog returns the ready messages over all queues, if known.
 	Backlog() (int64, bool)
@@ -36,9 +37,26 @@ type Workload interface {
 	Blocked() int
 	// Disconnected returns how many workers wait for a lost connection.
 	Disconnected() int
-	// Finish stops consumers, deletes what was declared and disconnects,
-	// filling in the per-queue part of the result.
-	Finish(ctx context.Context, r *report.Result) error
+	// Finish stops every worker, deletes what was declared and
+	// disconnects, and returns what only the workload knows: per-queue
+	// figures, the audit, faults. After it returns no worker records again.
+	Finish(ctx context.Context) (Final, error)
+}
+
+// Final is the workload's part of the result.
+type Final struct {
+	Queues     []result.Queue
+	Audit      *result.Audit
+	Faults     result.Faults
+	MaxUnacked *int64 // null with automatic acks
+	Warnings   []string
+}
+
+// Sink receives a run's progress. Calls come from the engine's goroutine,
+// never from the hot path, and must not block for long.
+type Sink interface {
+	Interval(iv result.Interval)
+	Done(r *result.Result)
 }
 
 // Config is the engine's part of a scenario.
@@ -51,46 +69,72 @@ type Config struct {
 	// clock the workers stamp and record with.
 	Now func() int64
 	// CPU returns the process's user+system CPU time so far; Cores is how
-	// many the process may use.
+	// many the process may use; Cost returns the process's whole CPU time
+	// and peak resident memory, read once at the end.
 	CPU   func() time.Duration
 	Cores int
+	Cost  func() (cpu time.Duration, maxRSS int64)
 	// Registry is where the workers record; its window is opened by Run.
 	Registry *metrics.Registry
 	// Sinks receive every interval and the final result.
-	Sinks []report.Sink
+	Sinks []Sink
+	// Header describes the run: tool, resolved scenario (password masked:
+	// it says which measures apply) and broker; Warnings are known before
+	// the start (an unverified TLS certificate).
+	Header   result.Header
+	Warnings []string
 }
 
-// Run drives w from the start signal to clean-up and fills res with times,
-// stop reason, totals, rates, latencies, intervals and client cost. The
-// caller fills in the tool, scenario and broker parts first (the scenario
-// says which measures apply). ctx ending is an interruption: the run still
+// Run drives w from the start signal to clean-up and returns the run's
+// result, built here and nowhere else from the timeline's measurements and
+// the workload's Final. ctx ending is an interruption: the run still
 // stops, drains, cleans up and completes its result. The returned error is
-// the run's failure, if any; res is complete either way.
-func Run(ctx context.Context, cfg Config, w Workload, res *report.Result) error {
-	r := &runner{cfg: cfg, w: w, reg: cfg.Registry, win: cfg.Registry.Window(), sinks: cfg.Sinks, col: metrics.NewCollector(cfg.Registry),
-		rpc: res.Scenario.RPC.Clients > 0}
-	return r.run(ctx, res)
+// the run's failure, if any; the result is complete either way.
+func Run(ctx context.Context, cfg Config, w Workload) (*result.Result, error) {
+	r := &runner{cfg: cfg, w: w, reg: cfg.Registry, win: cfg.Registry.Window(), col: metrics.NewCollector(cfg.Registry),
+		rpc: cfg.Header.Scenario.RPC.Clients > 0}
+	t, runErr := r.run(ctx)
+	res, err := build(cfg, t)
+	if runErr == nil {
+		runErr = err
+	}
+	for _, s := range cfg.Sinks {
+		s.Done(res)
+	}
+	return res, runErr
 }
 
 type runner struct {
-	cfg   Config
-	w     Workload
-	reg   *metrics.Registry
-	win   *metrics.Window
-	sinks []report.Sink
-	col   *metrics.Collector
-	rpc   bool // RPC clients run: intervals carry RPC figures
+	cfg Config
+	w   Workload
+	reg *metrics.Registry
+	win *metrics.Window
+	col *metrics.Collector
+	rpc bool // RPC clients run: intervals carry RPC figures
 
 	start, measureStart, lastTick int64
 	prev                          metrics.Counts // counts at the previous tick
 	cpuBase, cpuTick              time.Duration  // CPU at the window's start and at the previous tick
 	collects                      int
 	collectSum, collectMax        time.Duration
-	intervals                     []report.Interval
+	intervals                     []result.Interval
 }
 
-func (r *runner) run(ctx context.Context, res *report.Result) error {
-	res.Schema = report.Schema
+// timeline is what the engine measured, for build.
+type timeline struct {
+	start, measureStart, windowEnd, end int64
+	reason                              string
+	runErr                              error
+	window, totals                      metrics.Counts // measured counts at the window's end, and after the drain
+	cpuWindow                           time.Duration
+	collects                            int
+	collectSum, collectMax              time.Duration
+	intervals                           []result.Interval
+	col                                 *metrics.Collector
+	final                               Final
+}
+
+func (r *runner) run(ctx context.Context) (timeline, error) {
 	r.start = r.cfg.Now()
 	r.measureStart = r.start + int64(r.cfg.Warmup)
 	r.win.Set(r.measureStart)
@@ -100,14 +144,12 @@ func (r *runner) run(ctx context.Context, res *report.Result) error {
 	r.lastTick = r.start
 	r.cpuBase = r.cfg.CPU()
 	r.cpuTick = r.cpuBase
-	res.StartedAt = time.Unix(0, r.start).UTC()
 	r.w.Start()
 
 	reason, runErr := r.loop(ctx)
-	res.StopReason = reason
 
 	// Stop the load; the measured window closes when no producer can publish.
-	stopCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout+5*time.Second)
+	stopCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout+stopGrace)
 	r.w.StopLoad(stopCtx)
 	cancel()
 	end := r.cfg.Now()
@@ -116,49 +158,39 @@ func (r *runner) run(ctx context.Context, res *report.Result) error {
 		r.cpuBase = r.cfg.CPU()
 	}
 	r.tick(end)
-	windowCounts := r.reg.Measured()
-	cpuWindow := r.cfg.CPU() - r.cpuBase
+	t := timeline{start: r.start, measureStart: r.measureStart, windowEnd: end, reason: reason,
+		window: r.reg.Measured(), cpuWindow: r.cfg.CPU() - r.cpuBase}
 
 	if runErr == nil {
 		drainCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout)
 		r.w.Drain(drainCtx)
 		cancel()
 	}
-	finCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	finErr := r.w.Finish(finCtx, res)
+	finCtx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+	final, finErr := r.w.Finish(finCtx)
 	cancel()
 	// Collected after Finish so that deliveries still buffered in the client
 	// when consumers were cancelled are in both the totals and the queues.
 	r.col.Collect()
-	totals := r.reg.Measured()
+	t.totals = r.reg.Measured()
 	if runErr == nil && finErr != nil {
 		runErr = finErr
-		res.StopReason = report.StopError
+		t.reason = result.StopError
 	}
-	if runErr != nil {
-		res.Error = runErr.Error()
-	}
-	res.EndedAt = time.Unix(0, r.cfg.Now()).UTC()
-	res.MeasuredS = float64(end-r.measureStart) / 1e9
-	res.Client.CPUS = cpuWindow.Seconds()
-	if res.MeasuredS > 0 {
-		res.Client.Cores = round3(res.Client.CPUS / res.MeasuredS)
-	}
-	res.Client.CoresAvailable = r.cfg.Cores
-	if r.collects > 0 {
-		res.Client.CollectMeanUs = round3(float64(r.collectSum.Microseconds()) / float64(r.collects))
-		res.Client.CollectMaxUs = float64(r.collectMax.Microseconds())
-	}
-	res.Intervals = r.intervals
-	if err := fill(res, r.col, windowCounts, totals); err != nil && runErr == nil {
-		runErr = err
-	}
-	res.Warnings = append(warnings(res), res.Warnings...)
-	for _, s := range r.sinks {
-		s.Done(res)
-	}
-	return runErr
+	t.runErr, t.final, t.col = runErr, final, r.col
+	t.collects, t.collectSum, t.collectMax, t.intervals = r.collects, r.collectSum, r.collectMax, r.intervals
+	t.end = r.cfg.Now()
+	return t, runErr
 }
+
+// stopGrace is how much longer than the drain timeout stopping the load
+// may take: a producer stuck writing to a connection the broker blocks
+// must not hang the run (Finish closes its connection).
+const stopGrace = 5 * time.Second
+
+// finishTimeout bounds the clean-up: cancelling consumers, deleting the
+// topology, closing connections.
+const finishTimeout = 30 * time.Second
 
 // loop runs the measured part of the timeline and returns why it stopped.
 func (r *runner) loop(ctx context.Context) (string, error) {
@@ -181,12 +213,12 @@ func (r *runner) loop(ctx context.Context) (string, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return report.StopInterrupted, nil
+			return result.StopInterrupted, nil
 		case <-deadline:
-			return report.StopDuration, nil
+			return result.StopDuration, nil
 		case ev := <-r.w.Events():
 			if ev.Err != nil {
-				return report.StopError, ev.Err
+				return result.StopError, ev.Err
 			}
 			return ev.Reason, nil
 		case <-warmup:
@@ -208,10 +240,12 @@ func (r *runner) tick(now int64) {
 	cpu := r.cfg.CPU()
 	d := iv.Counts.Sub(r.prev)
 	r.prev = iv.Counts
-	out := report.Interval{
-		TS:        round3(float64(now-r.start) / 1e9),
-		Seconds:   round3(float64(now-r.lastTick) / 1e9),
-		Warmup:    now <= r.measureStart && r.cfg.Warmup > 0,
+	out := result.Interval{
+		TS:      round3(time.Duration(now - r.start).Seconds()),
+		Seconds: round3(time.Duration(now - r.lastTick).Seconds()),
+		// An interval that began in the warm-up is not a measured one, even
+		// if it ends after the warm-up (the timer fires a little late).
+		Warmup:    r.lastTick < r.measureStart && r.cfg.Warmup > 0,
 		Published: d[metrics.Published], Confirmed: d[metrics.Confirmed], Consumed: d[metrics.Consumed],
 		Returned: d[metrics.Returned], Nacked: d[metrics.Nacked],
 	}
@@ -243,7 +277,7 @@ func (r *runner) tick(now int64) {
 		return
 	}
 	r.intervals = append(r.intervals, out)
-	for _, s := range r.sinks {
+	for _, s := range r.cfg.Sinks {
 		s.Interval(out)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/metrics"
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
@@ -52,7 +52,7 @@ func (f *fake) Start() {
 			f.w.Count(metrics.Consumed, sent)
 			if f.win.Measured(sent) {
 				f.inWindow.Add(1)
-				f.w.Record(metrics.EndToEnd, 100)
+				f.w.Record(metrics.EndToEnd, 100*time.Microsecond)
 			}
 		}
 	}()
@@ -68,12 +68,12 @@ func (f *fake) Drain(context.Context) {
 		f.w.Count(metrics.Consumed, f.now())
 	}
 }
-func (f *fake) Finish(context.Context, *report.Result) error {
+func (f *fake) Finish(context.Context) (Final, error) {
 	f.finished.Store(true)
-	return nil
+	return Final{}, nil
 }
 
-func setup(duration, warmup time.Duration) (Config, *fake, *report.Result) {
+func setup(duration, warmup time.Duration) (Config, *fake) {
 	win := metrics.NewWindow()
 	reg := metrics.NewRegistry(2, win)
 	start := time.Now()
@@ -82,16 +82,17 @@ func setup(duration, warmup time.Duration) (Config, *fake, *report.Result) {
 		Duration: duration, Warmup: warmup, Interval: 50 * time.Millisecond, DrainTimeout: time.Second,
 		Now: now, CPU: func() time.Duration { return 0 }, Registry: reg,
 	}
-	res := &report.Result{Scenario: scenario.Default()}
-	return cfg, newFake(reg, win, now), res
+	cfg.Header.Scenario = scenario.Default()
+	return cfg, newFake(reg, win, now)
 }
 
 func TestDurationStop(t *testing.T) {
-	cfg, f, res := setup(400*time.Millisecond, 0)
-	if err := Run(context.Background(), cfg, f, res); err != nil {
+	cfg, f := setup(400*time.Millisecond, 0)
+	res, err := Run(context.Background(), cfg, f)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if res.StopReason != report.StopDuration || !f.finished.Load() {
+	if res.StopReason != result.StopDuration || !f.finished.Load() {
 		t.Fatalf("stop reason %q, finished %v", res.StopReason, f.finished.Load())
 	}
 	if res.MeasuredS < 0.39 || res.MeasuredS > 0.6 {
@@ -108,24 +109,25 @@ func TestDurationStop(t *testing.T) {
 	if d := res.Rates.PublishedPerS - want; d < -1 || d > 1 {
 		t.Errorf("published/s %.1f, want %.1f", res.Rates.PublishedPerS, want)
 	}
-	if res.Latency.EndToEnd == nil || res.Latency.EndToEnd.MaxUs != 100 {
-		t.Errorf("end-to-end %+v, want every sample 100µs", res.Latency.EndToEnd)
+	if res.Latency[metrics.EndToEnd] == nil || res.Latency[metrics.EndToEnd].MaxUs != 100 {
+		t.Errorf("end-to-end %+v, want every sample 100µs", res.Latency[metrics.EndToEnd])
 	}
-	if res.Latency.Confirm != nil {
+	if res.Latency[metrics.Confirm] != nil {
 		t.Error("confirm latency without confirms should be null")
 	}
 }
 
 // TestWarmupExcluded: totals, rates and latencies leave the warm-up out.
 func TestWarmupExcluded(t *testing.T) {
-	cfg, f, res := setup(600*time.Millisecond, 250*time.Millisecond)
-	if err := Run(context.Background(), cfg, f, res); err != nil {
+	cfg, f := setup(600*time.Millisecond, 250*time.Millisecond)
+	res, err := Run(context.Background(), cfg, f)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if res.MeasuredS < 0.33 || res.MeasuredS > 0.45 {
 		t.Errorf("measured %.3fs, want about 0.35s", res.MeasuredS)
 	}
-	if got, want := res.Latency.EndToEnd.Count, f.inWindow.Load(); got != want {
+	if got, want := res.Latency[metrics.EndToEnd].Count, f.inWindow.Load(); got != want {
 		t.Errorf("%d latency samples, want the %d messages sent in the window", got, want)
 	}
 	// Exact: events are split by their own timestamps, not by a timer.
@@ -135,14 +137,26 @@ func TestWarmupExcluded(t *testing.T) {
 	if !res.Intervals[0].Warmup || res.Intervals[len(res.Intervals)-1].Warmup {
 		t.Error("intervals do not mark the warm-up")
 	}
+	// An interval that began in the warm-up is not a measured one, even
+	// when it ends a little after (the warm-up timer fires late).
+	for _, iv := range res.Intervals {
+		began := iv.TS - iv.Seconds
+		if began < 0.249 && !iv.Warmup {
+			t.Errorf("interval %.3f–%.3fs straddles the warm-up's end but is labelled measured", began, iv.TS)
+		}
+		if began > 0.251 && iv.Warmup {
+			t.Errorf("interval %.3f–%.3fs is after the warm-up but labelled warm-up", began, iv.TS)
+		}
+	}
 }
 
 // TestDrainCountsInTotalsNotRates: what the drain consumes is in the totals
 // but not in the rates of the measured window.
 func TestDrainCountsInTotalsNotRates(t *testing.T) {
-	cfg, f, res := setup(200*time.Millisecond, 0)
+	cfg, f := setup(200*time.Millisecond, 0)
 	f.drained = 1000
-	if err := Run(context.Background(), cfg, f, res); err != nil {
+	res, err := Run(context.Background(), cfg, f)
+	if err != nil {
 		t.Fatal(err)
 	}
 	c := *res.Totals.Consumed
@@ -162,17 +176,17 @@ func TestStopReasons(t *testing.T) {
 		reason string
 		err    error
 	}{
-		{"message count", func(f *fake, _ context.CancelFunc) { f.events <- Event{Reason: report.StopMessageCount} }, report.StopMessageCount, nil},
-		{"error", func(f *fake, _ context.CancelFunc) { f.events <- Event{Reason: report.StopError, Err: boom} }, report.StopError, boom},
-		{"interrupt", func(_ *fake, cancel context.CancelFunc) { cancel() }, report.StopInterrupted, nil},
+		{"message count", func(f *fake, _ context.CancelFunc) { f.events <- Event{Reason: result.StopMessageCount} }, result.StopMessageCount, nil},
+		{"error", func(f *fake, _ context.CancelFunc) { f.events <- Event{Reason: result.StopError, Err: boom} }, result.StopError, boom},
+		{"interrupt", func(_ *fake, cancel context.CancelFunc) { cancel() }, result.StopInterrupted, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, f, res := setup(0, 0) // no duration: only the event ends the run
+			cfg, f := setup(0, 0) // no duration: only the event ends the run
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			time.AfterFunc(100*time.Millisecond, func() { c.act(f, cancel) })
-			err := Run(ctx, cfg, f, res)
+			res, err := Run(ctx, cfg, f)
 			if !errors.Is(err, c.err) {
 				t.Fatalf("err = %v, want %v", err, c.err)
 			}

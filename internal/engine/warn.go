@@ -3,18 +3,18 @@ package engine
 import (
 	"fmt"
 
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 )
 
 // warnings says when the figures may not describe the broker: the client
 // used most of its cores, the backlog grew through the run, or the broker
 // blocked publishers.
-func warnings(res *report.Result) []string {
+func warnings(res *result.Result) []string {
 	out := []string{}
 	c := res.Client
-	if report.ClientBound(c.Cores, c.CoresAvailable) {
+	if result.ClientBound(c.Cores, c.CoresAvailable) {
 		out = append(out, fmt.Sprintf("client-bound: mqbench used %.2f of its %d cores (≥ %.0f%%); the figures may describe the load generator, not the broker — use fewer workers per process or more machines",
-			c.Cores, c.CoresAvailable, report.ClientBoundShare*100))
+			c.Cores, c.CoresAvailable, result.ClientBoundShare*100))
 	}
 	if w := backlogGrowth(res); w != "" {
 		out = append(out, w)
@@ -33,7 +33,7 @@ func warnings(res *report.Result) []string {
 // intervals: the consumers did not keep up, so latencies measure queueing.
 // It needs the backlog to rise in at least two thirds of the intervals and
 // to end above both 1,000 messages and one second of consumption.
-func backlogGrowth(res *report.Result) string {
+func backlogGrowth(res *result.Result) string {
 	var samples []int64
 	for _, iv := range res.Intervals {
 		if !iv.Warmup && iv.Backlog != nil && iv.Seconds >= 0.05 {

@@ -5,14 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 )
 
-func backlogs(vals ...int64) []report.Interval {
-	out := make([]report.Interval, len(vals))
+func backlogs(vals ...int64) []result.Interval {
+	out := make([]result.Interval, len(vals))
 	for i, v := range vals {
 		v := v
-		out[i] = report.Interval{Seconds: 1, Backlog: &v}
+		out[i] = result.Interval{Seconds: 1, Backlog: &v}
 	}
 	return out
 }
@@ -21,17 +21,17 @@ func TestWarnings(t *testing.T) {
 	rate := 500.0
 	cases := []struct {
 		name string
-		res  report.Result
+		res  result.Result
 		want []string // substrings, one per expected warning
 	}{
-		{"quiet run", report.Result{Client: report.Client{Cores: 0.4, CoresAvailable: 2}, Intervals: backlogs(0, 5, 0, 3)}, nil},
-		{"client-bound", report.Result{Client: report.Client{Cores: 1.6, CoresAvailable: 2}}, []string{"client-bound"}},
-		{"just below client-bound", report.Result{Client: report.Client{Cores: 1.49, CoresAvailable: 2}}, nil},
-		{"growing backlog", report.Result{Rates: report.Rates{ConsumedPerS: &rate}, Intervals: backlogs(100, 2000, 4000, 5000, 9000)},
+		{"quiet run", result.Result{Client: result.Client{Cores: 0.4, CoresAvailable: 2}, Intervals: backlogs(0, 5, 0, 3)}, nil},
+		{"client-bound", result.Result{Client: result.Client{Cores: 1.6, CoresAvailable: 2}}, []string{"client-bound"}},
+		{"just below client-bound", result.Result{Client: result.Client{Cores: 1.49, CoresAvailable: 2}}, nil},
+		{"growing backlog", result.Result{Rates: result.Rates{ConsumedPerS: &rate}, Intervals: backlogs(100, 2000, 4000, 5000, 9000)},
 			[]string{"backlog grew from 100 to 9000"}},
-		{"backlog that recovers", report.Result{Rates: report.Rates{ConsumedPerS: &rate}, Intervals: backlogs(100, 5000, 100, 5000, 100)}, nil},
-		{"small growth", report.Result{Rates: report.Rates{ConsumedPerS: &rate}, Intervals: backlogs(1, 2, 3, 4, 5)}, nil},
-		{"blocked", report.Result{Faults: report.Faults{Blocked: []report.Blocked{{Reason: "low on memory", Start: time.Now()}}}},
+		{"backlog that recovers", result.Result{Rates: result.Rates{ConsumedPerS: &rate}, Intervals: backlogs(100, 5000, 100, 5000, 100)}, nil},
+		{"small growth", result.Result{Rates: result.Rates{ConsumedPerS: &rate}, Intervals: backlogs(1, 2, 3, 4, 5)}, nil},
+		{"blocked", result.Result{Faults: result.Faults{Blocked: []result.Blocked{{Reason: "low on memory", Start: time.Now()}}}},
 			[]string{"blocked publishing connections 1 time(s) (low on memory)"}},
 	}
 	for _, c := range cases {

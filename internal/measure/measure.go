@@ -1,104 +1,37 @@
-// Package measure names the figures of a result by dotted paths into its
-// JSON ("rates.consumed_per_s", "latency.end_to_end.p99_us"), reads them
-// from results and summaries alike, knows which way is better for each, and
-// computes medians and spreads over repeated runs.
+// Package measure turns runs into numbers to compare: each run's figures
+// by their catalogue path, and the median with its min–max spread over
+// repeated runs — written in the shape of a result, so the same paths
+// ("rates.consumed_per_s", "latency.end_to_end.p99_us") read a single
+// result, a sweep variant's median and its spread.
 package measure
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/mqbench/mqbench/internal/catalog"
+	"github.com/mqbench/mqbench/internal/result"
 )
 
-// Doc is a result (or a summary) as generic JSON, for path lookups.
-type Doc map[string]any
+// Values is one run's figures by catalogue path. A figure that does not
+// apply to the run (null in its JSON) is absent.
+type Values map[string]float64
 
-// ToDoc converts any JSON-encodable value (a report.Result) to a Doc.
-func ToDoc(v any) (Doc, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var d Doc
-	return d, json.Unmarshal(b, &d)
-}
-
-// Lookup returns the number at path, or false when the path is absent or
-// null (a measure that did not apply).
-func (d Doc) Lookup(path string) (float64, bool) {
-	var cur any = map[string]any(d)
-	for _, part := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return 0, false
-		}
-		if cur, ok = m[part]; !ok {
-			return 0, false
+// Of reads every catalogue figure of r.
+func Of(r *result.Result) Values {
+	out := Values{}
+	for _, f := range catalog.All() {
+		if v, ok := f.Value(r); ok {
+			out[f.Path] = v
 		}
 	}
-	f, ok := cur.(float64)
-	return f, ok
+	return out
 }
 
-// Set stores v at path, creating the maps on the way.
-func (d Doc) Set(path string, v any) {
-	parts := strings.Split(path, ".")
-	m := map[string]any(d)
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
-	}
-	m[parts[len(parts)-1]] = v
-}
-
-// Direction says which way a metric improves.
-type Direction int
-
-// Directions.
-const (
-	Unknown      Direction = iota
-	HigherBetter           // throughput
-	LowerBetter            // latency, cost, errors
-)
-
-// DirectionOf returns the direction of a metric path: rates are better
-// higher; latencies, client cost and error counts lower.
-func DirectionOf(path string) Direction {
-	switch {
-	case strings.HasPrefix(path, "rates."):
-		return HigherBetter
-	case strings.HasPrefix(path, "latency."), strings.HasPrefix(path, "client."):
-		return LowerBetter
-	}
-	switch path {
-	case "totals.nacked", "totals.returned", "totals.rpc_timeouts", "totals.rpc_unmatched",
-		"totals.rpc_late", "totals.rpc_duplicates":
-		return LowerBetter
-	}
-	return Unknown
-}
-
-var latencyFields = []string{"p50_us", "p75_us", "p90_us", "p95_us", "p99_us", "p999_us", "p9999_us", "max_us", "mean_us"}
-
-// Standard lists the metrics summarized for every variant and compared by
-// default: rates, every latency percentile, and client CPU.
-func Standard() []string {
-	out := []string{"rates.published_per_s", "rates.confirmed_per_s", "rates.consumed_per_s",
-		"rates.rpc_requests_per_s", "rates.rpc_replies_per_s"}
-	for _, l := range []string{"end_to_end", "confirm", "rpc", "rpc_server"} {
-		for _, f := range latencyFields {
-			out = append(out, "latency."+l+"."+f)
-		}
-	}
-	return append(out, "client.cpu_s")
-}
-
-// Stat is a metric over repeated runs.
+// Stat is a figure over repeated runs.
 type Stat struct {
 	Median, Min, Max float64
 	N                int
@@ -107,14 +40,15 @@ type Stat struct {
 // Overlaps reports whether two stats' min–max spreads overlap.
 func (s Stat) Overlaps(o Stat) bool { return s.Min <= o.Max && o.Min <= s.Max }
 
-// Of computes the stat of path over docs; false when any doc lacks it.
-func Of(docs []Doc, path string) (Stat, bool) {
-	if len(docs) == 0 {
+// StatOf computes the stat of path over runs; false when any run lacks it
+// (a median over some of the runs would compare unlike things).
+func StatOf(runs []Values, path string) (Stat, bool) {
+	if len(runs) == 0 {
 		return Stat{}, false
 	}
-	vals := make([]float64, 0, len(docs))
-	for _, d := range docs {
-		v, ok := d.Lookup(path)
+	vals := make([]float64, 0, len(runs))
+	for _, r := range runs {
+		v, ok := r[path]
 		if !ok {
 			return Stat{}, false
 		}
@@ -129,56 +63,100 @@ func Of(docs []Doc, path string) (Stat, bool) {
 	return Stat{Median: med, Min: vals[0], Max: vals[n-1], N: n}, true
 }
 
-// Summary is the median (and min–max spread) of every standard metric over
-// some runs, shaped like a result so that the same paths read it.
+// Summary is the median and min–max spread of every figure over some runs.
+// In JSON both have the shape of a result: median.rates.consumed_per_s is a
+// number, spread.rates.consumed_per_s is [min, max].
 type Summary struct {
-	Median Doc `json:"median"`
-	Spread Doc `json:"spread"` // path → [min, max]
+	Median Tree[float64]    `json:"median"`
+	Spread Tree[[2]float64] `json:"spread"`
 }
 
-// Summarize builds the summary of docs over the standard metrics.
-func Summarize(docs []Doc) Summary {
-	s := Summary{Median: Doc{}, Spread: Doc{}}
-	for _, p := range Standard() {
-		if st, ok := Of(docs, p); ok {
-			s.Median.Set(p, st.Median)
-			s.Spread.Set(p, []float64{st.Min, st.Max})
+// Summarize builds the summary of runs over every figure all of them have.
+func Summarize(runs []Values) Summary {
+	s := Summary{Median: Tree[float64]{}, Spread: Tree[[2]float64]{}}
+	paths := map[string]bool{}
+	for _, r := range runs {
+		for p := range r {
+			paths[p] = true
+		}
+	}
+	for p := range paths {
+		if st, ok := StatOf(runs, p); ok {
+			s.Median[p] = st.Median
+			s.Spread[p] = [2]float64{st.Min, st.Max}
 		}
 	}
 	return s
 }
 
-// Stat reads a metric back from a summary (n is the number of runs).
+// Stat reads a figure back from a summary of n runs.
 func (s Summary) Stat(path string, n int) (Stat, bool) {
-	med, ok := s.Median.Lookup(path)
+	med, ok := s.Median[path]
 	if !ok {
 		return Stat{}, false
 	}
 	st := Stat{Median: med, Min: med, Max: med, N: n}
-	var cur any = map[string]any(s.Spread)
-	for _, part := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return st, true
-		}
-		cur = m[part]
-	}
-	switch mm := cur.(type) {
-	case []float64:
-		st.Min, st.Max = mm[0], mm[1]
-	case []any:
-		if len(mm) == 2 {
-			st.Min, _ = mm[0].(float64)
-			st.Max, _ = mm[1].(float64)
-		}
+	if sp, ok := s.Spread[path]; ok {
+		st.Min, st.Max = sp[0], sp[1]
 	}
 	return st, true
 }
 
-// CheckPath rejects a metric path a gate cannot use.
-func CheckPath(path string) error {
-	if DirectionOf(path) == Unknown {
-		return fmt.Errorf("metric %q: not a known metric with a direction (use rates.*, latency.<kind>.<pXX_us>, client.cpu_s or totals.<errors>)", path)
+// Tree holds values by dotted path and is written as nested JSON objects
+// ({"rates": {"consumed_per_s": …}}), the shape of a result.
+type Tree[T any] map[string]T
+
+// MarshalJSON nests the paths, in sorted order.
+func (t Tree[T]) MarshalJSON() ([]byte, error) {
+	root := map[string]any{}
+	for path, v := range t {
+		parts := strings.Split(path, ".")
+		m := root
+		for _, p := range parts[:len(parts)-1] {
+			next, ok := m[p].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				m[p] = next
+			}
+			m = next
+		}
+		m[parts[len(parts)-1]] = v
 	}
+	return json.Marshal(root) // maps marshal with sorted keys
+}
+
+// UnmarshalJSON flattens nested objects back into dotted paths; every
+// other value is a leaf of type T.
+func (t *Tree[T]) UnmarshalJSON(b []byte) error {
+	*t = Tree[T]{}
+	return t.flatten("", b)
+}
+
+func (t Tree[T]) flatten(prefix string, b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+		for k, v := range m {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			if err := t.flatten(p, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if prefix == "" || bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("%s: %w", prefix, err)
+	}
+	t[prefix] = v
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -31,7 +32,9 @@ func NewHistogram() *hdr.Histogram {
 // Kind names a latency that mqbench records.
 type Kind int
 
-// The latencies mqbench records.
+// The latencies mqbench records. Adding one is a constant here and an entry
+// in kinds below: the result's JSON, the tables, the sweep grid, compare's
+// gates and every other output take their names from that entry.
 const (
 	EndToEnd       Kind = iota // consumer receive time minus the send time (the scheduled one for paced producers)
 	EndToEndActual             // paced producers: receive time minus the actual send time
@@ -42,23 +45,42 @@ const (
 	NumKinds
 )
 
+// KindInfo is how one latency kind is named wherever it appears.
+type KindInfo struct {
+	Key   string // JSON key under "latency" in a result
+	Label string // row label in the summary table
+	Short string // column prefix in grids and live figures ("e2e" → "e2e p99")
+	Doc   string // one line saying what it measures
+}
+
+// kinds is indexed by Kind; it is never written after initialisation.
+var kinds = [NumKinds]KindInfo{
+	EndToEnd:       {"end_to_end", "end-to-end", "e2e", "consumer receive time minus the send time (the scheduled one for paced producers)"},
+	EndToEndActual: {"end_to_end_actual", "e2e from actual send", "e2e actual", "paced producers: receive time minus the actual send time"},
+	SendLag:        {"send_lag", "send lag", "send lag", "paced producers: actual send time minus the scheduled one"},
+	Confirm:        {"confirm", "confirm", "confirm", "publisher confirm arrival minus publish time"},
+	RPC:            {"rpc", "rpc round trip", "rpc", "RPC reply arrival minus the request's (scheduled) send time"},
+	RPCServer:      {"rpc_server", "rpc server", "rpc server", "mqbench's RPC servers: request delivery to reply published"},
+}
+
+// Info returns the kind's names.
+func (k Kind) Info() KindInfo { return kinds[k] }
+
 // String returns the JSON key of the latency kind.
 func (k Kind) String() string {
-	switch k {
-	case EndToEnd:
-		return "end_to_end"
-	case EndToEndActual:
-		return "end_to_end_actual"
-	case SendLag:
-		return "send_lag"
-	case Confirm:
-		return "confirm"
-	case RPC:
-		return "rpc"
-	case RPCServer:
-		return "rpc_server"
+	if k < 0 || k >= NumKinds {
+		return "unknown"
 	}
-	return "unknown"
+	return kinds[k].Key
+}
+
+// Kinds lists every latency kind in result order.
+func Kinds() []Kind {
+	out := make([]Kind, NumKinds)
+	for i := range out {
+		out[i] = Kind(i)
+	}
+	return out
 }
 
 // Counter names an event count.
@@ -78,6 +100,9 @@ const (
 	RPCLate       // replies to requests that had already timed out
 	RPCDuplicates // second replies to a request already answered
 	RPCServed     // requests answered by mqbench's RPC servers
+	Foreign       // deliveries that are not this run's (an earlier run's, another tool's)
+	Unstamped     // deliveries whose send time could not be read
+	MillisStamped // deliveries stamped in milliseconds (measured at that resolution)
 	NumCounters
 )
 
@@ -167,9 +192,10 @@ type Shard struct {
 	_      [64]byte
 }
 
-// Record adds one latency sample in microseconds. Values outside the
-// histogram's range are clamped to it. It does not allocate.
-func (s *Shard) Record(k Kind, micros int64) {
+// Record adds one latency sample. Histograms hold whole microseconds;
+// values outside their range are clamped to it. It does not allocate.
+func (s *Shard) Record(k Kind, d time.Duration) {
+	micros := int64(d / time.Microsecond)
 	if micros < 0 {
 		micros = 0
 	} else if micros > HighestMicros {

@@ -3,14 +3,18 @@ package metrics
 import (
 	"sync"
 	"testing"
+	"time"
 )
+
+// us is n microseconds.
+func us[T int64 | int](n T) time.Duration { return time.Duration(n) * time.Microsecond }
 
 func TestSummarizeSyntheticUniform(t *testing.T) {
 	reg := NewRegistry(4, &Window{})
 	ws := []Worker{reg.NewWorker(), reg.NewWorker(), reg.NewWorker()}
 	// 1..10000 µs spread over three workers (and so over three shards).
 	for v := int64(1); v <= 10000; v++ {
-		ws[v%3].Record(EndToEnd, v)
+		ws[v%3].Record(EndToEnd, us(v))
 	}
 	c := NewCollector(reg)
 	c.Collect()
@@ -59,8 +63,8 @@ func TestSummarizeEmptyIsNil(t *testing.T) {
 func TestRecordClampsToRange(t *testing.T) {
 	reg := NewRegistry(1, &Window{})
 	w := reg.NewWorker()
-	w.Record(Confirm, -5)
-	w.Record(Confirm, HighestMicros*10)
+	w.Record(Confirm, us(-5))
+	w.Record(Confirm, us(HighestMicros*10))
 	c := NewCollector(reg)
 	c.Collect()
 	h := c.Total(Confirm)
@@ -73,7 +77,7 @@ func TestCollectIntervalsAndTotals(t *testing.T) {
 	reg := NewRegistry(2, &Window{})
 	w := reg.NewWorker()
 	c := NewCollector(reg)
-	w.Record(EndToEnd, 100)
+	w.Record(EndToEnd, us(100))
 	for i := 0; i < 3; i++ {
 		w.Count(Published, 1)
 	}
@@ -81,8 +85,8 @@ func TestCollectIntervalsAndTotals(t *testing.T) {
 	if iv.Latency[EndToEnd].TotalCount() != 1 || iv.Counts[Published] != 3 {
 		t.Fatalf("first interval: %d samples, %d published", iv.Latency[EndToEnd].TotalCount(), iv.Counts[Published])
 	}
-	w.Record(EndToEnd, 200)
-	w.Record(EndToEnd, 300)
+	w.Record(EndToEnd, us(200))
+	w.Record(EndToEnd, us(300))
 	iv = c.Collect()
 	if n := iv.Latency[EndToEnd].TotalCount(); n != 2 {
 		t.Fatalf("second interval has %d samples, want 2", n)
@@ -135,7 +139,7 @@ func TestConcurrentRecordAndCollect(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := 0; j < per; j++ {
-				w.Record(EndToEnd, int64(j+1))
+				w.Record(EndToEnd, us(int64(j+1)))
 				w.Count(Consumed, 1)
 			}
 		}()
@@ -164,7 +168,7 @@ func BenchmarkRecord(b *testing.B) {
 	w := reg.NewWorker()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		w.Record(EndToEnd, int64(i&0xFFFF))
+		w.Record(EndToEnd, us(int64(i&0xFFFF)))
 		w.Count(Consumed, 1)
 	}
 }
@@ -177,7 +181,7 @@ func BenchmarkRecordParallel(b *testing.B) {
 		i := int64(0)
 		for pb.Next() {
 			i++
-			w.Record(EndToEnd, i&0xFFFF)
+			w.Record(EndToEnd, us(i&0xFFFF))
 			w.Count(Consumed, 1)
 		}
 	})
@@ -189,7 +193,7 @@ func BenchmarkCollect5000Workers(b *testing.B) {
 	reg := NewRegistry(8, &Window{})
 	for i := 0; i < 5000; i++ {
 		w := reg.NewWorker()
-		w.Record(EndToEnd, int64(i+1))
+		w.Record(EndToEnd, us(int64(i+1)))
 	}
 	c := NewCollector(reg)
 	b.ReportAllocs()

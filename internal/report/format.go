@@ -2,9 +2,52 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+
+	"github.com/mqbench/mqbench/internal/catalog"
 )
+
+// Value formats a figure's value by its unit: latencies as durations,
+// rates and counts with thousands separators, seconds and cores with two
+// decimals, bytes in MiB.
+func Value(unit catalog.Unit, v float64) string {
+	switch unit {
+	case catalog.Micros:
+		return Micros(int64(v + 0.5))
+	case catalog.Seconds, catalog.Cores:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	case catalog.Bytes:
+		return strconv.FormatFloat(v/(1<<20), 'f', 1, 64) + " MiB"
+	}
+	return Rate(v)
+}
+
+// Signed formats a difference of a figure's values with its sign.
+func Signed(unit catalog.Unit, d float64) string {
+	if d < 0 {
+		return "-" + Value(unit, -d)
+	}
+	return "+" + Value(unit, d)
+}
+
+// Markdown writes a GitHub-flavoured markdown table; the first lead
+// columns are left-aligned (names), the others right-aligned (numbers).
+func Markdown(w io.Writer, header []string, lead int, rows [][]string) {
+	fmt.Fprintf(w, "| %s |\n|", strings.Join(header, " | "))
+	for i := range header {
+		if i < lead {
+			fmt.Fprint(w, "---|")
+		} else {
+			fmt.Fprint(w, "---:|")
+		}
+	}
+	fmt.Fprintln(w)
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s |\n", strings.Join(r, " | "))
+	}
+}
 
 // Micros formats a latency in microseconds with three significant digits
 // and a unit that suits it: 850µs, 1.23ms, 4.56s.

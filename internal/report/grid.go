@@ -5,32 +5,15 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
+	"github.com/mqbench/mqbench/internal/catalog"
 	"github.com/mqbench/mqbench/internal/measure"
+	"github.com/mqbench/mqbench/internal/result"
 )
 
-// Column is one figure of a comparison grid.
-type Column struct {
-	Title, Path string
-	Latency     bool // microseconds, formatted as durations
-}
-
-// SummaryColumns are the figures a sweep table shows for every variant.
-var SummaryColumns = []Column{
-	{"published/s", "rates.published_per_s", false},
-	{"consumed/s", "rates.consumed_per_s", false},
-	{"e2e p50", "latency.end_to_end.p50_us", true},
-	{"e2e p99", "latency.end_to_end.p99_us", true},
-	{"e2e p99.9", "latency.end_to_end.p999_us", true},
-	{"confirm p99", "latency.confirm.p99_us", true},
-	{"rpc replies/s", "rates.rpc_replies_per_s", false},
-	{"rpc p99", "latency.rpc.p99_us", true},
-	{"client cpu s", "client.cpu_s", false},
-}
-
 // Grid is one row per variant: its parameters and its figures (a median
-// with its min–max spread when the variant ran more than once).
+// with its min–max spread when the variant ran more than once). Its
+// columns are the catalogue's grid figures.
 type Grid struct {
 	Params []string
 	Rows   []GridRow
@@ -40,16 +23,18 @@ type Grid struct {
 type GridRow struct {
 	Params map[string]string
 	Runs   int
-	Stats  map[string]measure.Stat // by metric path
+	Stats  map[string]measure.Stat // by catalogue path
+	// Note flags the row, e.g. runs left out of the median.
+	Note string
 }
 
-// columns returns the summary columns that some row has a value for.
-func (g Grid) columns() []Column {
-	var out []Column
-	for _, c := range SummaryColumns {
+// columns returns the grid figures that some row has a value for.
+func (g Grid) columns() []catalog.Figure {
+	var out []catalog.Figure
+	for _, f := range catalog.Grid() {
 		for _, r := range g.Rows {
-			if _, ok := r.Stats[c.Path]; ok {
-				out = append(out, c)
+			if _, ok := r.Stats[f.Path]; ok {
+				out = append(out, f)
 				break
 			}
 		}
@@ -57,25 +42,15 @@ func (g Grid) columns() []Column {
 	return out
 }
 
-func (c Column) format(v float64) string {
-	if c.Latency {
-		return Micros(int64(v + 0.5))
-	}
-	if strings.HasSuffix(c.Path, "cpu_s") {
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	}
-	return Rate(v)
-}
-
-func (c Column) cell(r GridRow) string {
-	st, ok := r.Stats[c.Path]
+func cell(f catalog.Figure, r GridRow) string {
+	st, ok := r.Stats[f.Path]
 	if !ok {
 		return "-"
 	}
 	if st.N <= 1 || st.Min == st.Max {
-		return c.format(st.Median)
+		return Value(f.Unit, st.Median)
 	}
-	return fmt.Sprintf("%s (%s–%s)", c.format(st.Median), c.format(st.Min), c.format(st.Max))
+	return fmt.Sprintf("%s (%s–%s)", Value(f.Unit, st.Median), Value(f.Unit, st.Min), Value(f.Unit, st.Max))
 }
 
 func (g Grid) header() []string {
@@ -83,8 +58,11 @@ func (g Grid) header() []string {
 	if g.repeated() {
 		h = append(h, "runs")
 	}
-	for _, c := range g.columns() {
-		h = append(h, c.Title)
+	for _, f := range g.columns() {
+		h = append(h, f.Label)
+	}
+	if g.noted() {
+		h = append(h, "note")
 	}
 	return h
 }
@@ -98,16 +76,29 @@ func (g Grid) repeated() bool {
 	return false
 }
 
+func (g Grid) noted() bool {
+	for _, r := range g.Rows {
+		if r.Note != "" {
+			return true
+		}
+	}
+	return false
+}
+
 func (g Grid) cells(r GridRow) []string {
-	row := make([]string, 0, len(g.Params)+len(SummaryColumns)+1)
+	cols := g.columns()
+	row := make([]string, 0, len(g.Params)+len(cols)+2)
 	for _, p := range g.Params {
 		row = append(row, r.Params[p])
 	}
 	if g.repeated() {
 		row = append(row, strconv.Itoa(r.Runs))
 	}
-	for _, c := range g.columns() {
-		row = append(row, c.cell(r))
+	for _, f := range cols {
+		row = append(row, cell(f, r))
+	}
+	if g.noted() {
+		row = append(row, r.Note)
 	}
 	return row
 }
@@ -126,30 +117,25 @@ func WriteGridTable(w io.Writer, g Grid) error {
 
 // WriteGridMarkdown prints the grid as a GitHub-flavoured markdown table.
 func WriteGridMarkdown(w io.Writer, g Grid) error {
-	h := g.header()
-	fmt.Fprintf(w, "| %s |\n|", strings.Join(h, " | "))
-	for i := range h {
-		if i < len(g.Params) {
-			fmt.Fprint(w, "---|")
-		} else {
-			fmt.Fprint(w, "---:|")
-		}
+	rows := make([][]string, len(g.Rows))
+	for i, r := range g.Rows {
+		rows[i] = g.cells(r)
 	}
-	fmt.Fprintln(w)
-	for _, r := range g.Rows {
-		fmt.Fprintf(w, "| %s |\n", strings.Join(g.cells(r), " | "))
-	}
+	Markdown(w, g.header(), len(g.Params), rows)
 	return nil
 }
 
 // WriteGridCSV prints the grid as CSV with raw numbers: parameters, runs,
-// then median, min and max of each figure by its metric path.
+// then median, min and max of each figure by its catalogue path.
 func WriteGridCSV(w io.Writer, g Grid) error {
 	cw := csv.NewWriter(w)
 	cols := g.columns()
 	h := append(append([]string(nil), g.Params...), "runs")
-	for _, c := range cols {
-		h = append(h, c.Path, c.Path+".min", c.Path+".max")
+	for _, f := range cols {
+		h = append(h, f.Path, f.Path+".min", f.Path+".max")
+	}
+	if g.noted() {
+		h = append(h, "note")
 	}
 	if err := cw.Write(h); err != nil {
 		return err
@@ -160,13 +146,16 @@ func WriteGridCSV(w io.Writer, g Grid) error {
 			row = append(row, r.Params[p])
 		}
 		row = append(row, strconv.Itoa(r.Runs))
-		for _, c := range cols {
-			st, ok := r.Stats[c.Path]
+		for _, f := range cols {
+			st, ok := r.Stats[f.Path]
 			if !ok {
 				row = append(row, "", "", "")
 				continue
 			}
 			row = append(row, num(st.Median), num(st.Min), num(st.Max))
+		}
+		if g.noted() {
+			row = append(row, r.Note)
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -179,16 +168,13 @@ func WriteGridCSV(w io.Writer, g Grid) error {
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // ResultRow turns one result into a grid row (no parameters, one run).
-func ResultRow(r *Result) (GridRow, error) {
-	d, err := measure.ToDoc(r)
-	if err != nil {
-		return GridRow{}, err
-	}
+func ResultRow(r *result.Result) GridRow {
+	v := measure.Of(r)
 	row := GridRow{Runs: 1, Stats: map[string]measure.Stat{}}
-	for _, c := range SummaryColumns {
-		if st, ok := measure.Of([]measure.Doc{d}, c.Path); ok {
-			row.Stats[c.Path] = st
+	for _, f := range catalog.Grid() {
+		if x, ok := v[f.Path]; ok {
+			row.Stats[f.Path] = measure.Stat{Median: x, Min: x, Max: x, N: 1}
 		}
 	}
-	return row, nil
+	return row
 }

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
+
+	"github.com/mqbench/mqbench/internal/result"
 )
 
 // Live prints one progress line per interval, meant for stderr.
@@ -13,7 +15,7 @@ type Live struct {
 
 // Interval prints the interval's line: elapsed time, rates, returned and
 // nacked counts, latencies and backlog.
-func (l *Live) Interval(iv Interval) {
+func (l *Live) Interval(iv result.Interval) {
 	if iv.Seconds < 0.05 {
 		return // the sliver between the last tick and the stop: rates would mislead
 	}
@@ -37,7 +39,7 @@ func (l *Live) Interval(iv Interval) {
 	if iv.Blocked > 0 {
 		tag += fmt.Sprintf("  BLOCKED by the broker (%d connections)", iv.Blocked)
 	}
-	if ClientBound(iv.CPUCores, l.Cores) {
+	if result.ClientBound(iv.CPUCores, l.Cores) {
 		tag += fmt.Sprintf("  CLIENT-BOUND (%.1f of %d cores)", iv.CPUCores, l.Cores)
 	}
 	fmt.Fprintf(l.W, "%7.1fs  pub %s/s  conf %s/s  cons %s/s  ret %s  nack %s  e2e p50 %s p99 %s  conf p99 %s  backlog %s%s%s\n",
@@ -46,4 +48,4 @@ func (l *Live) Interval(iv Interval) {
 }
 
 // Done prints nothing: the summary table is printed by the caller.
-func (l *Live) Done(*Result) {}
+func (l *Live) Done(*result.Result) {}

@@ -10,19 +10,20 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // sample builds a result from synthetic, known data.
-func sample(t *testing.T) *Result {
+func sample(t *testing.T) *result.Result {
 	t.Helper()
 	reg := metrics.NewRegistry(1, &metrics.Window{})
 	w := reg.NewWorker()
 	for v := int64(1); v <= 1000; v++ {
-		w.Record(metrics.EndToEnd, v*10) // 10µs..10ms
-		w.Record(metrics.Confirm, v)     // 1µs..1ms
+		w.Record(metrics.EndToEnd, time.Duration(v*10)*time.Microsecond) // 10µs..10ms
+		w.Record(metrics.Confirm, time.Duration(v)*time.Microsecond)     // 1µs..1ms
 	}
 	col := metrics.NewCollector(reg)
 	col.Collect()
@@ -38,22 +39,23 @@ func sample(t *testing.T) *Result {
 	blockedEnd := start.Add(4 * time.Second)
 	i64 := func(v int64) *int64 { return &v }
 	f64 := func(v float64) *float64 { return &v }
-	return &Result{
-		Schema: Schema, Tool: Tool{Name: "mqbench", Version: "v0.1.0"}, Scenario: sc.Masked(),
-		Broker:    Broker{URL: scenario.MaskURL(sc.URL), Product: "RabbitMQ", Version: "3.10.8"},
-		StartedAt: start, EndedAt: start.Add(11 * time.Second), MeasuredS: 10, StopReason: StopDuration,
-		Totals:  Totals{Published: 1000, Confirmed: i64(1000), Nacked: i64(0), Consumed: i64(1000), MaxUnacked: i64(1)},
-		Rates:   Rates{PublishedPerS: 100, ConfirmedPerS: f64(100), ConsumedPerS: f64(99.9)},
-		Latency: Latency{EndToEnd: e2e, Confirm: conf},
-		Client: Client{CPUS: 0.5, CPUTotalS: 0.7, Cores: 0.05, CoresAvailable: 2, MaxRSSBytes: 20 << 20,
+	r := &result.Result{
+		Schema: result.Schema, Tool: result.Tool{Name: "mqbench", Version: "v0.1.0"}, Scenario: sc.Masked(),
+		Broker:    result.Broker{URL: scenario.MaskURL(sc.URL), Product: "RabbitMQ", Version: "3.10.8"},
+		StartedAt: start, EndedAt: start.Add(11 * time.Second), MeasuredS: 10, StopReason: result.StopDuration,
+		Totals: result.Totals{Published: 1000, Confirmed: i64(1000), Nacked: i64(0), Consumed: i64(1000), MaxUnacked: i64(1)},
+		Rates:  result.Rates{PublishedPerS: 100, ConfirmedPerS: f64(100), ConsumedPerS: f64(99.9)},
+		Client: result.Client{CPUS: 0.5, CPUTotalS: 0.7, Cores: 0.05, CoresAvailable: 2, MaxRSSBytes: 20 << 20,
 			CollectMeanUs: 120, CollectMaxUs: 300},
-		Faults: Faults{Blocked: []Blocked{{Connection: "mqbench-x-producer-0", Reason: "low on memory",
+		Faults: result.Faults{Blocked: []result.Blocked{{Connection: "mqbench-x-producer-0", Reason: "low on memory",
 			Start: start.Add(3 * time.Second), End: &blockedEnd}}},
 		Warnings: []string{"the broker blocked publishing connections 1 time(s) (low on memory): a resource alarm; throughput and latency include the time blocked"},
-		Queues:   []Queue{{Name: "amq.gen-abc", Type: "classic", Consumers: 1, Consumed: 1000, Depth: i64(0)}},
-		Intervals: []Interval{{TS: 1, Seconds: 1, Published: 100, Confirmed: 100, Consumed: 100,
+		Queues:   []result.Queue{{Name: "amq.gen-abc", Type: "classic", Consumers: 1, Consumed: 1000, Depth: i64(0)}},
+		Intervals: []result.Interval{{TS: 1, Seconds: 1, Published: 100, Confirmed: 100, Consumed: 100,
 			E2EP50Us: i64(5000), E2EP99Us: i64(9900), ConfirmP99Us: i64(990), Backlog: i64(3)}},
 	}
+	r.Latency[metrics.EndToEnd], r.Latency[metrics.Confirm] = e2e, conf
+	return r
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -83,7 +85,7 @@ func TestTableGolden(t *testing.T) {
 
 func TestJSONGolden(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteJSON(&b, sample(t)); err != nil {
+	if err := result.WriteJSON(&b, sample(t)); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(b.String(), "secret") {
@@ -95,17 +97,17 @@ func TestJSONGolden(t *testing.T) {
 func TestSaveLoadRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "r.json")
 	r := sample(t)
-	if err := SaveJSON(path, r); err != nil {
+	if err := result.SaveJSON(path, r); err != nil {
 		t.Fatal(err)
 	}
-	back, err := LoadJSON(path)
+	back, err := result.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Latency.EndToEnd.P99Us != r.Latency.EndToEnd.P99Us || *back.Totals.Consumed != 1000 {
-		t.Fatalf("round trip changed the result: %+v", back.Latency.EndToEnd)
+	if back.Latency[metrics.EndToEnd].P99Us != r.Latency[metrics.EndToEnd].P99Us || *back.Totals.Consumed != 1000 {
+		t.Fatalf("round trip changed the result: %+v", back.Latency[metrics.EndToEnd])
 	}
-	h, err := metrics.DecodeHDR(back.Latency.EndToEnd.HDR)
+	h, err := metrics.DecodeHDR(back.Latency[metrics.EndToEnd].HDR)
 	if err != nil || h.TotalCount() != 1000 {
 		t.Fatalf("saved histogram: %v, %d samples", err, h.TotalCount())
 	}
@@ -118,7 +120,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 func TestLoadRejectsOtherSchemas(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.json")
 	os.WriteFile(path, []byte(`{"schema":"other/v9"}`), 0o644)
-	if _, err := LoadJSON(path); err == nil || !strings.Contains(err.Error(), "other/v9") {
+	if _, err := result.Load(path); err == nil || !strings.Contains(err.Error(), "other/v9") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -127,7 +129,7 @@ func TestLiveLine(t *testing.T) {
 	var b bytes.Buffer
 	l := &Live{W: &b}
 	i64 := func(v int64) *int64 { return &v }
-	l.Interval(Interval{TS: 2, Seconds: 0.5, Published: 500, Confirmed: 400, Consumed: 450, Returned: 2, Nacked: 1,
+	l.Interval(result.Interval{TS: 2, Seconds: 0.5, Published: 500, Confirmed: 400, Consumed: 450, Returned: 2, Nacked: 1,
 		E2EP50Us: i64(1500), E2EP99Us: i64(25000), Backlog: i64(1234)})
 	want := "    2.0s  pub 1,000/s  conf 800/s  cons 900/s  ret 2  nack 1  e2e p50 1.50ms p99 25.0ms  conf p99 -  backlog 1,234\n"
 	if b.String() != want {
@@ -155,11 +157,11 @@ func TestTableGoldenRPC(t *testing.T) {
 	r.Scenario.RPC.Clients, r.Scenario.RPC.Servers = 2, 2
 	i64 := func(v int64) *int64 { return &v }
 	f64 := func(v float64) *float64 { return &v }
-	r.Totals = Totals{RPCRequests: i64(1010), RPCReplies: i64(1000), RPCTimeouts: i64(10), RPCUnmatched: i64(0),
+	r.Totals = result.Totals{RPCRequests: i64(1010), RPCReplies: i64(1000), RPCTimeouts: i64(10), RPCUnmatched: i64(0),
 		RPCLate: i64(7), RPCDuplicates: i64(0), RPCServed: i64(1007)}
-	r.Rates = Rates{RPCRequestsPerS: f64(101), RPCRepliesPerS: f64(100)}
-	r.Latency = Latency{RPC: r.Latency.EndToEnd, RPCServer: r.Latency.Confirm}
-	r.Queues = []Queue{{Name: "mqbench-rpc", Type: "classic", Consumers: 2, Consumed: 1007, Depth: i64(3), RPC: true}}
+	r.Rates = result.Rates{RPCRequestsPerS: f64(101), RPCRepliesPerS: f64(100)}
+	r.Latency = result.Latency{metrics.RPC: r.Latency[metrics.EndToEnd], metrics.RPCServer: r.Latency[metrics.Confirm]}
+	r.Queues = []result.Queue{{Name: "mqbench-rpc", Type: "classic", Consumers: 2, Consumed: 1007, Depth: i64(3), RPC: true}}
 	var b bytes.Buffer
 	if err := WriteTable(&b, r); err != nil {
 		t.Fatal(err)

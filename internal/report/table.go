@@ -8,12 +8,14 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/mqbench/mqbench/internal/catalog"
 	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/result"
 )
 
 // WriteTable prints the human summary of a result: what ran, what happened
 // (totals and rates), latencies, and per-queue figures.
-func WriteTable(w io.Writer, r *Result) error {
+func WriteTable(w io.Writer, r *result.Result) error {
 	sc := r.Scenario
 	fmt.Fprintf(w, "mqbench %s  scenario %q  broker %s %s at %s\n", r.Tool.Version, sc.Name, r.Broker.Product, r.Broker.Version, r.Broker.URL)
 	fmt.Fprintf(w, "measured %.2fs (warm-up %v excluded)  stop: %s\n", r.MeasuredS, sc.Warmup, r.StopReason)
@@ -21,52 +23,11 @@ func WriteTable(w io.Writer, r *Result) error {
 		fmt.Fprintf(w, "error: %s\n", r.Error)
 	}
 	fmt.Fprintln(w)
-	t := newTable(w, []string{"", "total", "per second"})
-	var rows [][]string
-	if sc.Producers.Count > 0 {
-		rows = append(rows,
-			[]string{"published", Count(r.Totals.Published), Rate(r.Rates.PublishedPerS)},
-			[]string{"confirmed", CountPtr(r.Totals.Confirmed), RatePtr(r.Rates.ConfirmedPerS)},
-			[]string{"nacked", CountPtr(r.Totals.Nacked), ""},
-			[]string{"returned", CountPtr(r.Totals.Returned), ""})
-	}
-	if sc.Consumers.Count > 0 {
-		rows = append(rows, []string{"consumed", CountPtr(r.Totals.Consumed), RatePtr(r.Rates.ConsumedPerS)})
-	}
-	if r.Totals.RPCRequests != nil {
-		rows = append(rows,
-			[]string{"rpc requests", CountPtr(r.Totals.RPCRequests), RatePtr(r.Rates.RPCRequestsPerS)},
-			[]string{"rpc replies", CountPtr(r.Totals.RPCReplies), RatePtr(r.Rates.RPCRepliesPerS)},
-			[]string{"rpc timeouts", CountPtr(r.Totals.RPCTimeouts), ""},
-			[]string{"rpc late / dup / unmatched", fmt.Sprintf("%s / %s / %s", CountPtr(r.Totals.RPCLate),
-				CountPtr(r.Totals.RPCDuplicates), CountPtr(r.Totals.RPCUnmatched)), ""},
-		)
-	}
-	if err := t.Bulk(rows); err != nil {
-		return err
-	}
-	if err := t.Render(); err != nil {
+	if err := WriteBox(w, []string{"", "total", "per second"}, countRows(r)); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
-	lt := newTable(w, []string{"latency", "count", "min", "mean", "p50", "p75", "p90", "p95", "p99", "p99.9", "p99.99", "max"})
-	for _, l := range []struct {
-		name string
-		s    *metrics.Summary
-	}{{"end-to-end", r.Latency.EndToEnd}, {"e2e from actual send", r.Latency.EndToEndActual},
-		{"send lag", r.Latency.SendLag}, {"confirm", r.Latency.Confirm},
-		{"rpc round trip", r.Latency.RPC}, {"rpc server", r.Latency.RPCServer}} {
-		if l.s == nil {
-			continue
-		}
-		s := l.s
-		if err := lt.Append([]string{l.name, Count(s.Count), Micros(s.MinUs), Micros(int64(s.MeanUs + 0.5)),
-			Micros(s.P50Us), Micros(s.P75Us), Micros(s.P90Us), Micros(s.P95Us), Micros(s.P99Us),
-			Micros(s.P999Us), Micros(s.P9999Us), Micros(s.MaxUs)}); err != nil {
-			return err
-		}
-	}
-	if err := lt.Render(); err != nil {
+	if err := writeLatencies(w, r); err != nil {
 		return err
 	}
 	if len(r.Queues) > 0 {
@@ -124,4 +85,84 @@ func newTable(w io.Writer, header []string) *tablewriter.Table {
 	)
 	t.Header(header)
 	return t
+}
+
+// writeLatencies prints one row per latency kind that applies, with every
+// statistic of the catalogue.
+func writeLatencies(w io.Writer, r *result.Result) error {
+	lt := newTable(w, append([]string{"latency"}, catalog.LatencyStatLabels()...))
+	for _, k := range metrics.Kinds() {
+		s := r.Latency[k]
+		if s == nil {
+			continue
+		}
+		row := []string{k.Info().Label}
+		for i, v := range catalog.LatencyRow(s) {
+			row = append(row, Value(catalog.LatencyUnit(i), v))
+		}
+		if err := lt.Append(row); err != nil {
+			return err
+		}
+	}
+	return lt.Render()
+}
+
+// WriteBox prints rows under header as a box table, names left of the
+// numbers right-aligned (the layout of every mqbench table).
+func WriteBox(w io.Writer, header []string, rows [][]string) error {
+	t := newTable(w, header)
+	if err := t.Bulk(rows); err != nil {
+		return err
+	}
+	return t.Render()
+}
+
+// countRow is a row of the counts table: a catalogue total and, when it
+// has one, its rate.
+type countRow struct{ total, rate string }
+
+var (
+	producerRows = []countRow{{"totals.published", "rates.published_per_s"}, {"totals.confirmed", "rates.confirmed_per_s"},
+		{"totals.nacked", ""}, {"totals.returned", ""}}
+	consumerRows = []countRow{{"totals.consumed", "rates.consumed_per_s"}}
+	rpcRows      = []countRow{{"totals.rpc_requests", "rates.rpc_requests_per_s"}, {"totals.rpc_replies", "rates.rpc_replies_per_s"},
+		{"totals.rpc_timeouts", ""}}
+)
+
+// countRows are the totals and rates that apply to the run, labelled by
+// the catalogue; "-" marks a measure that does not apply (no confirms, no
+// mandatory flag).
+func countRows(r *result.Result) [][]string {
+	sc := r.Scenario
+	var groups []countRow
+	if sc.Producers.Count > 0 {
+		groups = append(groups, producerRows...)
+	}
+	if sc.Consumers.Count > 0 {
+		groups = append(groups, consumerRows...)
+	}
+	if r.Totals.RPCRequests != nil {
+		groups = append(groups, rpcRows...)
+	}
+	var rows [][]string
+	for _, g := range groups {
+		f, _ := catalog.Lookup(g.total)
+		row := []string{f.Label, "-", ""}
+		if v, ok := f.Value(r); ok {
+			row[1] = Count(int64(v))
+		}
+		if g.rate != "" {
+			rf, _ := catalog.Lookup(g.rate)
+			row[2] = "-"
+			if v, ok := rf.Value(r); ok {
+				row[2] = Rate(v)
+			}
+		}
+		rows = append(rows, row)
+	}
+	if r.Totals.RPCRequests != nil {
+		rows = append(rows, []string{"rpc late / dup / unmatched", fmt.Sprintf("%s / %s / %s", CountPtr(r.Totals.RPCLate),
+			CountPtr(r.Totals.RPCDuplicates), CountPtr(r.Totals.RPCUnmatched)), ""})
+	}
+	return rows
 }

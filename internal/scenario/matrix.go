@@ -66,7 +66,7 @@ func ParseSweepFlag(s string) (Param, error) {
 	name, vals, ok := strings.Cut(s, "=")
 	name = strings.TrimSpace(strings.TrimLeft(name, "-"))
 	if !ok || name == "" {
-		return Param{}, fmt.Errorf("--sweep %q: want NAME=V1,V2,...", s)
+		return Param{}, fmt.Errorf("--sweep %q: want NAME=V1,V2 (a name and its values)", s)
 	}
 	p := Param{Name: name}
 	for _, v := range strings.Split(vals, ",") {

@@ -3,6 +3,9 @@ package scenario
 import (
 	"fmt"
 	"os"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/pace"
 )
 
 // RPC reply modes.
@@ -19,18 +22,22 @@ const (
 
 // RPC describes request/reply clients and servers. Clients: 0 means no RPC.
 type RPC struct {
-	Clients           int      `yaml:"clients" json:"clients"`
-	ClientConnections int      `yaml:"client_connections" json:"client_connections"` // 0 = one per client
-	Concurrency       int      `yaml:"concurrency" json:"concurrency"`               // outstanding requests per client
-	Rate              float64  `yaml:"rate" json:"rate"`                             // requests/s per client; 0 = closed loop
-	Requests          int64    `yaml:"requests" json:"requests"`                     // total over all clients; 0 = no limit
-	Timeout           Duration `yaml:"timeout" json:"timeout"`
-	ReplyMode         string   `yaml:"reply_mode" json:"reply_mode"`
-	ReplyAck          string   `yaml:"reply_ack" json:"reply_ack"`           // how clients ack replies: auto or manual
-	ReplyPrefetch     int      `yaml:"reply_prefetch" json:"reply_prefetch"` // basic.qos on the callback queue (manual reply acks)
-	RequestSize       int      `yaml:"request_size" json:"request_size"`
-	Body              string   `yaml:"body" json:"body,omitempty"` // file whose content is every request's body
-	FibonacciN        int      `yaml:"fibonacci_n" json:"fibonacci_n,omitempty"`
+	Clients           int     `yaml:"clients" json:"clients"`
+	ClientConnections int     `yaml:"client_connections" json:"client_connections"` // 0 = one per client
+	Concurrency       int     `yaml:"concurrency" json:"concurrency"`               // outstanding requests per client
+	Rate              float64 `yaml:"rate" json:"rate"`                             // requests/s per client; 0 = closed loop
+	TotalRate         float64 `yaml:"total_rate" json:"total_rate"`                 // requests/s over all clients, spread evenly
+	// Schedule and StartJitter pace clients as they pace producers.
+	Schedule      []RateStep `yaml:"schedule" json:"schedule,omitempty"`
+	StartJitter   Duration   `yaml:"start_jitter" json:"start_jitter"`
+	Requests      int64      `yaml:"requests" json:"requests"` // total over all clients; 0 = no limit
+	Timeout       Duration   `yaml:"timeout" json:"timeout"`
+	ReplyMode     string     `yaml:"reply_mode" json:"reply_mode"`
+	ReplyAck      string     `yaml:"reply_ack" json:"reply_ack"`           // how clients ack replies: auto or manual
+	ReplyPrefetch int        `yaml:"reply_prefetch" json:"reply_prefetch"` // basic.qos on the callback queue (manual reply acks)
+	RequestSize   int        `yaml:"request_size" json:"request_size"`
+	Body          string     `yaml:"body" json:"body,omitempty"` // file whose content is every request's body
+	FibonacciN    int        `yaml:"fibonacci_n" json:"fibonacci_n,omitempty"`
 
 	Servers           int    `yaml:"servers" json:"servers"`
 	ServerConnections int    `yaml:"server_connections" json:"server_connections"` // 0 = one per server
@@ -45,6 +52,11 @@ type RPC struct {
 
 // Enabled reports whether the scenario has RPC clients or servers.
 func (r RPC) Enabled() bool { return r.Clients > 0 || r.Servers > 0 }
+
+// PaceSchedule is each client's request schedule, or nil for a closed loop.
+func (r RPC) PaceSchedule() *pace.Schedule {
+	return paceSchedule(r.Rate, r.TotalRate, r.Clients, r.Schedule)
+}
 
 // Delay distributions.
 const (
@@ -65,7 +77,7 @@ type Delay struct {
 
 func defaultRPC() RPC {
 	return RPC{
-		Concurrency: 1, Timeout: Duration(5e9), ReplyMode: ReplyExclusive, ReplyAck: AckAuto,
+		Concurrency: 1, Timeout: Duration(5 * time.Second), ReplyMode: ReplyExclusive, ReplyAck: AckAuto,
 		RequestSize: 12, ServerConcurrency: 1, ServerWork: WorkSleep, ReplySize: 12,
 		ServerDelay: Delay{Distribution: DelayFixed}, Queue: "mqbench-rpc", FibonacciN: 20,
 	}
@@ -79,7 +91,7 @@ func (s *Scenario) validateRPC(c *checker) {
 	c.workers("RPC clients", "rpc.clients", "rpc.client_connections", r.Clients, r.ClientConnections)
 	c.workers("RPC servers", "rpc.servers", "rpc.server_connections", r.Servers, r.ServerConnections)
 	c.check(r.Concurrency >= 1 && r.Concurrency <= 65535, "rpc.concurrency", r.Concurrency, "must be 1 to 65535 outstanding requests per client")
-	c.check(r.Rate >= 0, "rpc.rate", r.Rate, "must not be negative (0 = closed loop)")
+	validatePacing(c, "rpc", r.Rate, r.TotalRate, r.Schedule, r.StartJitter)
 	c.check(r.Requests >= 0, "rpc.requests", r.Requests, "must not be negative (0 = no limit)")
 	c.check(r.Timeout > 0, "rpc.timeout", r.Timeout, "must be positive")
 	c.check(r.ReplyMode == ReplyExclusive || r.ReplyMode == ReplyDirect, "rpc.reply_mode", r.ReplyMode, "must be exclusive or direct")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Scenario is the whole description of a run. Its YAML and JSON forms use
@@ -88,6 +89,14 @@ type Exchange struct {
 	AutoDelete bool   `yaml:"auto_delete" json:"auto_delete"`
 }
 
+// Exchange types.
+const (
+	ExchangeDirect  = "direct"
+	ExchangeFanout  = "fanout"
+	ExchangeTopic   = "topic"
+	ExchangeHeaders = "headers"
+)
+
 // Predeclared reports whether the exchange exists on every broker and must
 // not be declared or deleted.
 func (e Exchange) Predeclared() bool {
@@ -152,13 +161,13 @@ func Default() Scenario {
 	return Scenario{
 		Name:             "adhoc",
 		URL:              "amqp://guest:guest@localhost:5672/",
-		Interval:         Duration(1e9),
-		DrainTimeout:     Duration(10e9),
-		ConnectTimeout:   Duration(10e9),
-		ReconnectTimeout: Duration(60e9),
+		Interval:         Duration(time.Second),
+		DrainTimeout:     Duration(10 * time.Second),
+		ConnectTimeout:   Duration(10 * time.Second),
+		ReconnectTimeout: Duration(time.Minute),
 		Producers:        Producers{Count: 1},
 		Consumers:        Consumers{Count: 1, Ack: AckManual},
-		Exchange:         Exchange{Type: "direct"},
+		Exchange:         Exchange{Type: ExchangeDirect},
 		Queues:           []Queue{{Count: 1, Type: QueueClassic}},
 		RPC:              defaultRPC(),
 	}
@@ -181,7 +190,7 @@ func (s *Scenario) Normalize() {
 		}
 	}
 	if s.Exchange.Type == "" {
-		s.Exchange.Type = "direct"
+		s.Exchange.Type = ExchangeDirect
 	}
 	if s.Producers.Size == 0 {
 		s.Producers.Size = s.Producers.defaultSize()

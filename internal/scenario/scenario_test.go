@@ -21,7 +21,7 @@ func TestLoadGoodFile(t *testing.T) {
 	if sc.Producers.Count != 4 || sc.Producers.Rate != 100.5 || len(sc.Producers.RoutingKeys) != 2 {
 		t.Errorf("producers %+v", sc.Producers)
 	}
-	if sc.Producers.Size != 24 || sc.Interval.D() != time.Second { // room for the whole stamp: audit on
+	if sc.Producers.Size != 32 || sc.Interval.D() != time.Second { // room for the whole stamp: audit on
 		t.Errorf("defaults lost: size %d interval %v", sc.Producers.Size, sc.Interval)
 	}
 	if got := sc.QueueNames(); strings.Join(got, ",") != "q-1,q-2,q-3" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/mqbench/mqbench/internal/pace"
+	"github.com/mqbench/mqbench/internal/stamp"
 )
 
 // RateStep is one segment of a producer's rate schedule: a constant Rate
@@ -51,16 +52,26 @@ func (p Producers) PerProducerRate() float64 {
 
 // PaceSchedule is each producer's schedule, or nil when unpaced.
 func (p Producers) PaceSchedule() *pace.Schedule {
-	if len(p.Schedule) > 0 {
-		segs := make([]pace.Segment, 0, len(p.Schedule))
-		for _, st := range p.Schedule {
+	return paceSchedule(p.Rate, p.TotalRate, p.Count, p.Schedule)
+}
+
+// paceSchedule is one worker's schedule: the steps when given, else a
+// constant rate (the total spread over count workers), else nil (as fast
+// as possible, or a closed loop).
+func paceSchedule(rate, total float64, count int, steps []RateStep) *pace.Schedule {
+	if len(steps) > 0 {
+		segs := make([]pace.Segment, 0, len(steps))
+		for _, st := range steps {
 			from, to := st.bounds()
 			segs = append(segs, pace.Segment{From: from, To: to, For: st.For.D()})
 		}
 		return pace.New(segs)
 	}
-	if r := p.PerProducerRate(); r > 0 {
-		return pace.Constant(r)
+	if total > 0 && count > 0 {
+		rate = total / float64(count)
+	}
+	if rate > 0 {
+		return pace.Constant(rate)
 	}
 	return nil
 }
@@ -111,20 +122,7 @@ func (p Producers) minSize() int {
 
 func (s *Scenario) validateShape(c *checker) {
 	p := s.Producers
-	c.check(p.TotalRate >= 0, "producers.total_rate", p.TotalRate, "must not be negative")
-	c.check(p.TotalRate == 0 || p.Rate == 0, "producers.total_rate", p.TotalRate, "give either a rate per producer or a total rate, not both")
-	c.check(len(p.Schedule) == 0 || (p.Rate == 0 && p.TotalRate == 0), "producers.schedule", "(set)",
-		"a rate schedule replaces rate and total_rate; give one or the other")
-	for i, st := range p.Schedule {
-		path := fmt.Sprintf("producers.schedule[%d]", i)
-		constant, ramp := st.Rate != nil, st.From != nil || st.To != nil
-		c.check(constant != ramp && (!ramp || (st.From != nil && st.To != nil)), path, "(step)",
-			"a step is {rate: R, for: D} or a ramp {from: R0, to: R1, for: D}")
-		from, to := st.bounds()
-		c.check(from >= 0 && to >= 0, path, fmt.Sprintf("%v→%v", from, to), "rates must not be negative")
-		c.check(st.For > 0 || i == len(p.Schedule)-1, path+".for", st.For, "every step but the last needs a duration")
-	}
-	c.check(p.StartJitter >= 0, "producers.start_jitter", p.StartJitter, "must not be negative")
+	validatePacing(c, "producers", p.Rate, p.TotalRate, p.Schedule, p.StartJitter)
 	if d := p.SizeDistribution; d != nil {
 		switch d.Type {
 		case SizeUniform:
@@ -140,9 +138,9 @@ func (s *Scenario) validateShape(c *checker) {
 			c.check(false, "producers.size_distribution.type", d.Type, "must be uniform or weighted")
 		}
 	}
-	need, why := 12, "the body carries a 4-byte sequence and an 8-byte timestamp"
+	need, why := stamp.MinSize, "the body carries a 4-byte sequence and an 8-byte timestamp"
 	if p.Paced() {
-		need, why = 20, "paced producers also carry the scheduled send time (bytes 12–19), which latency is measured from"
+		need, why = stamp.ScheduledSize, "paced producers also carry the scheduled send time (bytes 12–19), which latency is measured from"
 	}
 	path := "producers.size"
 	if p.SizeDistribution != nil {
@@ -151,11 +149,33 @@ func (s *Scenario) validateShape(c *checker) {
 	c.check(p.minSize() >= need, path, p.minSize(), "must be at least %d bytes: %s", need, why)
 }
 
+// validatePacing checks a worker group's pace: a rate per worker, a total
+// rate or a schedule of steps and ramps, and a start jitter. prefix is the
+// group's scenario path ("producers", "rpc").
+func validatePacing(c *checker, prefix string, rate, total float64, steps []RateStep, jitter Duration) {
+	c.check(rate >= 0, prefix+".rate", rate, "must not be negative (0 = unpaced)")
+	c.check(total >= 0, prefix+".total_rate", total, "must not be negative")
+	c.check(total == 0 || rate == 0, prefix+".total_rate", total, "give either a rate per worker or a total rate, not both")
+	c.check(len(steps) == 0 || (rate == 0 && total == 0), prefix+".schedule", "(set)",
+		"a rate schedule replaces rate and total_rate; give one or the other")
+	for i, st := range steps {
+		path := fmt.Sprintf("%s.schedule[%d]", prefix, i)
+		constant, ramp := st.Rate != nil, st.From != nil || st.To != nil
+		c.check(constant != ramp && (!ramp || (st.From != nil && st.To != nil)), path, "(step)",
+			"a step is {rate: R, for: D} or a ramp {from: R0, to: R1, for: D}")
+		from, to := st.bounds()
+		c.check(from >= 0 && to >= 0, path, fmt.Sprintf("%v→%v", from, to), "rates must not be negative")
+		c.check(st.For > 0 || i == len(steps)-1, path+".for", st.For, "every step but the last needs a duration")
+	}
+	c.check(jitter >= 0, prefix+".start_jitter", jitter, "must not be negative")
+}
+
 // defaultSize is the body size when none is given: room for the whole
-// stamp — timestamp, scheduled time and producer number — so that the
-// delivery audit is on.
-func (p Producers) defaultSize() int { return 24 }
+// stamp — timestamp, scheduled time, producer number and run identity — so
+// that the delivery audit is on.
+func (p Producers) defaultSize() int { return stamp.AuditSize }
 
 // Audited reports whether every body has room for the audit stamp
-// (producer number and sequence), which turns the delivery audit on.
-func (p Producers) Audited() bool { return p.Count > 0 && p.minSize() >= 24 }
+// (producer number, sequence and run identity), which turns the delivery
+// audit on, and lets consumers tell this run's messages from others.
+func (p Producers) Audited() bool { return p.Count > 0 && p.minSize() >= stamp.AuditSize }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 )
 
 // MaxChannelsPerConnection is RabbitMQ's default channel_max (2047 usable
@@ -78,7 +79,7 @@ func (s *Scenario) validateRun(c *checker) {
 	c.check(s.Warmup >= 0, "warmup", s.Warmup, "must not be negative")
 	c.check(s.Duration == 0 || s.Warmup < s.Duration, "warmup", s.Warmup,
 		"must be shorter than the duration (%v): the warm-up is part of it", s.Duration)
-	c.check(s.Interval.D() >= 10e6, "interval", s.Interval, "must be at least 10ms")
+	c.check(s.Interval.D() >= 10*time.Millisecond, "interval", s.Interval, "must be at least 10ms")
 	c.check(s.DrainTimeout >= 0, "drain_timeout", s.DrainTimeout, "must not be negative")
 	c.check(s.ConnectTimeout > 0, "connect_timeout", s.ConnectTimeout, "must be positive")
 	c.check(s.ReconnectTimeout > 0, "reconnect_timeout", s.ReconnectTimeout, "must be positive")
@@ -89,7 +90,6 @@ func (s *Scenario) validateRun(c *checker) {
 func (s *Scenario) validateProducers(c *checker) {
 	p := s.Producers
 	c.workers("producers", "producers.count", "producers.connections", p.Count, p.Connections)
-	c.check(p.Rate >= 0, "producers.rate", p.Rate, "must not be negative (0 = unlimited)")
 	c.check(p.Messages >= 0, "producers.messages", p.Messages, "must not be negative (0 = no limit)")
 	c.check(p.Confirm >= 0, "producers.confirm", p.Confirm, "must not be negative (0 = no confirms)")
 	for k, v := range p.Headers {
@@ -117,11 +117,11 @@ func (s *Scenario) validateConsumers(c *checker) {
 	c.check(k.Count == 0 || len(s.QueueNames()) > 0, "consumers.count", k.Count, "consumers need at least one queue")
 }
 
-var exchangeTypes = map[string]bool{"direct": true, "fanout": true, "topic": true, "headers": true}
+var exchangeTypes = map[string]bool{ExchangeDirect: true, ExchangeFanout: true, ExchangeTopic: true, ExchangeHeaders: true}
 
 func (s *Scenario) validateTopology(c *checker) {
 	c.check(exchangeTypes[s.Exchange.Type], "exchange.type", s.Exchange.Type, "must be direct, fanout, topic or headers")
-	c.check(s.Exchange.Name != "" || s.Exchange.Type == "direct", "exchange.type", s.Exchange.Type,
+	c.check(s.Exchange.Name != "" || s.Exchange.Type == ExchangeDirect, "exchange.type", s.Exchange.Type,
 		"the default exchange (empty name) is a direct exchange; name an exchange to use %s", s.Exchange.Type)
 	c.check(s.Exchange.Name != "" || !hasBindings(s.Queues), "queues.bindings", "(set)",
 		"queues cannot be bound to the default exchange; name an exchange")

@@ -117,3 +117,46 @@ func TestScheduled(t *testing.T) {
 		}
 	}
 }
+
+func TestRunStamp(t *testing.T) {
+	body := make([]byte, AuditSize)
+	WriteScheduled(body, 9, 1_700_000_000_000_000_000, 1_700_000_000_000_000_000)
+	WriteRun(body, 41, 0xFEEDFACECAFEBEEF)
+	id, run, ok := Run(body)
+	if !ok || id != 41 || run != 0xFEEDFACECAFEBEEF {
+		t.Fatalf("Run = %d, %#x, %v", id, run, ok)
+	}
+	if _, _, ok := Run(make([]byte, AuditSize)); ok {
+		t.Fatal("zero padding read as a run stamp")
+	}
+	if _, _, ok := Run(body[:AuditSize-1]); ok {
+		t.Fatal("a short body read as a run stamp")
+	}
+	if seq, ts, _ := Read(body); seq != 9 || ts != 1_700_000_000_000_000_000 {
+		t.Fatal("the PerfTest-compatible stamp changed")
+	}
+}
+
+// TestSentMillis: a stamp below the limit is milliseconds since the epoch
+// (omq without consumers, PerfTest --use-millis), as omq reads it.
+func TestSentMillis(t *testing.T) {
+	cases := []struct {
+		ts     int64
+		nanos  int64
+		millis bool
+	}{
+		{1_764_000_000_123, 1_764_000_000_123_000_000, true}, // 2025 in ms
+		{MillisLimit - 1, (MillisLimit - 1) * 1_000_000, true},
+		{MillisLimit, MillisLimit, false}, // 1970 + 68 min in ns: left as is
+		{1_764_000_000_123_456_789, 1_764_000_000_123_456_789, false},
+		{0, 0, false},
+	}
+	for _, c := range cases {
+		body := make([]byte, 12)
+		Write(body, 1, c.ts)
+		_, ns, millis, err := Sent(body)
+		if err != nil || ns != c.nanos || millis != c.millis {
+			t.Errorf("Sent(%d) = %d, %v, %v", c.ts, ns, millis, err)
+		}
+	}
+}

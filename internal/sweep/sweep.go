@@ -5,13 +5,13 @@ package sweep
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/catalog"
 	"github.com/mqbench/mqbench/internal/measure"
 	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
@@ -21,7 +21,7 @@ const Schema = "mqbench.sweep/v1"
 // Doc is a whole sweep: every variant with its runs and summary.
 type Doc struct {
 	Schema     string      `json:"schema"`
-	Tool       report.Tool `json:"tool"`
+	Tool       result.Tool `json:"tool"`
 	Name       string      `json:"name"`
 	ParamNames []string    `json:"param_names"` // in matrix order
 	Repeat     int         `json:"repeat"`
@@ -34,21 +34,35 @@ type Doc struct {
 // Variant is one combination of parameters.
 type Variant struct {
 	Params map[string]string `json:"params"` // keyed by the names as the user wrote them
-	Runs   []*report.Result  `json:"runs"`
+	Runs   []*result.Result  `json:"runs"`
+	// Excluded lists the runs (indexes into Runs) left out of the median
+	// because they did not complete: interrupted, or failed.
+	Excluded []int `json:"excluded,omitempty"`
 	measure.Summary
+}
+
+// Counted is the number of runs in the variant's median.
+func (v Variant) Counted() int { return len(v.Runs) - len(v.Excluded) }
+
+// Note says which runs the median leaves out, or "".
+func (v Variant) Note() string {
+	if len(v.Excluded) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d runs in the median (%d did not complete)", v.Counted(), len(v.Runs), len(v.Excluded))
 }
 
 // Config says how to run a sweep.
 type Config struct {
 	Name     string
-	Tool     report.Tool
+	Tool     result.Tool
 	Matrix   scenario.Matrix
 	Repeat   int
 	Cooldown time.Duration
 	// Build makes the scenario of one point (already validated).
 	Build func(scenario.Point) (scenario.Scenario, error)
 	// Run runs one scenario; a nil result means nothing was measured.
-	Run func(ctx context.Context, sc scenario.Scenario) (*report.Result, error)
+	Run func(ctx context.Context, sc scenario.Scenario) (*result.Result, error)
 	// Progress is told before each run (may be nil).
 	Progress func(variant, variants, run, runs int, p scenario.Point)
 }
@@ -89,7 +103,7 @@ sweep:
 			}
 			first = false
 			if ctx.Err() != nil {
-				doc.StopReason = report.StopInterrupted
+				doc.StopReason = result.StopInterrupted
 				doc.add(v)
 				break sweep
 			}
@@ -100,11 +114,11 @@ sweep:
 			if res != nil {
 				v.Runs = append(v.Runs, res)
 			}
-			if err != nil || (res != nil && res.StopReason == report.StopInterrupted) {
+			if err != nil || (res != nil && res.StopReason == result.StopInterrupted) {
 				runErr = err
-				doc.StopReason = report.StopInterrupted
+				doc.StopReason = result.StopInterrupted
 				if err != nil {
-					doc.StopReason = report.StopError
+					doc.StopReason = result.StopError
 				}
 				doc.add(v)
 				break sweep
@@ -116,33 +130,36 @@ sweep:
 	return doc, runErr
 }
 
-// add summarizes v and appends it, unless it has no run.
+// add summarizes v and appends it, unless it has no run. Only completed
+// runs enter the median: an interrupted or failed run measured less than
+// the others, and averaging it in would bias the variant.
 func (d *Doc) add(v Variant) {
 	if len(v.Runs) == 0 {
 		return
 	}
-	docs := make([]measure.Doc, 0, len(v.Runs))
-	for _, r := range v.Runs {
-		if md, err := measure.ToDoc(r); err == nil {
-			docs = append(docs, md)
+	var vals []measure.Values
+	for i, r := range v.Runs {
+		if !Completed(r) {
+			v.Excluded = append(v.Excluded, i)
+			continue
 		}
+		vals = append(vals, measure.Of(r))
 	}
-	v.Summary = measure.Summarize(docs)
+	v.Summary = measure.Summarize(vals)
 	d.Variants = append(d.Variants, v)
+}
+
+// Completed reports whether a run ran to its end: stopped by its duration
+// or its message count, not interrupted and not failed.
+func Completed(r *result.Result) bool {
+	return r.StopReason == result.StopDuration || r.StopReason == result.StopMessageCount
 }
 
 // Load reads a sweep document.
 func Load(path string) (*Doc, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var d Doc
-	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if d.Schema != Schema {
-		return nil, fmt.Errorf("%s: schema %q, want %q", path, d.Schema, Schema)
+	if err := result.LoadDoc(path, Schema, &d, func() string { return d.Schema }); err != nil {
+		return nil, err
 	}
 	return &d, nil
 }
@@ -151,10 +168,10 @@ func Load(path string) (*Doc, error) {
 func (d *Doc) Grid() report.Grid {
 	g := report.Grid{Params: d.ParamNames}
 	for _, v := range d.Variants {
-		row := report.GridRow{Params: v.Params, Runs: len(v.Runs), Stats: map[string]measure.Stat{}}
-		for _, c := range report.SummaryColumns {
-			if st, ok := v.Summary.Stat(c.Path, len(v.Runs)); ok {
-				row.Stats[c.Path] = st
+		row := report.GridRow{Params: v.Params, Runs: v.Counted(), Stats: map[string]measure.Stat{}, Note: v.Note()}
+		for _, f := range catalog.Grid() {
+			if st, ok := v.Summary.Stat(f.Path, v.Counted()); ok {
+				row.Stats[f.Path] = st
 			}
 		}
 		g.Rows = append(g.Rows, row)

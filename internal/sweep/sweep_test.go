@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
@@ -24,11 +24,11 @@ func fakeConfig(repeat int) (Config, *[]scenario.Scenario) {
 			sc.Consumers.Prefetch = n
 			return sc, err
 		},
-		Run: func(_ context.Context, sc scenario.Scenario) (*report.Result, error) {
+		Run: func(_ context.Context, sc scenario.Scenario) (*result.Result, error) {
 			ran = append(ran, sc)
 			calls++
 			r := float64(sc.Consumers.Prefetch*100 + calls%3)
-			return &report.Result{Schema: report.Schema, StopReason: report.StopDuration, Rates: report.Rates{ConsumedPerS: &r}}, nil
+			return &result.Result{Schema: result.Schema, StopReason: result.StopDuration, Rates: result.Rates{ConsumedPerS: &r}}, nil
 		},
 	}, &ran
 }
@@ -70,17 +70,17 @@ func TestFailedRunKeepsWhatWasMeasured(t *testing.T) {
 	inner := cfg.Run
 	n := 0
 	boom := errors.New("channel closed")
-	cfg.Run = func(ctx context.Context, sc scenario.Scenario) (*report.Result, error) {
+	cfg.Run = func(ctx context.Context, sc scenario.Scenario) (*result.Result, error) {
 		n++
 		r, _ := inner(ctx, sc)
 		if n == 3 {
-			r.StopReason = report.StopError
+			r.StopReason = result.StopError
 			return r, boom
 		}
 		return r, nil
 	}
 	doc, err := Run(context.Background(), cfg)
-	if !errors.Is(err, boom) || doc.StopReason != report.StopError {
+	if !errors.Is(err, boom) || doc.StopReason != result.StopError {
 		t.Fatalf("err %v stop %s", err, doc.StopReason)
 	}
 	if len(doc.Variants) != 2 || len(doc.Variants[0].Runs) != 2 || len(doc.Variants[1].Runs) != 1 {
@@ -92,13 +92,46 @@ func TestInterruptStopsAfterCurrentRun(t *testing.T) {
 	cfg, ran := fakeConfig(2)
 	ctx, cancel := context.WithCancel(context.Background())
 	inner := cfg.Run
-	cfg.Run = func(c context.Context, sc scenario.Scenario) (*report.Result, error) {
+	cfg.Run = func(c context.Context, sc scenario.Scenario) (*result.Result, error) {
 		r, err := inner(c, sc)
 		cancel() // Ctrl-C during the first run
 		return r, err
 	}
 	doc, err := Run(ctx, cfg)
-	if err != nil || doc.StopReason != report.StopInterrupted || len(*ran) != 1 || len(doc.Variants) != 1 {
+	if err != nil || doc.StopReason != result.StopInterrupted || len(*ran) != 1 || len(doc.Variants) != 1 {
 		t.Fatalf("err %v stop %s runs %d variants %d", err, doc.StopReason, len(*ran), len(doc.Variants))
+	}
+}
+
+// TestIncompleteRunsLeftOutOfTheMedian: a run that was interrupted or
+// failed measured less than the others; it is kept in the document but
+// flagged and left out of the variant's median.
+func TestIncompleteRunsLeftOutOfTheMedian(t *testing.T) {
+	cfg, _ := fakeConfig(3)
+	cfg.Matrix = scenario.Matrix{{Name: "prefetch", Values: []string{"10"}}}
+	n := 0
+	cfg.Run = func(_ context.Context, sc scenario.Scenario) (*result.Result, error) {
+		n++
+		v := []float64{1000, 10, 1002}[n-1] // the second run was cut short
+		r := &result.Result{Schema: result.Schema, StopReason: result.StopDuration, Rates: result.Rates{ConsumedPerS: &v}}
+		if n == 2 {
+			r.StopReason = result.StopError
+		}
+		return r, nil
+	}
+	doc, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := doc.Variants[0]
+	if len(v.Runs) != 3 || len(v.Excluded) != 1 || v.Excluded[0] != 1 || v.Counted() != 2 {
+		t.Fatalf("runs %d excluded %v", len(v.Runs), v.Excluded)
+	}
+	st, ok := v.Summary.Stat("rates.consumed_per_s", v.Counted())
+	if !ok || st.Median != 1001 || st.Min != 1000 || st.Max != 1002 || st.N != 2 {
+		t.Fatalf("median %+v: the failed run was averaged in", st)
+	}
+	if g := doc.Grid(); g.Rows[0].Runs != 2 || g.Rows[0].Note == "" {
+		t.Fatalf("grid row %+v does not flag the left-out run", g.Rows[0])
 	}
 }

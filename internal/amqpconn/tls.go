@@ -1,4 +1,4 @@
-package driver
+package amqpconn
 
 import (
 	"crypto/tls"

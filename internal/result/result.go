@@ -1,8 +1,12 @@
-// Package report defines mqbench's result document and renders it: the JSON
-// contract CI pipelines read, the summary table, and the live progress line.
-package report
+// Package result defines mqbench's result document, mqbench.result/v1: the
+// JSON contract CI pipelines read, and how it is saved and loaded. The
+// engine builds it, in one place, from what the timeline and the workload
+// return; the report package renders it.
+package result
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/mqbench/mqbench/internal/audit"
@@ -63,15 +67,6 @@ type Audit struct {
 	MemoryBytes int64 `json:"memory_bytes"`
 }
 
-// ClientBoundShare is the share of its cores above which the client itself
-// may have been the bottleneck.
-const ClientBoundShare = 0.75
-
-// ClientBound reports whether the client used most of the cores it had.
-func ClientBound(cores float64, available int) bool {
-	return available > 0 && cores >= ClientBoundShare*float64(available)
-}
-
 // Faults records what went wrong on the broker's side during the run.
 type Faults struct {
 	// Reconnects counts connections re-established after being lost.
@@ -98,6 +93,14 @@ type Blocked struct {
 	Reason     string     `json:"reason"`
 	Start      time.Time  `json:"start"`
 	End        *time.Time `json:"end"`
+}
+
+// Header is what describes a run before it starts: the tool, the resolved
+// scenario (password masked) and the broker.
+type Header struct {
+	Tool     Tool
+	Scenario scenario.Scenario
+	Broker   Broker
 }
 
 // Tool names the program that produced the result.
@@ -151,24 +154,52 @@ type Rates struct {
 	RPCRepliesPerS  *float64 `json:"rpc_replies_per_s"`
 }
 
-// Latency holds every latency distribution; each covers the messages sent
-// in the measured window, including those consumed during the drain.
-type Latency struct {
-	// EndToEnd is receive time minus send time; for paced producers the
-	// send time is when the message was due on its schedule, so stalls that
-	// delayed sending count (coordinated omission).
-	EndToEnd *metrics.Summary `json:"end_to_end"`
-	// EndToEndActual (paced runs only) is measured from the actual send.
-	EndToEndActual *metrics.Summary `json:"end_to_end_actual"`
-	// SendLag (paced runs only) is actual send time minus scheduled time.
-	SendLag *metrics.Summary `json:"send_lag"`
-	Confirm *metrics.Summary `json:"confirm"`
-	// RPC is the round trip: reply arrival minus the request's send time
-	// (under a rate, its intended send time on the schedule).
-	RPC *metrics.Summary `json:"rpc"`
-	// RPCServer is mqbench's RPC servers' processing time: request delivery
-	// to reply published.
-	RPCServer *metrics.Summary `json:"rpc_server"`
+// Latency holds every latency distribution, indexed by metrics.Kind; each
+// covers the messages sent in the measured window, including those
+// consumed during the drain. Its JSON is an object keyed by each kind's
+// name (metrics.KindInfo.Key), in kind order, null where a kind does not
+// apply to the run:
+//
+//   - end_to_end: receive time minus send time; for paced producers the
+//     send time is when the message was due on its schedule, so stalls that
+//     delayed sending count (coordinated omission);
+//   - end_to_end_actual (paced runs only): measured from the actual send;
+//   - send_lag (paced runs only): actual send time minus scheduled time;
+//   - confirm: publisher confirm arrival minus publish time;
+//   - rpc: the round trip, reply arrival minus the request's (under a rate,
+//     intended) send time;
+//   - rpc_server: mqbench's RPC servers, request delivery to reply published.
+type Latency [metrics.NumKinds]*metrics.Summary
+
+// MarshalJSON writes the kinds in order, by name.
+func (l Latency) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for k, s := range l {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		key, _ := json.Marshal(metrics.Kind(k).String())
+		v, err := json.Marshal(s)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, key...), ':'), v...)
+	}
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads kinds by name; names it does not know (written by a
+// later version) are ignored.
+func (l *Latency) UnmarshalJSON(b []byte) error {
+	var m map[string]*metrics.Summary
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("latency: %w", err)
+	}
+	*l = Latency{}
+	for _, k := range metrics.Kinds() {
+		l[k] = m[k.String()]
+	}
+	return nil
 }
 
 // Client is what running mqbench cost.
@@ -228,9 +259,11 @@ type Interval struct {
 	Disconnected int `json:"disconnected_workers"`
 }
 
-// Sink receives a run's progress. Calls come from one goroutine, never from
-// the hot path, and must not block for long.
-type Sink interface {
-	Interval(iv Interval)
-	Done(r *Result)
+// ClientBoundShare is the share of its cores above which the client itself
+// may have been the bottleneck.
+const ClientBoundShare = 0.75
+
+// ClientBound reports whether the client used most of the cores it had.
+func ClientBound(cores float64, available int) bool {
+	return available > 0 && cores >= ClientBoundShare*float64(available)
 }

@@ -1,4 +1,4 @@
-package report
+package result
 
 import (
 	"encoding/json"
@@ -45,18 +45,27 @@ func SaveJSON(path string, r any) error {
 	return nil
 }
 
-// LoadJSON reads a result written by WriteJSON.
-func LoadJSON(path string) (*Result, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
+// Load reads a result written by SaveJSON or WriteJSON.
+func Load(path string) (*Result, error) {
+	var r Result
+	if err := LoadDoc(path, Schema, &r, func() string { return r.Schema }); err != nil {
 		return nil, err
 	}
-	var r Result
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if r.Schema != Schema {
-		return nil, fmt.Errorf("%s: schema %q, want %q", path, r.Schema, Schema)
-	}
 	return &r, nil
+}
+
+// LoadDoc reads the JSON document at path into v and checks that its
+// schema (read by schemaOf after decoding) is want. Errors name the file.
+func LoadDoc(path, want string, v any, schemaOf func() string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if got := schemaOf(); got != want {
+		return fmt.Errorf("%s: schema %q, want %q", path, got, want)
+	}
+	return nil
 }

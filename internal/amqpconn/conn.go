@@ -1,0 +1,192 @@
+package amqpconn
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// Conn is one named AMQP connection that recovery can replace underneath
+// the workers using it. Each replacement is a new generation.
+type Conn struct {
+	name string
+	d    *Dialer
+
+	cur  atomic.Pointer[amqp.Connection] // the current generation's connection
+	down atomic.Pointer[chan struct{}]   // closed when the current generation is lost or closed
+	gen  atomic.Int64                    // bumped by every successful recovery
+
+	mu      sync.Mutex    // guards control
+	control *amqp.Channel // for declares, deletes and depth checks; reopened when the broker closes it
+
+	rmu       sync.Mutex                               // one recovery at a time
+	redeclare func(ctx context.Context, c *Conn) error // re-declares what this connection owns, after a recovery
+	watched   atomic.Bool                              // recover as soon as lost, without waiting for a worker
+	closed    atomic.Bool                              // closed by us: a loss now is not an outage
+	monitors  sync.WaitGroup                           // the monitor goroutines of every generation
+	onLost    func()                                   // test hook: called when a generation is lost
+}
+
+// install makes c the connection's current connection, of generation gen,
+// and starts following it: blocked notifications, and its loss.
+func (cn *Conn) install(c *amqp.Connection, gen int64) {
+	down := make(chan struct{})
+	cn.cur.Store(c)
+	cn.down.Store(&down)
+	blocks := c.NotifyBlocked(make(chan amqp.Blocking, 4))
+	closes := c.NotifyClose(make(chan *amqp.Error, 1))
+	cn.monitors.Add(1)
+	go cn.monitor(gen, down, blocks, closes)
+}
+
+// monitor follows one generation until it closes: it records blocked and
+// unblocked notifications, ends a block still open when the connection
+// dies (nobody is blocked on a dead connection), and, for a watched
+// connection, starts recovery at once.
+func (cn *Conn) monitor(gen int64, down chan struct{}, blocks <-chan amqp.Blocking, closes <-chan *amqp.Error) {
+	defer cn.monitors.Done()
+	f := cn.d.faults
+	var lost *amqp.Error
+	for closes != nil {
+		select {
+		case b, ok := <-blocks:
+			if !ok {
+				blocks = nil
+				continue
+			}
+			f.recordBlock(cn.name, b, time.Now().UTC())
+		case e, ok := <-closes:
+			if ok {
+				lost = e
+			}
+			closes = nil
+		}
+	}
+	close(down)
+	f.endBlock(cn.name, time.Now().UTC())
+	if cn.onLost != nil {
+		cn.onLost()
+	}
+	if lost != nil && cn.watched.Load() && !cn.closed.Load() && cn.d.opts.Reconnect {
+		_ = cn.recover(cn.d.ctx, gen, cn.name)
+	}
+}
+
+// Name is the connection's name.
+func (cn *Conn) Name() string { return cn.name }
+
+// Gen is the connection's generation: 0 when first dialed, +1 per
+// recovery.
+func (cn *Conn) Gen() int64 { return cn.gen.Load() }
+
+// Properties are the server properties the broker announced (product,
+// version, capabilities).
+func (cn *Conn) Properties() amqp.Table { return cn.cur.Load().Properties }
+
+// OnRecover sets what re-declares the connection's topology after a
+// recovery, before any worker reopens its channel on it. Set it before
+// the workers start.
+func (cn *Conn) OnRecover(fn func(ctx context.Context, c *Conn) error) { cn.redeclare = fn }
+
+// Watch makes the connection recover as soon as the broker drops it,
+// without waiting for a worker to notice: the admin connection has no
+// worker, yet the shared queues must be re-declared before consumers can
+// subscribe again.
+func (cn *Conn) Watch() { cn.watched.Store(true) }
+
+// channel opens a new channel on the current generation.
+func (cn *Conn) channel() (*amqp.Channel, error) {
+	ch, err := cn.cur.Load().Channel()
+	if err != nil {
+		return nil, fmt.Errorf("open channel on %s: %w", cn.name, err)
+	}
+	return ch, nil
+}
+
+// Control runs fn on the connection's control channel, reopening it first
+// if a previous failure (a 404 on a passive declare, say) closed it.
+// Calls are serialized.
+func (cn *Conn) Control(fn func(ch *amqp.Channel) error) error {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	if cn.control == nil || cn.control.IsClosed() {
+		ch, err := cn.channel()
+		if err != nil {
+			return err
+		}
+		cn.control = ch
+	}
+	return fn(cn.control)
+}
+
+// Locked runs fn under the lock that Control takes: state that a
+// re-declaration changes (a server-named queue's name) is read under it.
+func (cn *Conn) Locked(fn func()) {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	fn()
+}
+
+// Close closes the connection and waits for its monitors to end. Errors
+// are of no interest at that point.
+func (cn *Conn) Close() {
+	if cn == nil {
+		return
+	}
+	cn.mu.Lock() // no recovery installs a connection after this
+	cn.closed.Store(true)
+	cn.mu.Unlock()
+	if c := cn.cur.Load(); c != nil && !c.IsClosed() {
+		_ = c.CloseDeadline(time.Now().Add(5 * time.Second))
+	}
+	// A recovery in progress ends at its next step (the dialer's context is
+	// cancelled before connections are closed); a monitor running one is
+	// among those waited for.
+	done := make(chan struct{})
+	go func() { cn.monitors.Wait(); close(done) }()
+	select { // a broker that never answers the close must not hang the run's end
+	case <-done:
+	case <-time.After(closeWait):
+	}
+}
+
+// closeWait bounds how long Close waits for the library to report the
+// connection closed.
+const closeWait = 10 * time.Second
+
+// lost reports whether the connection (not just a channel of it) is gone,
+// which is what recovery can mend, and the channel's close reason if the
+// library handed one over. A channel closed by the broker with a
+// channel-level ("soft") error is a configuration error, known as soon as
+// its reason arrives. Otherwise it waits up to LossGrace for the
+// connection to be marked lost: a failed write closes the connection
+// asynchronously, a moment after the write reports the failure.
+func (cn *Conn) lost(ctx context.Context, reasons <-chan *amqp.Error) (bool, *amqp.Error) {
+	down := *cn.down.Load()
+	t := time.NewTimer(LossGrace)
+	defer t.Stop()
+	var reason *amqp.Error
+	for {
+		select {
+		case <-down:
+			return true, reason
+		case e, ok := <-reasons:
+			if !ok || e == nil {
+				reasons = nil // closed without a reason: keep waiting for the connection
+				continue
+			}
+			reason, reasons = e, nil
+			if e.Recover {
+				return false, reason
+			}
+		case <-t.C:
+			return false, reason
+		case <-ctx.Done():
+			return cn.cur.Load().IsClosed(), reason
+		}
+	}
+}

@@ -1,0 +1,152 @@
+// Package amqpconn owns mqbench's AMQP connections: dialing (TLS
+// included), the broker's blocked notifications, and recovery when a
+// connection is lost. Workers never hold an *amqp.Connection: they get a
+// Channel handle that survives reconnects — they report a failure to it
+// and it either reopens the channel on a re-established connection or
+// says why the channel ended for good.
+//
+// amqp091-go has automatic recovery of its own (Config.Recovery). mqbench
+// does not use it: a recovered channel restarts its publisher-confirm
+// delivery tags behind the producer's back, and the benchmark must know
+// the exact moment a channel is replaced to count what the old one
+// swallowed as unconfirmed, to record the outage, and to re-declare
+// server-named queues under their new names before workers resubscribe.
+package amqpconn
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// Heartbeat is the AMQP heartbeat mqbench asks for: a dead peer is noticed
+// within two of them.
+const Heartbeat = 10 * time.Second
+
+// Options say how to reach the broker and what to do when a connection is
+// lost.
+type Options struct {
+	URL            string
+	ConnectTimeout time.Duration
+	TLS            scenario.TLS
+	// Reconnect on loss, for up to ReconnectTimeout per outage; false makes
+	// a lost connection end the run.
+	Reconnect        bool
+	ReconnectTimeout time.Duration
+}
+
+// Dialer opens connections to one broker. Its context bounds every
+// connection's life: cancelling it ends every recovery, backoff sleep and
+// wait at once.
+type Dialer struct {
+	ctx    context.Context
+	opts   Options
+	uri    amqp.URI
+	tls    *tls.Config // nil for amqp://
+	faults *Faults
+}
+
+// NewDialer checks the URL and TLS settings; nothing is dialed yet.
+func NewDialer(ctx context.Context, o Options) (*Dialer, error) {
+	u, err := amqp.ParseURI(o.URL)
+	if err != nil {
+		// The parser's message can quote the URL; never echo a password.
+		return nil, fmt.Errorf("invalid broker URL: %s", redact(err, u.Password))
+	}
+	d := &Dialer{ctx: ctx, opts: o, uri: u, faults: newFaults()}
+	if u.Scheme == "amqps" {
+		if d.tls, err = tlsConfig(o.TLS, u.Host); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// Faults is the record of blocked connections and outages of every
+// connection this dialer opened.
+func (d *Dialer) Faults() *Faults { return d.faults }
+
+// HostPort is the broker's address, for messages (never the URL, which
+// may hold a password).
+func (d *Dialer) HostPort() string {
+	return net.JoinHostPort(d.uri.Host, fmt.Sprint(d.uri.Port))
+}
+
+// Dial opens a named connection (the name shows in the management UI and
+// rabbitmqctl list_connections).
+func (d *Dialer) Dial(name string) (*Conn, error) {
+	c, err := d.dialRaw(name)
+	if err != nil {
+		return nil, err
+	}
+	cn := &Conn{name: name, d: d}
+	cn.install(c, 0)
+	return cn, nil
+}
+
+// dialRaw opens the AMQP connection itself.
+func (d *Dialer) dialRaw(name string) (*amqp.Connection, error) {
+	c, err := amqp.DialConfig(d.opts.URL, amqp.Config{
+		Dial:            amqp.DefaultDial(d.opts.ConnectTimeout),
+		Heartbeat:       Heartbeat,
+		TLSClientConfig: d.tls,
+		Properties:      amqp.Table{"connection_name": name, "product": "mqbench"},
+	})
+	if err != nil {
+		return nil, d.explain(err)
+	}
+	return c, nil
+}
+
+// explain turns a dial error into a message that names host and port and
+// says what went wrong, without the URL (which may hold a password).
+func (d *Dialer) explain(err error) error {
+	hp := d.HostPort()
+	if te := explainTLS(err, hp); te != nil {
+		return te
+	}
+	var ae *amqp.Error
+	var ne net.Error
+	switch {
+	case errors.Is(err, amqp.ErrCredentials):
+		return fmt.Errorf("authentication failed for user %q at %s: check the username and password", d.uri.Username, hp)
+	case errors.Is(err, amqp.ErrVhost):
+		return fmt.Errorf("vhost %q at %s does not exist or user %q may not use it", d.uri.Vhost, hp, d.uri.Username)
+	case errors.Is(err, amqp.ErrSASL):
+		return fmt.Errorf("authentication failed at %s: no shared SASL mechanism", hp)
+	case errors.As(err, &ne) && ne.Timeout():
+		return fmt.Errorf("cannot connect to the broker at %s: no answer within %v", hp, d.opts.ConnectTimeout)
+	case errors.As(err, &ae) && strings.Contains(ae.Reason, "i/o timeout"):
+		// The library reports a stalled handshake as an AMQP error.
+		return fmt.Errorf("cannot connect to the broker at %s: the AMQP handshake got no answer within %v (is this an AMQP port?)", hp, d.opts.ConnectTimeout)
+	case errors.As(err, &ae):
+		return fmt.Errorf("broker at %s refused the connection: %s", hp, ae.Reason)
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return fmt.Errorf("cannot connect to the broker at %s: %v", hp, oe.Err)
+	}
+	return fmt.Errorf("cannot connect to the broker at %s: %s", hp, redact(err, d.uri.Password))
+}
+
+func redact(err error, password string) string {
+	s := err.Error()
+	if password != "" {
+		s = strings.ReplaceAll(s, password, "xxxxx")
+	}
+	return s
+}
+
+// IsCode reports whether err is an AMQP error with the given reply code.
+func IsCode(err error, code int) bool {
+	var ae *amqp.Error
+	return errors.As(err, &ae) && ae.Code == code
+}

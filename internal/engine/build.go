@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/result"
+)
+
+// build assembles the run's result — the only place one is written — from
+// the header, the timeline and the workload's Final. Which measures apply
+// is decided by the scenario: confirms, mandatory, consumers, RPC; a
+// measure that does not apply stays null.
+func build(cfg Config, t timeline) (*result.Result, error) {
+	res := &result.Result{
+		Schema: result.Schema, Tool: cfg.Header.Tool, Scenario: cfg.Header.Scenario, Broker: cfg.Header.Broker,
+		StartedAt: time.Unix(0, t.start).UTC(), EndedAt: time.Unix(0, t.end).UTC(),
+		MeasuredS: time.Duration(t.windowEnd - t.measureStart).Seconds(), StopReason: t.reason,
+		Queues: t.final.Queues, Intervals: t.intervals, Faults: t.final.Faults, Audit: t.final.Audit,
+	}
+	if t.runErr != nil {
+		res.Error = t.runErr.Error()
+	}
+	res.Client = client(cfg, t, res.MeasuredS)
+	fillCounts(res, t.window, t.totals)
+	res.Totals.MaxUnacked = t.final.MaxUnacked
+	var err error
+	for _, k := range metrics.Kinds() {
+		if res.Latency[k], err = metrics.Summarize(t.col.Total(k)); err != nil {
+			break
+		}
+	}
+	res.Warnings = append(append(warnings(res), cfg.Warnings...), t.final.Warnings...)
+	return res, err
+}
+
+// client is what the run cost the client.
+func client(cfg Config, t timeline, measured float64) result.Client {
+	c := result.Client{CPUS: t.cpuWindow.Seconds(), CoresAvailable: cfg.Cores}
+	if measured > 0 {
+		c.Cores = round3(c.CPUS / measured)
+	}
+	if t.collects > 0 {
+		c.CollectMeanUs = round3(float64(t.collectSum.Microseconds()) / float64(t.collects))
+		c.CollectMaxUs = float64(t.collectMax.Microseconds())
+	}
+	if cfg.Cost != nil {
+		cpu, rss := cfg.Cost()
+		c.CPUTotalS, c.MaxRSSBytes = cpu.Seconds(), rss
+	}
+	return c
+}
+
+// fillCounts writes totals and rates: window holds the events up to the
+// end of the measured window, totals those up to the end of the run (drain
+// included); both exclude the warm-up. Confirms and RPC replies are
+// attributed to the time of the publish or request they answer, so their
+// rates are computed from the totals, once every answer to the window's
+// publishes has arrived (at the window's end some are still in flight).
+func fillCounts(res *result.Result, window, totals metrics.Counts) {
+	sc := res.Scenario
+	secs := res.MeasuredS
+	rate := func(n int64) float64 {
+		if secs <= 0 {
+			return 0
+		}
+		return round3(float64(n) / secs)
+	}
+	res.Totals.Published = totals[metrics.Published]
+	res.Rates.PublishedPerS = rate(window[metrics.Published])
+	if sc.Producers.Confirm > 0 {
+		res.Totals.Confirmed = ptr(totals[metrics.Confirmed])
+		res.Totals.Nacked = ptr(totals[metrics.Nacked])
+		res.Totals.Unconfirmed = ptr(max(0, totals[metrics.Published]-totals[metrics.Confirmed]-totals[metrics.Nacked]))
+		res.Rates.ConfirmedPerS = ptr(rate(totals[metrics.Confirmed]))
+	}
+	if sc.Producers.Mandatory {
+		res.Totals.Returned = ptr(totals[metrics.Returned])
+	}
+	if sc.Consumers.Count > 0 {
+		res.Totals.Consumed = ptr(totals[metrics.Consumed])
+		res.Rates.ConsumedPerS = ptr(rate(window[metrics.Consumed]))
+	}
+	if sc.RPC.Clients > 0 {
+		t := &res.Totals
+		t.RPCRequests, t.RPCReplies = ptr(totals[metrics.RPCRequests]), ptr(totals[metrics.RPCReplies])
+		t.RPCTimeouts, t.RPCUnmatched = ptr(totals[metrics.RPCTimeouts]), ptr(totals[metrics.RPCUnmatched])
+		t.RPCLate, t.RPCDuplicates = ptr(totals[metrics.RPCLate]), ptr(totals[metrics.RPCDuplicates])
+		res.Rates.RPCRequestsPerS = ptr(rate(window[metrics.RPCRequests]))
+		res.Rates.RPCRepliesPerS = ptr(rate(totals[metrics.RPCReplies]))
+	}
+	if sc.RPC.Servers > 0 {
+		res.Totals.RPCServed = ptr(totals[metrics.RPCServed])
+	}
+}
