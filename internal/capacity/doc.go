@@ -1,0 +1,58 @@
+// Package capacity finds the highest rate a setup sustains within its
+// objectives: it runs steps of a scenario at target rates, judges each
+// against the objectives and the always-enforced checks, brackets and
+// bisects, and confirms the answer.
+package capacity
+
+import (
+	"time"
+
+	"github.com/mqbench/mqbench/internal/result"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// Schema identifies the capacity document.
+const Schema = "mqbench.capacity/v1"
+
+// Doc is a whole capacity search: the objectives, every step with its
+// full result, and the answer.
+type Doc struct {
+	Schema     string            `json:"schema"`
+	Tool       result.Tool       `json:"tool"`
+	Scenario   scenario.Scenario `json:"scenario"` // the base scenario (password masked); steps set its rate
+	SLO        []Objective       `json:"slo"`
+	Steps      []Step            `json:"steps"`
+	Capacity   Answer            `json:"capacity"`
+	StopReason string            `json:"stop_reason"` // completed, budget, interrupted, error
+	StartedAt  time.Time         `json:"started_at"`
+	EndedAt    time.Time         `json:"ended_at"`
+}
+
+// Objective is one --slo PATH<=VALUE: a catalogue figure and its bound.
+type Objective struct {
+	Path string  `json:"path"`
+	Max  float64 `json:"max"`
+}
+
+// Step is one run at a target rate.
+type Step struct {
+	Phase      string   `json:"phase"`       // probe, bracket, bisect or confirm
+	TargetRate float64  `json:"target_rate"` // total messages (or RPC requests) per second
+	Pass       bool     `json:"pass"`
+	Failed     []string `json:"failed"` // what failed: objective paths, or a check (backlog, rate, errors, client)
+	// BacklogSlope is the fitted growth of the ready messages through the
+	// step, messages per second.
+	BacklogSlope float64        `json:"backlog_slope"`
+	Result       *result.Result `json:"result"`
+}
+
+// Answer is what the search found.
+type Answer struct {
+	RatePerS float64 `json:"rate_per_s"` // the highest passing rate (0: none passed)
+	// LimitedBy says what bounded it: an objective's path, a check
+	// (backlog, rate, errors), "client" when mqbench itself was the
+	// bottleneck, or "max-rate" when the search hit its ceiling.
+	LimitedBy        string   `json:"limited_by"`
+	FirstFailingRate *float64 `json:"first_failing_rate"`
+	FailedObjectives []string `json:"failed_objectives"`
+}
