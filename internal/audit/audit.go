@@ -101,17 +101,29 @@ func (c *Consumer) Bytes() int64 {
 	return n
 }
 
-// Queue is the reconciled account of one queue.
+// Queue is the reconciled account of one queue. Every message routed to
+// it is exactly one of consumed, left, dropped, lost or unconfirmed:
+// Expected = Consumed + Left + Dropped + Lost + Unconfirmed.
 type Queue struct {
 	Name string `json:"name"`
 	// Expected is how many messages the producers routed to this queue.
 	Expected int64 `json:"expected"`
 	// Consumed counts distinct expected messages delivered.
 	Consumed int64 `json:"consumed"`
-	// Lost: confirmed by the broker, never consumed from this queue.
+	// Left: not consumed, and still in the queue when the run ended
+	// (found there by reading what was left, or from its final depth).
+	Left int64 `json:"left"`
+	// Dropped: not consumed, not in the queue, and the queue's own
+	// arguments allowed the broker to drop it (DropReason says which: a
+	// length limit, a message TTL, dead-lettering, a delivery limit).
+	Dropped    int64  `json:"dropped"`
+	DropReason string `json:"drop_reason,omitempty"`
+	// Lost: confirmed by the broker, and none of the above — the broker
+	// promised to keep it and did not.
 	Lost int64 `json:"lost"`
 	// Unconfirmed: never confirmed (no confirms, nacked, or in flight when
-	// the run ended) and never consumed — the broker promised nothing.
+	// a connection or the run ended), not consumed and not left — the
+	// broker promised nothing.
 	Unconfirmed int64 `json:"unconfirmed"`
 	Duplicates  int64 `json:"duplicates"`
 	Redelivered int64 `json:"redelivered"`
@@ -124,13 +136,27 @@ type Queue struct {
 // Balanced reports whether every expected message is accounted for exactly
 // once, and nothing unexpected arrived.
 func (q Queue) Balanced() bool {
-	return q.Expected == q.Consumed+q.Lost+q.Unconfirmed && q.Unexpected == 0
+	return q.Expected == q.Consumed+q.Left+q.Dropped+q.Lost+q.Unconfirmed && q.Unexpected == 0
+}
+
+// End is what is known of a queue when the run ended, beyond what its
+// consumers received.
+type End struct {
+	// Swept holds the messages read from the queue after the consumers
+	// stopped (what was left in it), or nil when it was not read.
+	Swept *Consumer
+	// Depth is the number of this run's messages still in the queue that
+	// Swept does not hold (a kept queue is not read; only counted).
+	Depth int64
+	// DropReason is set when the queue's arguments let the broker drop
+	// messages ("x-max-length 1000"); "" when they do not.
+	DropReason string
 }
 
 // Reconcile accounts for one queue. routed reports whether producer id's
 // message seq was routed to this queue; consumers are the queue's
 // consumers (competing consumers are audited together).
-func Reconcile(name string, producers []*Producer, routed func(id int, seq uint32) bool, consumers []*Consumer) Queue {
+func Reconcile(name string, producers []*Producer, routed func(id int, seq uint32) bool, consumers []*Consumer, end End) Queue {
 	q := Queue{Name: name}
 	merged := make([]Bitset, len(producers))
 	for _, c := range consumers {
@@ -144,7 +170,14 @@ func Reconcile(name string, producers []*Producer, routed func(id int, seq uint3
 			}
 		}
 	}
+	var lostUnconfirmed int64 // not consumed nor found, never confirmed
 	for id, p := range producers {
+		var swept *Bitset
+		if end.Swept != nil {
+			if s := end.Swept.peek(id); s != nil {
+				swept = &s.set
+			}
+		}
 		for seq := uint32(0); seq < p.Published; seq++ {
 			consumed := merged[id].Has(seq)
 			if !routed(id, seq) {
@@ -157,10 +190,12 @@ func Reconcile(name string, producers []*Producer, routed func(id int, seq uint3
 			switch {
 			case consumed:
 				q.Consumed++
+			case swept != nil && swept.Has(seq):
+				q.Left++
 			case p.Confirms && p.Acked.Has(seq):
 				q.Lost++
 			default:
-				q.Unconfirmed++
+				lostUnconfirmed++
 			}
 		}
 		// Anything consumed beyond what was published is not of this run.
@@ -170,17 +205,41 @@ func Reconcile(name string, producers []*Producer, routed func(id int, seq uint3
 			}
 		}
 	}
+	q.Unconfirmed = lostUnconfirmed
+	q.settle(end)
 	return q
+}
+
+// settle moves messages known only by count out of lost: those the final
+// depth says are still in the queue are left, and when the queue's
+// arguments let the broker drop messages, the rest of the confirmed ones
+// not found are dropped. What remains lost, nothing explains.
+func (q *Queue) settle(end End) {
+	left := min(end.Depth, q.Lost+q.Unconfirmed)
+	fromLost := min(left, q.Lost)
+	q.Lost -= fromLost
+	q.Unconfirmed -= left - fromLost
+	q.Left += left
+	if end.DropReason != "" && q.Lost > 0 {
+		q.Dropped, q.Lost, q.DropReason = q.Lost, 0, end.DropReason
+	}
 }
 
 // Add sums o into q (for totals over queues).
 func (q *Queue) Add(o Queue) {
 	q.Expected += o.Expected
 	q.Consumed += o.Consumed
+	q.Left += o.Left
+	q.Dropped += o.Dropped
 	q.Lost += o.Lost
 	q.Unconfirmed += o.Unconfirmed
 	q.Duplicates += o.Duplicates
 	q.Redelivered += o.Redelivered
 	q.OutOfOrder += o.OutOfOrder
 	q.Unexpected += o.Unexpected
+	if q.DropReason == "" {
+		q.DropReason = o.DropReason
+	} else if o.DropReason != "" && o.DropReason != q.DropReason {
+		q.DropReason = "several (see the queues)"
+	}
 }

@@ -34,7 +34,7 @@ func TestReconcile(t *testing.T) {
 	c2.Deliver(0, 0, true, false) // also on the other consumer: duplicate
 	c2.Deliver(0, 9, true, false) // consumed though unconfirmed: consumed
 	c2.Deliver(-1, 0, false, false)
-	q := Reconcile("q", []*Producer{p}, func(int, uint32) bool { return true }, []*Consumer{c1, c2})
+	q := Reconcile("q", []*Producer{p}, func(int, uint32) bool { return true }, []*Consumer{c1, c2}, End{})
 	want := Queue{Name: "q", Expected: 10, Consumed: 5, Lost: 4, Unconfirmed: 1, Duplicates: 2, Redelivered: 1, OutOfOrder: 2, Unexpected: 1}
 	if q != want {
 		t.Fatalf("reconciled\n%+v\nwant\n%+v", q, want)
@@ -43,7 +43,7 @@ func TestReconcile(t *testing.T) {
 		t.Error("a foreign delivery must unbalance the audit")
 	}
 	// Routing: only even sequences go to this queue.
-	q = Reconcile("even", []*Producer{p}, func(_ int, s uint32) bool { return s%2 == 0 }, []*Consumer{c1})
+	q = Reconcile("even", []*Producer{p}, func(_ int, s uint32) bool { return s%2 == 0 }, []*Consumer{c1}, End{})
 	if q.Expected != 5 || q.Unexpected != 1 || q.Consumed != 2 { // 1 was consumed though not routed here
 		t.Fatalf("routed reconcile %+v", q)
 	}
@@ -67,8 +67,47 @@ func TestSparseConsumer(t *testing.T) {
 	if len(c.sparse) != 1 || c.dense != nil {
 		t.Fatalf("sparse %d dense %v", len(c.sparse), c.dense != nil)
 	}
-	q := Reconcile("q", prods, func(id int, _ uint32) bool { return id == 7 }, []*Consumer{c})
+	q := Reconcile("q", prods, func(id int, _ uint32) bool { return id == 7 }, []*Consumer{c}, End{})
 	if q.Expected != 2 || q.Consumed != 2 || q.Duplicates != 1 || q.Unexpected != 1 {
 		t.Fatalf("%+v", q)
+	}
+}
+
+// TestLeftDroppedLost: what is still in the queue is left, not lost; what
+// a queue configured to drop messages is missing is dropped; only what
+// nothing explains is lost. The account always balances.
+func TestLeftDroppedLost(t *testing.T) {
+	p := &Producer{Published: 10, Confirms: true}
+	for s := uint32(0); s < 8; s++ { // 8 and 9 never confirmed
+		p.Acked.Set(s)
+	}
+	c := NewConsumer(1)
+	for _, s := range []uint32{0, 1, 2} {
+		c.Deliver(0, s, true, false)
+	}
+	swept := NewConsumer(1)
+	for _, s := range []uint32{3, 4, 9} { // found in the queue at the end (9 unconfirmed)
+		swept.Deliver(0, s, true, false)
+	}
+	all := func(int, uint32) bool { return true }
+	cases := []struct {
+		name string
+		end  End
+		want Queue
+	}{
+		{"nothing known", End{}, Queue{Expected: 10, Consumed: 3, Lost: 5, Unconfirmed: 2}},
+		{"swept", End{Swept: swept}, Queue{Expected: 10, Consumed: 3, Left: 3, Lost: 3, Unconfirmed: 1}},
+		{"depth only", End{Depth: 4}, Queue{Expected: 10, Consumed: 3, Left: 4, Lost: 1, Unconfirmed: 2}},
+		{"depth beyond", End{Depth: 100}, Queue{Expected: 10, Consumed: 3, Left: 7}},
+		{"dropped", End{Swept: swept, DropReason: "x-max-length 5"}, Queue{Expected: 10, Consumed: 3, Left: 3, Dropped: 3, DropReason: "x-max-length 5", Unconfirmed: 1}},
+	}
+	for _, tc := range cases {
+		q := Reconcile("", []*Producer{p}, all, []*Consumer{c}, tc.end)
+		if q != tc.want {
+			t.Errorf("%s:\n%+v\nwant\n%+v", tc.name, q, tc.want)
+		}
+		if !q.Balanced() {
+			t.Errorf("%s: does not balance: %+v", tc.name, q)
+		}
 	}
 }

@@ -20,14 +20,14 @@ func full() *result.Result {
 	f64 := func() *float64 { v := float64(next()) + 0.5; return &v }
 	r.Rates = result.Rates{PublishedPerS: float64(next()), ConfirmedPerS: f64(), ConsumedPerS: f64(), RPCRequestsPerS: f64(), RPCRepliesPerS: f64()}
 	r.Totals = result.Totals{Published: next(), Confirmed: i64(), Nacked: i64(), Unconfirmed: i64(), Returned: i64(),
-		Consumed: i64(), MaxUnacked: i64(), RPCRequests: i64(), RPCReplies: i64(), RPCTimeouts: i64(), RPCUnmatched: i64(),
+		Consumed: i64(), Foreign: i64(), Unstamped: i64(), MillisecondStamps: i64(), MaxUnacked: i64(), RPCRequests: i64(), RPCReplies: i64(), RPCTimeouts: i64(), RPCUnmatched: i64(),
 		RPCLate: i64(), RPCDuplicates: i64(), RPCServed: i64()}
 	for _, k := range metrics.Kinds() {
 		r.Latency[k] = &metrics.Summary{Count: next(), MinUs: next(), MeanUs: float64(next()) + 0.25, P50Us: next(), P75Us: next(),
 			P90Us: next(), P95Us: next(), P99Us: next(), P999Us: next(), P9999Us: next(), MaxUs: next()}
 	}
 	r.Client = result.Client{CPUS: 1.5, CPUTotalS: 2.5, Cores: 0.75, CoresAvailable: 2, MaxRSSBytes: next(), CollectMeanUs: 3.5, CollectMaxUs: 4.5}
-	r.Audit = &result.Audit{Total: audit.Queue{Expected: next(), Consumed: next(), Lost: next(), Unconfirmed: next(),
+	r.Audit = &result.Audit{Total: audit.Queue{Expected: next(), Consumed: next(), Left: next(), Dropped: next(), Lost: next(), Unconfirmed: next(),
 		Duplicates: next(), Redelivered: next(), OutOfOrder: next(), Unexpected: next()}}
 	return r
 }

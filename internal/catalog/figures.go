@@ -93,6 +93,9 @@ func (c *Catalogue) addTotals() {
 	total("unconfirmed", "unconfirmed", Lower, func(t *result.Totals) (float64, bool) { return ptr(t.Unconfirmed) })
 	total("returned", "returned", Lower, func(t *result.Totals) (float64, bool) { return ptr(t.Returned) })
 	total("consumed", "consumed", Neither, func(t *result.Totals) (float64, bool) { return ptr(t.Consumed) })
+	total("foreign", "foreign", Neither, func(t *result.Totals) (float64, bool) { return ptr(t.Foreign) })
+	total("unstamped", "unstamped", Lower, func(t *result.Totals) (float64, bool) { return ptr(t.Unstamped) })
+	total("millisecond_stamps", "ms stamps", Neither, func(t *result.Totals) (float64, bool) { return ptr(t.MillisecondStamps) })
 	total("max_unacked", "max unacked", Neither, func(t *result.Totals) (float64, bool) { return ptr(t.MaxUnacked) })
 	total("rpc_requests", "rpc requests", Neither, func(t *result.Totals) (float64, bool) { return ptr(t.RPCRequests) })
 	total("rpc_replies", "rpc replies", Neither, func(t *result.Totals) (float64, bool) { return ptr(t.RPCReplies) })
@@ -156,6 +159,8 @@ func (c *Catalogue) addAudit() {
 	}
 	audit("expected", "expected", Neither, func(a *result.Audit) int64 { return a.Total.Expected })
 	audit("consumed", "consumed", Neither, func(a *result.Audit) int64 { return a.Total.Consumed })
+	audit("left", "left", Neither, func(a *result.Audit) int64 { return a.Total.Left })
+	audit("dropped", "dropped", Lower, func(a *result.Audit) int64 { return a.Total.Dropped })
 	audit("lost", "lost", Lower, func(a *result.Audit) int64 { return a.Total.Lost })
 	audit("unconfirmed", "unconfirmed", Lower, func(a *result.Audit) int64 { return a.Total.Unconfirmed })
 	audit("duplicates", "duplicates", Lower, func(a *result.Audit) int64 { return a.Total.Duplicates })

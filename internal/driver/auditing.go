@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"fmt"
+
 	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/routing"
@@ -36,7 +38,7 @@ func (t *topology) routes(keys []string, headers map[string]any) [][]bool {
 // reconcile audits every queue mqbench's consumers read: what each owed
 // (the messages routed to it), what arrived, what was lost. It runs after
 // every producer and consumer has stopped: their bitsets are read here.
-func (w *workload) reconcile() *result.Audit {
+func (w *workload) reconcile(ends map[*queue]audit.End) *result.Audit {
 	if len(w.producers) == 0 || w.producers[0].audit == nil || len(w.consumers) == 0 {
 		return nil
 	}
@@ -65,7 +67,7 @@ func (w *workload) reconcile() *result.Audit {
 		routed := func(id int, seq uint32) bool {
 			return w.routes[routing.KeyIndex(id, int64(seq), keys)][qi]
 		}
-		a := audit.Reconcile(q.currentName(), prods, routed, cons)
+		a := audit.Reconcile(q.currentName(), prods, routed, cons, ends[q])
 		out.Queues = append(out.Queues, a)
 		out.Total.Add(a)
 		out.Balanced = out.Balanced && a.Balanced()
@@ -76,6 +78,24 @@ func (w *workload) reconcile() *result.Audit {
 	for _, c := range w.consumers {
 		out.MemoryBytes += c.audit.Bytes()
 	}
+	for _, e := range ends {
+		if e.Swept != nil {
+			out.MemoryBytes += e.Swept.Bytes()
+		}
+	}
 	out.Total.Name = "total"
+	return out
+}
+
+// warnings says what the workload saw that the figures alone do not:
+// queues that held other messages before the run.
+func (w *workload) warnings() []string {
+	var out []string
+	for _, q := range w.topo.queues {
+		if q.before > 0 && !q.rpc {
+			out = append(out, fmt.Sprintf("queue %s held %d messages before the run began: they are not this run's "+
+				"(counted as foreign when consumed, left out of latency, rates and the audit)", q.currentName(), q.before))
+		}
+	}
 	return out
 }

@@ -20,6 +20,9 @@ type queue struct {
 	consumers int                // consumers, or RPC servers for the request queue
 	rpc       bool               // the RPC request queue: producers do not publish to it
 	bound     []scenario.Binding // the bindings made, for the audit's routing
+	// before is the number of ready messages an existing queue held when
+	// the run declared it: not this run's.
+	before int64
 }
 
 // topology is everything the run declares, so it can all be deleted again.
@@ -113,13 +116,18 @@ func (t *topology) declare(q *queue, owner *amqpconn.Conn, again bool) error {
 		name = "" // server-named: a (re-)declare always gets a fresh name
 	}
 	if name != "" {
+		var ready int
 		err := owner.Control(func(ch *amqp.Channel) error {
-			_, err := ch.QueueDeclarePassive(q.name, false, false, false, false, nil)
+			dq, err := ch.QueueDeclarePassive(q.name, false, false, false, false, nil)
+			ready = dq.Messages
 			return err
 		})
 		switch {
 		case err == nil:
 			existed = true
+			if !again {
+				q.before = int64(ready)
+			}
 		case amqpconn.IsCode(err, amqp.ResourceLocked):
 			return fmt.Errorf("queue %q exists and is exclusive to another connection", q.name)
 		}

@@ -272,13 +272,15 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 	var final engine.Final
 	final.Queues, final.MaxUnacked = w.queueFigures()
 	final.Faults = w.dialer.Faults().Snapshot()
+	ends := w.queueEnds(ctx)
 	w.cancel()
 	var err error
 	if !w.sc.Keep {
 		err = w.topo.teardown()
 	}
 	w.closeAll(ctx)
-	final.Audit = w.reconcile()
+	final.Audit = w.reconcile(ends)
+	final.Warnings = w.warnings()
 	return final, err
 }
 

@@ -80,6 +80,11 @@ func fillCounts(res *result.Result, window, totals metrics.Counts) {
 	if sc.Consumers.Count > 0 {
 		res.Totals.Consumed = ptr(totals[metrics.Consumed])
 		res.Rates.ConsumedPerS = ptr(rate(window[metrics.Consumed]))
+		res.Totals.Unstamped = ptr(totals[metrics.Unstamped])
+		res.Totals.MillisecondStamps = ptr(totals[metrics.MillisStamped])
+		if sc.Producers.Audited() {
+			res.Totals.Foreign = ptr(totals[metrics.Foreign])
+		}
 	}
 	if sc.RPC.Clients > 0 {
 		t := &res.Totals

@@ -20,8 +20,9 @@ func warnings(res *result.Result) []string {
 		out = append(out, w)
 	}
 	if a := res.Audit; a != nil && a.Total.Lost > 0 {
-		out = append(out, fmt.Sprintf("the broker lost %d messages it had confirmed (see audit.queues)", a.Total.Lost))
+		out = append(out, fmt.Sprintf("the broker lost %d messages it had confirmed: not consumed, not left in the queue, and no queue argument lets it drop them (see audit.queues)", a.Total.Lost))
 	}
+	out = append(out, stampWarnings(res.Totals)...)
 	if n := len(res.Faults.Blocked); n > 0 {
 		out = append(out, fmt.Sprintf("the broker blocked publishing connections %d time(s) (%s): a resource alarm; throughput and latency include the time blocked",
 			n, res.Faults.Blocked[0].Reason))
@@ -58,4 +59,17 @@ func backlogGrowth(res *result.Result) string {
 		return ""
 	}
 	return fmt.Sprintf("backlog grew from %d to %d ready messages: the consumers did not keep up, so latencies measure queueing in the broker", first, last)
+}
+
+// stampWarnings says when deliveries' send times were read at a coarser
+// resolution than usual, or not at all.
+func stampWarnings(t result.Totals) []string {
+	var out []string
+	if t.MillisecondStamps != nil && *t.MillisecondStamps > 0 {
+		out = append(out, fmt.Sprintf("%d deliveries carried send times in milliseconds since the epoch (omq without consumers, PerfTest --use-millis): their latency is measured to the millisecond only", *t.MillisecondStamps))
+	}
+	if t.Unstamped != nil && *t.Unstamped > 0 {
+		out = append(out, fmt.Sprintf("%d deliveries carried no readable send time (a body under 12 bytes, or not a plausible time: e.g. PerfTest's default System.nanoTime stamps): they are not in the latency", *t.Unstamped))
+	}
+	return out
 }

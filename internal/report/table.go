@@ -56,20 +56,7 @@ func WriteTable(w io.Writer, r *result.Result) error {
 		fmt.Fprintf(w, "blocked: %s by the broker (%s) from %s to %s\n", b.Connection, b.Reason, b.Start.Format(time.RFC3339Nano), end)
 	}
 	if a := r.Audit; a != nil {
-		t := a.Total
-		verdict := "balanced: every message routed to a queue was consumed, lost or unconfirmed"
-		if !a.Balanced {
-			verdict = "NOT balanced: " + a.Note
-			for _, q := range a.Queues {
-				if !q.Balanced() {
-					verdict += fmt.Sprintf(" %s: expected %d = consumed %d + lost %d + unconfirmed %d? unexpected %d;",
-						q.Name, q.Expected, q.Consumed, q.Lost, q.Unconfirmed, q.Unexpected)
-				}
-			}
-		}
-		fmt.Fprintf(w, "audit: %s expected, %s consumed, %s lost, %s unconfirmed, %s duplicates, %s redelivered, %s out of order — %s\n",
-			Count(t.Expected), Count(t.Consumed), Count(t.Lost), Count(t.Unconfirmed), Count(t.Duplicates),
-			Count(t.Redelivered), Count(t.OutOfOrder), verdict)
+		writeAudit(w, a)
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "WARNING: %s\n", warn)
@@ -140,6 +127,9 @@ func countRows(r *result.Result) [][]string {
 	}
 	if sc.Consumers.Count > 0 {
 		groups = append(groups, consumerRows...)
+		if r.Totals.Foreign != nil { // the run could tell its messages from others'
+			groups = append(groups, countRow{"totals.foreign", ""})
+		}
 	}
 	if r.Totals.RPCRequests != nil {
 		groups = append(groups, rpcRows...)
@@ -165,4 +155,27 @@ func countRows(r *result.Result) [][]string {
 			CountPtr(r.Totals.RPCDuplicates), CountPtr(r.Totals.RPCUnmatched)), ""})
 	}
 	return rows
+}
+
+// writeAudit prints the audit's one-line account and, when it does not
+// balance, which queue does not.
+func writeAudit(w io.Writer, a *result.Audit) {
+	t := a.Total
+	verdict := "balanced: every message routed to a queue was consumed, left, dropped, lost or unconfirmed"
+	if !a.Balanced {
+		verdict = "NOT balanced: " + a.Note
+		for _, q := range a.Queues {
+			if !q.Balanced() {
+				verdict += fmt.Sprintf(" %s: expected %d = consumed %d + left %d + dropped %d + lost %d + unconfirmed %d? unexpected %d;",
+					q.Name, q.Expected, q.Consumed, q.Left, q.Dropped, q.Lost, q.Unconfirmed, q.Unexpected)
+			}
+		}
+	}
+	dropped := Count(t.Dropped) + " dropped"
+	if t.DropReason != "" {
+		dropped += " (" + t.DropReason + ")"
+	}
+	fmt.Fprintf(w, "audit: %s expected, %s consumed, %s left in the queue, %s, %s lost, %s unconfirmed, %s duplicates, %s redelivered, %s out of order — %s\n",
+		Count(t.Expected), Count(t.Consumed), Count(t.Left), dropped, Count(t.Lost), Count(t.Unconfirmed), Count(t.Duplicates),
+		Count(t.Redelivered), Count(t.OutOfOrder), verdict)
 }

@@ -127,6 +127,18 @@ type Totals struct {
 	Unconfirmed *int64 `json:"unconfirmed"`
 	Returned    *int64 `json:"returned"` // null without the mandatory flag
 	Consumed    *int64 `json:"consumed"` // null without consumers
+	// Foreign counts deliveries that were not this run's: an earlier
+	// run's messages still in a reused queue, another tool's. They were
+	// consumed and acked, and are in no other figure. Null when the run
+	// cannot tell (no consumers, or bodies too small for the run stamp).
+	Foreign *int64 `json:"foreign"`
+	// Unstamped counts deliveries whose send time could not be read (too
+	// short, or not a plausible time: another tool's private clock); they
+	// are not in the latency. MillisecondStamps counts deliveries stamped
+	// in milliseconds since the epoch (omq without consumers, PerfTest
+	// --use-millis), measured at that resolution. Null without consumers.
+	Unstamped         *int64 `json:"unstamped"`
+	MillisecondStamps *int64 `json:"millisecond_stamps"`
 	// MaxUnacked is the largest number of deliveries any one consumer held
 	// unacknowledged at once (null with automatic acks).
 	MaxUnacked *int64 `json:"max_unacked"`

@@ -5,17 +5,27 @@
 package routing
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
 // TopicMatch reports whether an AMQP topic binding pattern matches a
-// routing key: words are separated by dots, "*" stands for exactly one
-// word and "#" for zero or more.
+// routing key as RabbitMQ matches it: words are separated by dots, "*"
+// stands for exactly one word (an empty one too: "a..b" has three) and
+// "#" for zero or more. An empty key or pattern has no words at all, so
+// "*" does not match "" while "#" does.
 func TopicMatch(pattern, key string) bool {
-	return topicWords(strings.Split(pattern, "."), strings.Split(key, "."))
+	return topicWords(words(pattern), words(key))
+}
+
+// words splits a topic key or pattern; "" has no words (strings.Split
+// would give one empty word).
+func words(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ".")
 }
 
 func topicWords(p, k []string) bool {
@@ -36,24 +46,84 @@ func topicWords(p, k []string) bool {
 	return len(k) > 0 && p[0] == k[0] && topicWords(p[1:], k[1:])
 }
 
-// HeadersMatch reports whether a headers-exchange binding (its arguments,
-// with x-match all or any) matches a message's headers.
+// HeadersMatch reports whether a headers-exchange binding (its arguments)
+// matches a message's headers, as RabbitMQ decides: with x-match "all"
+// (the default, also for a value it does not know) every argument must
+// match, with "any" one; arguments named x-… are left out unless the mode
+// is "all-with-x" or "any-with-x". An argument without a value (nil, AMQP
+// void) matches any value of that header; otherwise the values must be
+// equal, numbers by value (2 is 2.0) and never a number and a string ("2"
+// is not 2).
 func HeadersMatch(binding, headers map[string]any) bool {
-	any := fmt.Sprint(binding["x-match"]) == "any"
-	n, hits := 0, 0
-	for k, v := range binding {
-		if strings.HasPrefix(k, "x-") {
+	mode, _ := binding["x-match"].(string)
+	withX := mode == scenario.XMatchAllWithX || mode == scenario.XMatchAnyWithX
+	all, hit := true, false
+	for k, want := range binding {
+		if k == "x-match" || (!withX && strings.HasPrefix(k, "x-")) {
 			continue
 		}
-		n++
-		if hv, ok := headers[k]; ok && fmt.Sprint(hv) == fmt.Sprint(v) {
-			hits++
+		got, ok := headers[k]
+		switch {
+		case !ok:
+			all = false
+		case want == nil || equal(want, got):
+			hit = true
+		default:
+			all = false
 		}
 	}
-	if any {
-		return hits > 0
+	if mode == scenario.XMatchAny || mode == scenario.XMatchAnyWithX {
+		return hit
 	}
-	return hits == n
+	return all
+}
+
+// equal compares two field-table values as Erlang's == does on AMQP
+// values: numbers by value whatever their width or kind, strings by
+// content, booleans by truth; different kinds are never equal.
+func equal(a, b any) bool {
+	if x, ok := number(a); ok {
+		y, ok := number(b)
+		return ok && x == y
+	}
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	}
+	return false
+}
+
+// number reads any integer or float kind as a float64.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int8:
+		return float64(x), true
+	case int16:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint8:
+		return float64(x), true
+	case uint16:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float32:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
 }
 
 // KeyIndex is the index of the routing key that producer number producer

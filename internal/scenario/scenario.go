@@ -97,6 +97,14 @@ const (
 	ExchangeHeaders = "headers"
 )
 
+// x-match modes of a headers binding, the values RabbitMQ accepts.
+const (
+	XMatchAll      = "all"
+	XMatchAny      = "any"
+	XMatchAllWithX = "all-with-x"
+	XMatchAnyWithX = "any-with-x"
+)
+
 // Predeclared reports whether the exchange exists on every broker and must
 // not be declared or deleted.
 func (e Exchange) Predeclared() bool {

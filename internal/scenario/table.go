@@ -3,9 +3,12 @@ package scenario
 import "fmt"
 
 // tableValue converts a YAML scalar into a value an AMQP field table can
-// carry: strings, booleans, 64-bit integers and floats.
+// carry: strings, booleans, 64-bit integers and floats, and null (no
+// value: in a headers binding, "the header is present").
 func tableValue(v any) (any, error) {
 	switch x := v.(type) {
+	case nil:
+		return nil, nil
 	case string, bool, int64, float64:
 		return x, nil
 	case int:
@@ -15,7 +18,7 @@ func tableValue(v any) (any, error) {
 	case float32:
 		return float64(x), nil
 	}
-	return nil, fmt.Errorf("must be a string, number or boolean, not %T", v)
+	return nil, fmt.Errorf("must be a string, number, boolean or null, not %T", v)
 }
 
 // Table converts a map of YAML scalars into AMQP field-table values. Call it

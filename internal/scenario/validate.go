@@ -151,7 +151,12 @@ func (s *Scenario) validateTopology(c *checker) {
 		for j, b := range q.Bindings {
 			for k, v := range b.Arguments {
 				_, err := tableValue(v)
-				c.check(err == nil, fmt.Sprintf("%s.bindings[%d].arguments.%s", p, j, k), v, "%v", err)
+				path := fmt.Sprintf("%s.bindings[%d].arguments.%s", p, j, k)
+				c.check(err == nil, path, v, "%v", err)
+				if k == "x-match" {
+					c.check(v == XMatchAll || v == XMatchAny || v == XMatchAllWithX || v == XMatchAnyWithX, path, v,
+						"must be all, any, all-with-x or any-with-x (the values RabbitMQ accepts)")
+				}
 			}
 		}
 	}
