@@ -41,17 +41,28 @@ func TestPasswordNeverWritten(t *testing.T) {
 	if code := record(run("run", "--url", url, "--sweep", "prefetch=10,100", "--pmessages", "100", "--quiet", "--out", sweepOut)); code != exitOK {
 		t.Fatalf("sweep: exit %d", code)
 	}
+	// A sweep over the URL itself: its parameters are printed (progress,
+	// grid), saved (params) and re-rendered by report and compare.
+	urlSweep := filepath.Join(dir, "u.json")
+	url2 := strings.Replace(url, "127.0.0.1", "localhost", 1)
+	if code := record(run("run", "--sweep", "url="+url+","+url2, "--pmessages", "100", "--out", urlSweep)); code != exitOK {
+		t.Fatalf("url sweep: exit %d\n%s", code, written.String())
+	}
 	for _, f := range []string{"table", "json", "csv", "markdown"} {
-		record(run("report", "--format", f, out, sweepOut))
+		record(run("report", "--format", f, out, sweepOut, urlSweep))
 	}
 	record(run("compare", out, out))
+	record(run("compare", urlSweep, urlSweep, "--format", "markdown", "--max-regression", "rates.published_per_s=50"))
+	record(run("compare", urlSweep, urlSweep))
+	// A variant that cannot be built names its parameters in the error.
+	record(run("run", "--sweep", "url="+url, "--sweep", "prefetch=lots", "--quiet"))
 	// Failures print URLs and errors too.
 	bad := strings.Replace(url, secret, secret+"-wrong", 1)
 	if code := record(run("run", "--url", bad, "--duration", "1s")); code != exitFailed {
 		t.Errorf("bad password: exit %d", code)
 	}
 	record(run("run", "--url", strings.Replace(url, "127.0.0.1", "127.0.0.1:1", 1), "--duration", "1s"))
-	for _, f := range []string{out, sweepOut} {
+	for _, f := range []string{out, sweepOut, urlSweep} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

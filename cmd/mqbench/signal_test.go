@@ -12,6 +12,7 @@ import (
 
 	"github.com/mqbench/mqbench/internal/brokertest"
 	"github.com/mqbench/mqbench/internal/result"
+	"github.com/mqbench/mqbench/internal/sweep"
 )
 
 // buildBinary builds mqbench once for the tests that need a real process.
@@ -116,5 +117,52 @@ func TestSecondSignalQuitsAtOnce(t *testing.T) {
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("took %v after the second signal, want at once", d)
+	}
+}
+
+// TestSweepSIGTERM: a sweep stopped by SIGTERM exits 143 (not 130), saves
+// what it measured, flags the interrupted run and leaves it out of the
+// variant's median.
+func TestSweepSIGTERM(t *testing.T) {
+	url := brokertest.URL(t)
+	bin := buildBinary(t)
+	out := filepath.Join(t.TempDir(), "s.json")
+	queue := "mqbench-sweep-signal-" + brokertest.Suffix(t)
+	cmd := exec.Command(bin, "run", "--url", url, "--duration", "3s", "--repeat", "3", "--sweep", "prefetch=100",
+		"--queue", queue, "--out", out)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() { // the second run has started and is publishing
+		if strings.Contains(lines.Text(), "run 2/3") {
+			for lines.Scan() && !strings.Contains(lines.Text(), "pub ") {
+			}
+			break
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitSIGTERM {
+		t.Fatalf("exit: %v, want %d", err, exitSIGTERM)
+	}
+	doc, err := sweep.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := doc.Variants[0]
+	if doc.StopReason != result.StopInterrupted || len(v.Runs) != 2 || len(v.Excluded) != 1 || v.Excluded[0] != 1 {
+		t.Fatalf("stop %s, %d runs, excluded %v: want 2 runs, the second interrupted and left out", doc.StopReason, len(v.Runs), v.Excluded)
+	}
+	first, _ := v.Runs[0].Rates.ConsumedPerS, 0
+	med, ok := v.Summary.Stat("rates.consumed_per_s", v.Counted())
+	if !ok || first == nil || med.Median != *first {
+		t.Errorf("median %+v: want the one completed run's %v", med, first)
 	}
 }

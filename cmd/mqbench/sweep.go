@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -26,9 +27,7 @@ func runSweep(ctx context.Context, sc scenario.Scenario, sinks []engine.Sink, si
 		Run: func(ctx context.Context, v scenario.Scenario) (*result.Result, error) {
 			return driver.Run(ctx, v, driver.Options{Version: version(), Sinks: sinks})
 		},
-		Progress: func(i, n, r, runs int, p scenario.Point) {
-			fmt.Fprintf(stderr, "== variant %d/%d %s run %d/%d\n", i, n, p, r, runs)
-		},
+		Progress: progress(stderr, time.Now()),
 	}
 	doc, runErr := sweep.Run(ctx, cfg)
 	if doc == nil {
@@ -85,7 +84,7 @@ func applyParam(sc *scenario.Scenario, name, value string) error {
 		return fmt.Errorf("unknown parameter %q: use a run flag's name (prefetch, ack, multi-ack-every, confirm, producers, size, queue-type, rpc-concurrency, …) or a scenario path such as consumers.prefetch", name)
 	}
 	if err := f.fs.Set(name, value); err != nil {
-		return fmt.Errorf("%s=%s: %v", name, value, err)
+		return fmt.Errorf("%s=%s: %v", name, scenario.MaskValue(value), err)
 	}
 	_, err := f.apply(sc)
 	return err
@@ -107,7 +106,7 @@ func applyPath(sc *scenario.Scenario, path, value string) error {
 	dec := yaml.NewDecoder(strings.NewReader(b.String()))
 	dec.KnownFields(true)
 	if err := dec.Decode(sc); err != nil {
-		return fmt.Errorf("%s=%s: %v", path, value, strings.TrimPrefix(err.Error(), "yaml: "))
+		return fmt.Errorf("%s=%s: %v", path, scenario.MaskValue(value), strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), value, scenario.MaskValue(value)))
 	}
 	return nil
 }
@@ -122,4 +121,19 @@ func saveDoc(path string, doc any, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "result written to %s\n", path)
 	return nil
+}
+
+// progress prints, before each run of a sweep, which variant and run it
+// is, the time elapsed and an estimate of the time left (from the average
+// run so far, cooldowns included).
+func progress(w io.Writer, start time.Time) func(i, n, r, runs int, p scenario.Point) {
+	return func(i, n, r, runs int, p scenario.Point) {
+		done, total := (i-1)*runs+(r-1), n*runs
+		elapsed := time.Since(start).Round(time.Second)
+		left := "?"
+		if done > 0 {
+			left = "about " + (elapsed / time.Duration(done) * time.Duration(total-done)).Round(time.Second).String()
+		}
+		fmt.Fprintf(w, "== variant %d/%d %s run %d/%d (elapsed %v, %s left)\n", i, n, p, r, runs, elapsed, left)
+	}
 }

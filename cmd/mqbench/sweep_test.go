@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
+	"fmt"
+	"reflect"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mqbench/mqbench/internal/brokertest"
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/sweep"
 )
@@ -50,6 +54,56 @@ func TestVariantParams(t *testing.T) {
 	}
 	if base.Queues[0].Type != scenario.QueueClassic || base.Consumers.Prefetch != 0 {
 		t.Fatal("a variant changed the base scenario")
+	}
+}
+
+// TestSweepVariantsAreDeepCopies: every variant's resolved scenario, as
+// its result records it, carries exactly its own parameters — for a
+// scalar, a field behind a pointer (the size distribution), a map entry
+// (a header, a queue argument) and a slice (routing keys) — and the base
+// scenario is never changed (the YAML decoder fills fields in place, so a
+// shared pointer, map or slice would leak one variant into the others).
+func TestSweepVariantsAreDeepCopies(t *testing.T) {
+	base, err := resolve("testdata/sweep-fields.yaml", newFlagSet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := base.Clone()
+	matrix := scenario.Matrix{
+		{Name: "producers.size_distribution.max", Values: []string{"100", "4000"}},
+		{Name: "producers.headers.region", Values: []string{"eu", "us"}},
+		{Name: "producers.routing_keys", Values: []string{"[a]", "[b]"}},
+		{Name: "consumers.prefetch", Values: []string{"1", "2"}},
+	}
+	doc, err := sweep.Run(context.Background(), sweep.Config{
+		Matrix: matrix,
+		Build:  func(p scenario.Point) (scenario.Scenario, error) { return variant(base, p) },
+		Run: func(_ context.Context, sc scenario.Scenario) (*result.Result, error) {
+			return &result.Result{Schema: result.Schema, Scenario: sc.Masked(), StopReason: result.StopDuration}, nil
+		},
+	})
+	if err != nil || len(doc.Variants) != 16 {
+		t.Fatalf("err %v, %d variants", err, len(doc.Variants))
+	}
+	for _, v := range doc.Variants {
+		sc := v.Runs[0].Scenario
+		got := map[string]string{
+			"producers.size_distribution.max": fmt.Sprint(sc.Producers.SizeDistribution.Max),
+			"producers.headers.region":        fmt.Sprint(sc.Producers.Headers["region"]),
+			"producers.routing_keys":          "[" + strings.Join(sc.Producers.RoutingKeys, ",") + "]",
+			"consumers.prefetch":              fmt.Sprint(sc.Consumers.Prefetch),
+		}
+		for k, want := range v.Params {
+			if got[k] != want {
+				t.Errorf("variant %v: %s = %s in its result", v.Params, k, got[k])
+			}
+		}
+		if sc.Producers.SizeDistribution.Min != 50 || fmt.Sprint(sc.Producers.Headers["tier"]) != "1" || fmt.Sprint(sc.Queues[0].Arguments["x-max-length"]) != "1000" {
+			t.Errorf("variant %v lost the file's other fields: %+v", v.Params, sc.Producers)
+		}
+	}
+	if !reflect.DeepEqual(base, before) {
+		t.Fatalf("the sweep changed the base scenario:\n%+v\nwas\n%+v", base.Producers, before.Producers)
 	}
 }
 

@@ -184,3 +184,34 @@ func TestCompareGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryGateableFigureGates: for every figure the catalogue says can be
+// gated, a candidate 50% worse in its direction is a regression under a
+// 10% gate, and one 50% better is not.
+func TestEveryGateableFigureGates(t *testing.T) {
+	n := 0
+	for _, f := range catalog.All() {
+		if !f.Gate {
+			continue
+		}
+		n++
+		worse, better := 1500.0, 500.0 // lower is better
+		if f.Better == catalog.Higher {
+			worse, better = 500, 1500
+		}
+		base := Side{Variants: []Variant{variant(nil, map[string]float64{f.Path: 1000})}}
+		for _, c := range []struct {
+			v          float64
+			regression bool
+		}{{worse, true}, {better, false}} {
+			cand := Side{Variants: []Variant{variant(nil, map[string]float64{f.Path: c.v})}}
+			v := Apply(Match(base, cand), []Gate{{Figure: f, Pct: 10}})
+			if len(v) != 1 || v[0].Regression() != c.regression {
+				t.Errorf("%s: %v → %v: verdict %+v", f.Path, 1000, c.v, v)
+			}
+		}
+	}
+	if n < 80 { // 6 latency kinds × 10 statistics, rates, error counts, client cost, the audit
+		t.Fatalf("only %d gateable figures", n)
+	}
+}

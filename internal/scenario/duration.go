@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -19,13 +20,18 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 func (d Duration) String() string { return time.Duration(d).String() }
 
 // ParseDuration parses a Go duration string or a bare number of seconds.
+// A number that is not finite, or too large for a duration (about 292
+// years), is refused here: converting it would wrap around.
 func ParseDuration(s string) (Duration, error) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > float64(math.MaxInt64)/float64(time.Second) {
+			return 0, fmt.Errorf("%q is not a duration we can hold (at most %v)", s, MaxDuration)
+		}
 		return Duration(f * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration (use e.g. 30s, 1m, 250ms)", s)
+		return 0, fmt.Errorf("%q is not a duration (use e.g. 30s, 1m, 250ms; at most %v)", s, MaxDuration)
 	}
 	return Duration(d), nil
 }

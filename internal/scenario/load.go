@@ -57,6 +57,9 @@ func parentPath(p string) string {
 // base's values). Unknown fields, wrong types and malformed YAML are errors
 // naming the file, line and field.
 func Load(file string, base Scenario) (Scenario, *Source, error) {
+	if fi, err := os.Stat(file); err == nil && fi.Size() > MaxFileSize {
+		return base, nil, fmt.Errorf("scenario %s: %d bytes; a scenario file is at most %d", file, fi.Size(), MaxFileSize)
+	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return base, nil, fmt.Errorf("scenario %s: %w", file, errors.Unwrap(err))

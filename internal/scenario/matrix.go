@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -106,22 +107,45 @@ type Setting struct {
 	Name, Value string
 }
 
-// Map returns the point as name → value.
+// Map returns the point as name → value, for printing and saving: a URL
+// value has its password masked.
 func (p Point) Map() map[string]string {
 	out := make(map[string]string, len(p))
 	for _, s := range p {
-		out[s.Name] = s.Value
+		out[s.Name] = MaskValue(s.Value)
 	}
 	return out
 }
 
-// String formats the point as "a=1 b=x".
+// String formats the point as "a=1 b=x", a URL's password masked.
 func (p Point) String() string {
 	parts := make([]string, len(p))
 	for i, s := range p {
-		parts[i] = s.Name + "=" + s.Value
+		parts[i] = s.Name + "=" + MaskValue(s.Value)
 	}
 	return strings.Join(parts, " ")
+}
+
+// MaskValue masks the password of a value that is a URL (a swept --url);
+// any other value is returned as it is.
+func MaskValue(v string) string {
+	if strings.Contains(v, "://") {
+		return MaskURL(v)
+	}
+	return v
+}
+
+// Size is the number of combinations, saturating at math.MaxInt (it is
+// checked before Points expands them).
+func (m Matrix) Size() int {
+	n := 1
+	for _, p := range m {
+		if len(p.Values) > 0 && n > math.MaxInt/len(p.Values) {
+			return math.MaxInt
+		}
+		n *= len(p.Values)
+	}
+	return n
 }
 
 // Points expands the matrix into its cartesian product, the last parameter

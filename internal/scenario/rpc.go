@@ -90,10 +90,11 @@ func (s *Scenario) validateRPC(c *checker) {
 	}
 	c.workers("RPC clients", "rpc.clients", "rpc.client_connections", r.Clients, r.ClientConnections)
 	c.workers("RPC servers", "rpc.servers", "rpc.server_connections", r.Servers, r.ServerConnections)
-	c.check(r.Concurrency >= 1 && r.Concurrency <= 65535, "rpc.concurrency", r.Concurrency, "must be 1 to 65535 outstanding requests per client")
+	c.check(r.Concurrency >= 1 && r.Concurrency <= MaxUint16, "rpc.concurrency", r.Concurrency, "must be 1 to 65535 outstanding requests per client")
 	validatePacing(c, "rpc", r.Rate, r.TotalRate, r.Schedule, r.StartJitter)
-	c.check(r.Requests >= 0, "rpc.requests", r.Requests, "must not be negative (0 = no limit)")
-	c.check(r.Timeout > 0, "rpc.timeout", r.Timeout, "must be positive")
+	c.inRange("rpc.requests", r.Requests, 0, int64(max(r.Clients, 1))*MaxMessagesPerWorker, "0 = no limit")
+	c.check(r.Requests == 0 || r.Clients > 0, "rpc.requests", r.Requests, "there are no RPC clients to send them: the run could never stop by this count")
+	c.duration("rpc.timeout", r.Timeout, time.Millisecond)
 	c.check(r.ReplyMode == ReplyExclusive || r.ReplyMode == ReplyDirect, "rpc.reply_mode", r.ReplyMode, "must be exclusive or direct")
 	c.check(r.ReplyAck == AckAuto || r.ReplyAck == AckManual, "rpc.reply_ack", r.ReplyAck, "must be auto or manual")
 	if r.ReplyMode == ReplyDirect {
@@ -103,13 +104,14 @@ func (s *Scenario) validateRPC(c *checker) {
 			"direct reply-to has no queue to apply a prefetch to; it cannot honour reply_prefetch %d", r.ReplyPrefetch)
 	}
 	c.check(r.ReplyPrefetch >= 0 && r.ReplyPrefetch <= 65535, "rpc.reply_prefetch", r.ReplyPrefetch, "must be 0 to 65535")
-	c.check(r.RequestSize >= 1, "rpc.request_size", r.RequestSize, "must be at least 1")
-	c.check(r.ReplySize >= 1, "rpc.reply_size", r.ReplySize, "must be at least 1")
+	c.inRange("rpc.request_size", int64(r.RequestSize), 1, MaxMessageSize, "bytes; the broker's largest message")
+	c.inRange("rpc.reply_size", int64(r.ReplySize), 1, MaxMessageSize, "bytes; the broker's largest message")
 	if r.Body != "" {
-		_, err := os.Stat(r.Body)
+		fi, err := os.Stat(r.Body)
 		c.check(err == nil, "rpc.body", r.Body, "cannot read the request body file: %v", err)
+		c.check(err != nil || fi.Size() <= MaxMessageSize, "rpc.body", r.Body, "the file is larger than the broker's largest message (%d bytes)", MaxMessageSize)
 	}
-	c.check(r.ServerConcurrency >= 1, "rpc.server_concurrency", r.ServerConcurrency, "must be at least 1")
+	c.inRange("rpc.server_concurrency", int64(r.ServerConcurrency), 1, MaxUint16, "requests at once; the prefetch is 16-bit")
 	c.check(r.ServerPrefetch >= 0 && r.ServerPrefetch <= 65535, "rpc.server_prefetch", r.ServerPrefetch, "must be 0 (= the server concurrency) to 65535")
 	c.check(r.ServerWork == WorkSleep || r.ServerWork == WorkFibonacci, "rpc.server_work", r.ServerWork, "must be sleep or fibonacci")
 	c.check(r.FibonacciN >= 0 && r.FibonacciN <= 90, "rpc.fibonacci_n", r.FibonacciN, "must be 0 to 90")
@@ -121,10 +123,10 @@ func (s *Scenario) validateDelay(c *checker) {
 	d := s.RPC.ServerDelay
 	switch d.Distribution {
 	case DelayFixed, DelayExponential:
-		c.check(d.Mean >= 0, "rpc.server_delay.mean", d.Mean, "must not be negative")
+		c.duration("rpc.server_delay.mean", d.Mean, 0)
 	case DelayUniform:
-		c.check(d.Min >= 0 && d.Max >= d.Min, "rpc.server_delay", fmt.Sprintf("min %v max %v", d.Min, d.Max),
-			"a uniform delay needs 0 <= min <= max")
+		c.check(d.Min >= 0 && d.Max >= d.Min && d.Max.D() <= MaxDuration, "rpc.server_delay", fmt.Sprintf("min %v max %v", d.Min, d.Max),
+			"a uniform delay needs 0 <= min <= max <= %v", MaxDuration)
 	default:
 		c.check(false, "rpc.server_delay.distribution", d.Distribution, "must be fixed, uniform or exponential")
 	}

@@ -225,15 +225,6 @@ func MaskURL(raw string) string {
 	return u.Redacted()
 }
 
-// Clone returns a copy of s that shares no slice with it, so that one can
-// be changed (a sweep variant) without touching the other.
-func (s Scenario) Clone() Scenario {
-	s.Queues = append([]Queue(nil), s.Queues...)
-	s.Producers.RoutingKeys = append([]string(nil), s.Producers.RoutingKeys...)
-	s.Matrix = append(Matrix(nil), s.Matrix...)
-	return s
-}
-
 // Masked returns a copy of s that is safe to print or save.
 func (s Scenario) Masked() Scenario {
 	s.URL = MaskURL(s.URL)

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/mqbench/mqbench/internal/pace"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -126,13 +127,15 @@ func (s *Scenario) validateShape(c *checker) {
 	if d := p.SizeDistribution; d != nil {
 		switch d.Type {
 		case SizeUniform:
-			c.check(d.Min >= 1 && d.Max >= d.Min, "producers.size_distribution", fmt.Sprintf("min %d max %d", d.Min, d.Max),
-				"a uniform size needs 1 <= min <= max")
+			c.check(d.Min >= 1 && d.Max >= d.Min && d.Max <= MaxMessageSize, "producers.size_distribution", fmt.Sprintf("min %d max %d", d.Min, d.Max),
+				"a uniform size needs 1 <= min <= max <= %d (the broker's largest message)", MaxMessageSize)
 		case SizeWeighted:
-			c.check(len(d.Sizes) > 0, "producers.size_distribution.sizes", "[]", "a weighted size needs at least one {size, weight}")
+			c.check(len(d.Sizes) > 0 && len(d.Sizes) <= MaxSizeEntries, "producers.size_distribution.sizes", fmt.Sprintf("%d sizes", len(d.Sizes)),
+				"a weighted size needs 1 to %d {size, weight} entries", MaxSizeEntries)
 			for i, w := range d.Sizes {
-				c.check(w.Size >= 1 && w.Weight >= 1, fmt.Sprintf("producers.size_distribution.sizes[%d]", i),
-					fmt.Sprintf("size %d weight %d", w.Size, w.Weight), "size and weight must be at least 1")
+				c.check(w.Size >= 1 && w.Size <= MaxMessageSize && w.Weight >= 1 && w.Weight <= MaxSizeWeight,
+					fmt.Sprintf("producers.size_distribution.sizes[%d]", i), fmt.Sprintf("size %d weight %d", w.Size, w.Weight),
+					"size must be 1 to %d bytes and weight 1 to %d", MaxMessageSize, MaxSizeWeight)
 			}
 		default:
 			c.check(false, "producers.size_distribution.type", d.Type, "must be uniform or weighted")
@@ -147,27 +150,41 @@ func (s *Scenario) validateShape(c *checker) {
 		path = "producers.size_distribution"
 	}
 	c.check(p.minSize() >= need, path, p.minSize(), "must be at least %d bytes: %s", need, why)
+	c.check(p.MaxSize() <= MaxMessageSize, path, p.MaxSize(), "must be at most %d bytes (128 MiB, RabbitMQ 3.x's largest message; 4.x refuses more than 16 MiB by default)", MaxMessageSize)
+	if mem := int64(p.MaxSize()) * int64(max(p.Count, 0)); p.MaxSize() <= MaxMessageSize && mem > MaxBodyMemory {
+		c.check(false, path, p.MaxSize(), "%d producers × %d bytes = %d MiB of body buffers (each producer owns one); keep it under %d MiB",
+			p.Count, p.MaxSize(), mem>>20, MaxBodyMemory>>20)
+	}
 }
 
 // validatePacing checks a worker group's pace: a rate per worker, a total
 // rate or a schedule of steps and ramps, and a start jitter. prefix is the
 // group's scenario path ("producers", "rpc").
 func validatePacing(c *checker, prefix string, rate, total float64, steps []RateStep, jitter Duration) {
-	c.check(rate >= 0, prefix+".rate", rate, "must not be negative (0 = unpaced)")
-	c.check(total >= 0, prefix+".total_rate", total, "must not be negative")
+	c.rate(prefix+".rate", rate)
+	c.check(!math.IsNaN(total) && (total == 0 || (total >= MinRate && total <= MaxRate*MaxWorkers)), prefix+".total_rate", total,
+		"must be 0 (unpaced) or %g to %g per second", MinRate, MaxRate*MaxWorkers)
 	c.check(total == 0 || rate == 0, prefix+".total_rate", total, "give either a rate per worker or a total rate, not both")
 	c.check(len(steps) == 0 || (rate == 0 && total == 0), prefix+".schedule", "(set)",
 		"a rate schedule replaces rate and total_rate; give one or the other")
+	c.check(len(steps) <= MaxScheduleSteps, prefix+".schedule", fmt.Sprintf("%d steps", len(steps)), "at most %d steps", MaxScheduleSteps)
 	for i, st := range steps {
+		if i >= MaxScheduleSteps {
+			break
+		}
 		path := fmt.Sprintf("%s.schedule[%d]", prefix, i)
 		constant, ramp := st.Rate != nil, st.From != nil || st.To != nil
 		c.check(constant != ramp && (!ramp || (st.From != nil && st.To != nil)), path, "(step)",
 			"a step is {rate: R, for: D} or a ramp {from: R0, to: R1, for: D}")
 		from, to := st.bounds()
-		c.check(from >= 0 && to >= 0, path, fmt.Sprintf("%v→%v", from, to), "rates must not be negative")
+		c.rate(path+".rate", from)
+		if to != from {
+			c.rate(path+".to", to)
+		}
 		c.check(st.For > 0 || i == len(steps)-1, path+".for", st.For, "every step but the last needs a duration")
+		c.duration(path+".for", st.For, 0)
 	}
-	c.check(jitter >= 0, prefix+".start_jitter", jitter, "must not be negative")
+	c.duration(prefix+".start_jitter", jitter, 0)
 }
 
 // defaultSize is the body size when none is given: room for the whole

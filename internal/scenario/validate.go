@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"sort"
 	"strings"
@@ -75,46 +76,54 @@ func (s *Scenario) validateRun(c *checker) {
 	u, err := url.Parse(s.URL)
 	c.check(err == nil && (u.Scheme == "amqp" || u.Scheme == "amqps") && u.Host != "", "url", MaskURL(s.URL),
 		"must be an amqp:// or amqps:// URI with a host")
-	c.check(s.Duration >= 0, "duration", s.Duration, "must not be negative")
-	c.check(s.Warmup >= 0, "warmup", s.Warmup, "must not be negative")
+	c.duration("duration", s.Duration, 0)
+	c.duration("warmup", s.Warmup, 0)
 	c.check(s.Duration == 0 || s.Warmup < s.Duration, "warmup", s.Warmup,
 		"must be shorter than the duration (%v): the warm-up is part of it", s.Duration)
-	c.check(s.Interval.D() >= 10*time.Millisecond, "interval", s.Interval, "must be at least 10ms")
-	c.check(s.DrainTimeout >= 0, "drain_timeout", s.DrainTimeout, "must not be negative")
-	c.check(s.ConnectTimeout > 0, "connect_timeout", s.ConnectTimeout, "must be positive")
-	c.check(s.ReconnectTimeout > 0, "reconnect_timeout", s.ReconnectTimeout, "must be positive")
-	c.check(s.Repeat >= 0, "repeat", s.Repeat, "must not be negative")
-	c.check(s.Cooldown >= 0, "cooldown", s.Cooldown, "must not be negative")
+	c.duration("interval", s.Interval, 10*time.Millisecond)
+	c.duration("drain_timeout", s.DrainTimeout, 0)
+	c.duration("connect_timeout", s.ConnectTimeout, time.Millisecond)
+	c.duration("reconnect_timeout", s.ReconnectTimeout, time.Millisecond)
+	c.inRange("repeat", int64(s.Repeat), 0, MaxRepeat, "runs per variant")
+	if n := s.Matrix.Size(); n > MaxVariants {
+		c.check(false, "matrix", fmt.Sprintf("%d combinations", n), "a sweep runs at most %d variants", MaxVariants)
+	}
+	c.duration("cooldown", s.Cooldown, 0)
+	n := s.Producers.Count + s.Consumers.Count + s.RPC.Clients + s.RPC.Servers
+	c.check(n <= MaxWorkers, "producers.count", n, "%d workers in all (producers, consumers, RPC clients and servers): at most %d per process, about 15 KB each; shard larger runs", n, MaxWorkers)
 }
 
 func (s *Scenario) validateProducers(c *checker) {
 	p := s.Producers
 	c.workers("producers", "producers.count", "producers.connections", p.Count, p.Connections)
-	c.check(p.Messages >= 0, "producers.messages", p.Messages, "must not be negative (0 = no limit)")
-	c.check(p.Confirm >= 0, "producers.confirm", p.Confirm, "must not be negative (0 = no confirms)")
-	for k, v := range p.Headers {
-		_, err := tableValue(v)
-		c.check(err == nil, "producers.headers."+k, v, "%v", err)
+	c.inRange("producers.messages", p.Messages, 0, int64(max(p.Count, 1))*MaxMessagesPerWorker, "0 = no limit; sequence numbers are 32-bit per producer")
+	c.check(p.Messages == 0 || p.Count > 0, "producers.messages", p.Messages, "there are no producers to publish them")
+	c.inRange("producers.confirm", int64(p.Confirm), 0, MaxConfirmWindow, "0 = no confirms; each unconfirmed publish costs memory")
+	if p.Confirm > 0 && p.Count > 0 {
+		slots := int64(p.Confirm) * int64(p.Count)
+		c.check(slots <= MaxConfirmSlots, "producers.confirm", p.Confirm,
+			"%d producers × %d = %d unconfirmed publishes at most; keep it under %d (about 130 bytes each)", p.Count, p.Confirm, slots, MaxConfirmSlots)
 	}
+	c.table("producers.headers", p.Headers)
 }
 
 func (s *Scenario) validateConsumers(c *checker) {
 	k := s.Consumers
 	c.workers("consumers", "consumers.count", "consumers.connections", k.Count, k.Connections)
-	c.check(k.Messages >= 0, "consumers.messages", k.Messages, "must not be negative (0 = no limit)")
+	c.inRange("consumers.messages", k.Messages, 0, math.MaxInt64/2, "0 = no limit")
+	c.check(k.Messages == 0 || k.Count > 0, "consumers.messages", k.Messages, "there are no consumers to count them: the run could never stop by this count")
 	c.check(k.Ack == AckAuto || k.Ack == AckManual || k.Ack == AckMultiple, "consumers.ack", k.Ack,
 		"must be auto, manual or multiple")
 	if k.Ack == AckMultiple {
-		c.check(k.MultiAckEvery >= 1, "consumers.multi_ack_every", k.MultiAckEvery,
-			"must be at least 1 with ack multiple")
+		c.inRange("consumers.multi_ack_every", int64(k.MultiAckEvery), 1, MaxUint16, "with ack multiple; at most the largest prefetch")
 		c.check(k.Prefetch == 0 || k.MultiAckEvery <= k.Prefetch, "consumers.multi_ack_every", k.MultiAckEvery,
 			"must not exceed the prefetch (%d): the consumer would stall waiting for deliveries the broker will not send", k.Prefetch)
 	} else {
 		c.check(k.MultiAckEvery == 0, "consumers.multi_ack_every", k.MultiAckEvery, "only applies to ack multiple")
 	}
-	c.check(k.Prefetch >= 0 && k.Prefetch <= 65535, "consumers.prefetch", k.Prefetch, "must be 0 (unlimited) to 65535")
-	c.check(k.Delay >= 0, "consumers.delay", k.Delay, "must not be negative")
-	c.check(k.Count == 0 || len(s.QueueNames()) > 0, "consumers.count", k.Count, "consumers need at least one queue")
+	c.check(k.Prefetch >= 0 && k.Prefetch <= MaxUint16, "consumers.prefetch", k.Prefetch, "must be 0 (unlimited) to 65535")
+	c.duration("consumers.delay", k.Delay, 0)
+	c.check(k.Count == 0 || len(s.Queues) > 0, "consumers.count", k.Count, "consumers need at least one queue")
 }
 
 var exchangeTypes = map[string]bool{ExchangeDirect: true, ExchangeFanout: true, ExchangeTopic: true, ExchangeHeaders: true}
@@ -125,10 +134,18 @@ func (s *Scenario) validateTopology(c *checker) {
 		"the default exchange (empty name) is a direct exchange; name an exchange to use %s", s.Exchange.Type)
 	c.check(s.Exchange.Name != "" || !hasBindings(s.Queues), "queues.bindings", "(set)",
 		"queues cannot be bound to the default exchange; name an exchange")
+	total := 0
+	for i, q := range s.Queues {
+		c.inRange(fmt.Sprintf("queues[%d].count", i), int64(q.Count), 1, MaxQueues, "queues from this entry")
+		total += min(max(q.Count, 0), MaxQueues+1)
+	}
+	if total > MaxQueues {
+		c.check(false, "queues", total, "%d queues in all: at most %d per run", total, MaxQueues)
+		return // naming them all would take long and prove nothing more
+	}
 	seen := map[string]bool{}
 	for i, q := range s.Queues {
 		p := fmt.Sprintf("queues[%d]", i)
-		c.check(q.Count >= 1, p+".count", q.Count, "must be at least 1")
 		c.check(q.Type == QueueClassic || q.Type == QueueQuorum || q.Type == QueueStream, p+".type", q.Type,
 			"must be classic, quorum or stream")
 		if q.Type == QueueQuorum || q.Type == QueueStream {
@@ -144,10 +161,7 @@ func (s *Scenario) validateTopology(c *checker) {
 			c.check(n == "" || !seen[n], p+".name", n, "queue name used twice")
 			seen[n] = true
 		}
-		for k, v := range q.Arguments {
-			_, err := tableValue(v)
-			c.check(err == nil, p+".arguments."+k, v, "%v", err)
-		}
+		c.table(p+".arguments", q.Arguments)
 		for j, b := range q.Bindings {
 			for k, v := range b.Arguments {
 				_, err := tableValue(v)
@@ -236,8 +250,11 @@ func ConnectionCount(count, conns int) int {
 // workers checks a worker group's count and connections: each worker takes
 // one channel, and a connection has at most MaxChannelsPerConnection.
 func (c *checker) workers(what, countPath, connPath string, count, conns int) {
-	c.check(count >= 0, countPath, count, "must not be negative")
-	c.check(conns >= 0, connPath, conns, "must not be negative")
+	c.inRange(countPath, int64(count), 0, MaxWorkers, "workers per process")
+	c.inRange(connPath, int64(conns), 0, MaxWorkers, "0 = one per worker")
+	if count < 0 || count > MaxWorkers || conns < 0 {
+		return
+	}
 	c.check(perConnection(count, conns) <= MaxChannelsPerConnection, connPath, conns,
 		"%d %s need at least %d connections (at most %d channels each)",
 		count, what, (count+MaxChannelsPerConnection-1)/MaxChannelsPerConnection, MaxChannelsPerConnection)
