@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"fmt"
-	"reflect"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
