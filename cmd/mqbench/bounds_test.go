@@ -30,7 +30,7 @@ func TestBoundsOnEveryInput(t *testing.T) {
 		{[]string{"--queues", "5000000", "--queue", "q"}, []string{"--queues = 5000000", "1 to 50000"}},
 		{[]string{"--duration", "1e10"}, []string{"1e10", "not a duration we can hold"}},
 		{[]string{"--duration", "NaN"}, []string{"NaN", "not a duration we can hold"}},
-		{[]string{"--duration", "9000h"}, []string{"--duration = 9000h0m0s", "0s to 8784h0m0s"}},
+		{[]string{"--duration", "9000h"}, []string{"--duration = 9000h0m0s", "at most 8784h0m0s"}},
 		{[]string{"--consumers", "0", "--cmessages", "10"}, []string{"--cmessages = 10", "no consumers"}},
 		{[]string{"--producers", "0", "--pmessages", "10"}, []string{"--pmessages = 10", "no producers"}},
 		{[]string{"--rpc-servers", "1", "--rpc-requests", "10"}, []string{"--rpc-requests = 10", "no RPC clients"}},
@@ -39,7 +39,7 @@ func TestBoundsOnEveryInput(t *testing.T) {
 		{[]string{"--repeat", "5000"}, []string{"--repeat = 5000"}},
 		{[]string{"--sweep", "prefetch=1,2,3,4,5,6,7,8,9,10", "--sweep", "confirm=1,2,3,4,5,6,7,8,9,10", "--sweep", "size=32,33,34,35,36,37,38,39,40,41",
 			"--sweep", "producers=1,2,3,4,5,6,7,8,9,10,11"}, []string{"11000 combinations", "at most 10000"}},
-		{[]string{"--interval", "1ms"}, []string{"--interval = 1ms", "10ms to"}},
+		{[]string{"--interval", "1ms"}, []string{"--interval = 1ms", "positive, 10ms to"}},
 	}
 	for _, c := range cases {
 		code, _, stderr := run(append([]string{"run"}, c.args...)...)

@@ -29,8 +29,14 @@ func own(t *testing.T, sc *scenario.Scenario) {
 		sc.Exchange.Name += "-" + suffix
 	}
 	for i := range sc.Queues {
-		if sc.Queues[i].Name != "" {
-			sc.Queues[i].Name += "-" + suffix
+		q := &sc.Queues[i]
+		if q.Name != "" {
+			q.Name += "-" + suffix
+			// RabbitMQ 4.3 refuses transient non-exclusive queues; the
+			// tests run on 3.10 and 4.x alike.
+			if !q.Exclusive && (q.Type == "" || q.Type == scenario.QueueClassic) {
+				q.Durable = true
+			}
 		}
 	}
 	if sc.RPC.Enabled() && sc.RPC.Servers > 0 {

@@ -26,15 +26,15 @@ func TestFailedSetupLeavesNoGoroutine(t *testing.T) {
 	sc.Consumers.Count = 2
 	sc.Queues = []scenario.Queue{{Name: "mqbench-leak-a"}, {Name: "mqbench-leak-b"}, {Name: "mqbench-leak-c"}}
 	own(t, &sc)
-	// Queue c exists, durable; the scenario declares it transient: the
-	// broker refuses that (PRECONDITION_FAILED) after the two consumers of
-	// a and b are running.
+	// Queue c exists with a length limit; the scenario declares it
+	// without: the broker refuses that (PRECONDITION_FAILED) after the two
+	// consumers of a and b are running.
 	c := brokertest.Conn(t, sc.URL)
 	ch, err := c.Channel()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ch.QueueDeclare(sc.Queues[2].Name, true, false, false, false, nil); err != nil {
+	if _, err := ch.QueueDeclare(sc.Queues[2].Name, true, false, false, false, amqp.Table{"x-max-length": int64(7)}); err != nil {
 		t.Fatal(err)
 	}
 	ch.Close()

@@ -104,15 +104,15 @@ func prefill(t *testing.T, c *amqp.Connection, queue string, bodies [][]byte) {
 	}
 }
 
-// publishBodies declares queue (transient, named) and publishes bodies to
-// it with confirms.
+// publishBodies declares queue (durable, as the tests' scenarios do) and
+// publishes bodies to it with confirms.
 func publishBodies(c *amqp.Connection, queue string, bodies [][]byte) error {
 	ch, err := c.Channel()
 	if err != nil {
 		return err
 	}
 	defer ch.Close()
-	if _, err := ch.QueueDeclare(queue, false, false, false, false, nil); err != nil {
+	if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
 		return err
 	}
 	if err := ch.Confirm(false); err != nil {

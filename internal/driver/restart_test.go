@@ -94,7 +94,7 @@ func TestBrokerRestartTransientReportsLosses(t *testing.T) {
 	if q.Lost == 0 {
 		t.Error("no loss reported, though the non-durable queue vanished with its backlog")
 	}
-	if !a.Balanced || q.Expected != q.Consumed+q.Lost+q.Unconfirmed {
+	if !a.Balanced || q.Expected != q.Consumed+q.Left+q.Dropped+q.Lost+q.Unconfirmed {
 		t.Errorf("the audit does not balance: %+v", q)
 	}
 }

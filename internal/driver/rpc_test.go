@@ -146,7 +146,7 @@ func TestRPCProfilesAnExistingService(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { brokertest.DeleteQueue(c, sc.RPC.Queue) })
-	if _, err := ch.QueueDeclare(sc.RPC.Queue, false, false, false, false, nil); err != nil {
+	if _, err := ch.QueueDeclare(sc.RPC.Queue, true, false, false, false, nil); err != nil { // durable: 4.3 refuses transient non-exclusive queues
 		t.Fatal(err)
 	}
 	// The "service": answers {"op":"ping"} with pong, anything else with an error.

@@ -21,7 +21,9 @@ func (w *workload) prepareRPC(ctx context.Context, e env) error {
 	if !r.Enabled() {
 		return nil
 	}
-	q := &queue{spec: scenario.Queue{Name: r.Queue, Count: 1, Type: scenario.QueueClassic}, name: r.Queue, rpc: true, consumers: r.Servers}
+	// Durable: RabbitMQ 4.3 refuses transient non-exclusive queues, and an
+	// exclusive one could only be consumed on the admin connection.
+	q := &queue{spec: scenario.Queue{Name: r.Queue, Count: 1, Type: scenario.QueueClassic, Durable: true}, name: r.Queue, rpc: true, consumers: r.Servers}
 	if r.Servers == 0 {
 		err := w.topo.admin.Control(func(ch *amqp.Channel) error {
 			_, err := ch.QueueDeclarePassive(r.Queue, false, false, false, false, nil)

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -147,7 +148,7 @@ func (t *topology) declare(q *queue, owner *amqpconn.Conn, again bool) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("declare queue %s: %w", displayName(name), err)
+		return fmt.Errorf("declare queue %s: %w%s", displayName(name), err, deprecationAdvice(err))
 	}
 	if !again {
 		q.created = !existed
@@ -269,4 +270,15 @@ func displayName(name string) string {
 		return "(server-named)"
 	}
 	return fmt.Sprintf("%q", name)
+}
+
+// deprecationAdvice says what to do when the broker refuses a feature it
+// has deprecated (RabbitMQ 4.3 refuses transient non-exclusive queues by
+// default), or "".
+func deprecationAdvice(err error) string {
+	if err != nil && strings.Contains(err.Error(), "transient_nonexcl_queues") {
+		return " — the broker refuses transient non-exclusive queues (the deprecated feature transient_nonexcl_queues, " +
+			"refused by default from RabbitMQ 4.3): declare the queue --durable (queues[].durable) or --exclusive, or use a quorum queue"
+	}
+	return ""
 }

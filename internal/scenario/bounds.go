@@ -71,7 +71,11 @@ func (c *checker) rate(path string, r float64) {
 
 // duration checks 0 (or min) to MaxDuration.
 func (c *checker) duration(path string, d Duration, min time.Duration) {
-	c.check(d.D() >= min && d.D() <= MaxDuration, path, d, "must be %v to %v", min, MaxDuration)
+	if min > 0 {
+		c.check(d.D() >= min && d.D() <= MaxDuration, path, d, "must be positive, %v to %v", min, MaxDuration)
+		return
+	}
+	c.check(d.D() >= 0 && d.D() <= MaxDuration, path, d, "must not be negative, and at most %v", MaxDuration)
 }
 
 // table checks a headers or arguments table: its size and its values.

@@ -203,6 +203,50 @@ func (s *Scenario) Normalize() {
 	if s.Producers.Size == 0 {
 		s.Producers.Size = s.Producers.defaultSize()
 	}
+	s.placeServerNamed()
+}
+
+// placeServerNamed decides what a server-named classic queue that is
+// neither durable nor exclusive becomes: exclusive (as pika's tutorials
+// declare them) when each of its queues has all its consumers on one
+// connection, which then owns it; durable otherwise. RabbitMQ 4.3 refuses
+// transient non-exclusive queues by default (the deprecated feature
+// transient_nonexcl_queues), and both choices work on every release.
+func (s *Scenario) placeServerNamed() {
+	total := 0
+	for _, q := range s.Queues {
+		total += max(q.Count, 0)
+	}
+	if total == 0 || total > MaxQueues || s.Consumers.Count > MaxWorkers {
+		return // Validate refuses it
+	}
+	first := 0
+	for i := range s.Queues {
+		q := &s.Queues[i]
+		if q.Name == "" && q.Type == QueueClassic && !q.Durable && !q.Exclusive {
+			q.Exclusive = true
+			for qi := first; qi < first+q.Count; qi++ {
+				q.Exclusive = q.Exclusive && s.oneConnection(qi, total)
+			}
+			q.Durable = !q.Exclusive
+		}
+		first += max(q.Count, 0)
+	}
+}
+
+// oneConnection reports whether every consumer of queue index qi (of
+// total queues; consumer i consumes queue i mod total) is on one
+// connection.
+func (s *Scenario) oneConnection(qi, total int) bool {
+	conn := -1
+	for i := qi; i < s.Consumers.Count; i += total {
+		c := ConnectionOf(i, s.Consumers.Count, s.Consumers.Connections)
+		if conn >= 0 && c != conn {
+			return false
+		}
+		conn = c
+	}
+	return true
 }
 
 // QueueNames lists every queue name in declaration order (empty names are
