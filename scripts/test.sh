@@ -3,13 +3,15 @@
 # rabbitmq-server when it is installed and down), then gofmt, go vet, every
 # test with the race detector (broker tests included; the fault tests start
 # private broker nodes of their own), the scale tests without it, the fuzz
-# targets briefly, and the hot-path benchmarks. A missing broker fails the
-# run instead of skipping tests.
+# targets briefly, and the hot-path benchmarks. A missing broker, or a
+# missing chromium for the HTML report's browser test, fails the run
+# instead of skipping tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v go >/dev/null 2>&1 || { echo "test.sh: Go is not installed (https://go.dev/dl/)" >&2; exit 1; }
 scripts/broker.sh
+scripts/browser.sh
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
@@ -23,6 +25,7 @@ GOOS=darwin go build ./...
 GOOS=windows go build ./...
 
 export MQBENCH_REQUIRE_BROKER=1
+export MQBENCH_REQUIRE_BROWSER=1
 go test -race -count=1 -timeout 15m ./...
 # The scale tests measure rates and resident memory, which -race distorts:
 # each runs without it, in a process of its own.

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/mqbench/mqbench/internal/compare"
+	"github.com/mqbench/mqbench/internal/htmlreport"
 )
 
 // compare's exit codes beyond 0 and 2: a gate was crossed, or a gated
@@ -37,7 +38,8 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.SetOutput(stderr)
 	var gates gateFlag
 	fs.Var(&gates, "max-regression", "METRIC=PCT: fail (exit 3) when METRIC is more than PCT% worse, e.g. rates.consumed_per_s=5 (repeatable)")
-	format := fs.String("format", "table", "table or markdown")
+	format := fs.String("format", "table", "table, markdown or html (a self-contained page with both sides' charts overlaid)")
+	out := fs.String("out", "", "write the comparison to this file (atomically) instead of stdout; - = stdout")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage, err
@@ -45,23 +47,34 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(files) != 2 {
 		return exitUsage, usagef("compare needs BASE.json and CANDIDATE.json, got %d files", len(files))
 	}
-	if *format != "table" && *format != "markdown" {
-		return exitUsage, usagef("--format %q: want table or markdown", *format)
+	if *format != "table" && *format != "markdown" && *format != "html" {
+		return exitUsage, usagef("--format %q: want table, markdown or html", *format)
 	}
+	docs := make([]loaded, 2)
 	sides := make([]compare.Side, 2)
 	for i, f := range files {
 		l, err := load(f)
 		if err != nil {
 			return exitUsage, err
 		}
-		sides[i] = l.side()
+		if l.capacity != nil {
+			return exitUsage, usagef("%s is a capacity document: compare takes results or sweeps", f)
+		}
+		docs[i], sides[i] = l, l.side()
 	}
 	pairing := compare.Match(sides[0], sides[1])
 	if len(pairing.Pairs) == 0 {
 		return exitUsage, usagef("no variant of %s has the parameters of one in %s", files[1], files[0])
 	}
 	verdicts := compare.Apply(pairing, gates)
-	if err := compare.Write(stdout, sides[0], sides[1], pairing, verdicts, gates, *format == "markdown"); err != nil {
+	err = writeOutput(*out, stdout, func(w io.Writer) error {
+		if *format == "html" {
+			return htmlreport.Write(w, htmlreport.Input{Title: "mqbench comparison", Compare: &htmlreport.Comparison{
+				Base: docs[0].document(), Candidate: docs[1].document(), Gates: gates}})
+		}
+		return compare.Write(w, sides[0], sides[1], pairing, verdicts, gates, *format == "markdown")
+	})
+	if err != nil {
 		return exitFailed, err
 	}
 	code := exitOK

@@ -1,8 +1,8 @@
 // Command mqbench load-tests and benchmarks RabbitMQ over AMQP 0-9-1.
 //
 //	mqbench run [SCENARIO.yaml] [flags]          run a benchmark (or a sweep)
-//	mqbench report [--format F] FILE...          re-render saved results and sweeps
-//	mqbench compare BASE CANDIDATE [--max-regression METRIC=PCT]...
+//	mqbench report [--format F] [--out FILE] FILE...   re-render saved results, sweeps and capacity searches
+//	mqbench compare BASE CANDIDATE [--max-regression METRIC=PCT]... [--format F] [--out FILE]
 //	mqbench version                              print the version
 //
 // Exit codes: 0 success, 1 the run failed, 2 usage or scenario error, 3 a
@@ -98,8 +98,10 @@ const topUsage = `mqbench: load-test and benchmark RabbitMQ (AMQP 0-9-1)
 
 usage:
   mqbench run [SCENARIO.yaml] [flags]        run a benchmark or a sweep (mqbench run -help lists the flags)
-  mqbench report [--format F] FILE...        re-render saved results or sweeps: table, json, csv, markdown
-  mqbench compare BASE.json CANDIDATE.json [--max-regression METRIC=PCT]...
+  mqbench report [--format F] [--out FILE] FILE...
+                                             re-render saved results, sweeps or capacity searches:
+                                             table, json, csv, markdown, or html (one offline page with charts)
+  mqbench compare BASE.json CANDIDATE.json [--max-regression METRIC=PCT]... [--format table|markdown|html] [--out FILE]
                                              side by side with deltas; exit 3 when a gate is crossed
   mqbench version                            print the version
 `

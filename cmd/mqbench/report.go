@@ -7,20 +7,23 @@ import (
 	"io"
 	"os"
 
+	"github.com/mqbench/mqbench/internal/capacity"
 	"github.com/mqbench/mqbench/internal/compare"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/sweep"
 )
 
-// loaded is a saved result or sweep document.
+// loaded is a saved result, sweep or capacity document (exactly one).
 type loaded struct {
-	file   string
-	result *result.Result
-	sweep  *sweep.Doc
+	file     string
+	result   *result.Result
+	sweep    *sweep.Doc
+	capacity *capacity.Doc
 }
 
-// load reads a result or sweep file, telling them apart by their schema.
+// load reads a result, sweep or capacity file, telling them apart by their
+// schema.
 func load(file string) (loaded, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -39,8 +42,12 @@ func load(file string) (loaded, error) {
 	case sweep.Schema:
 		d, err := sweep.Load(file)
 		return loaded{file: file, sweep: d}, asUsage(err)
+	case capacity.Schema:
+		var d capacity.Doc
+		err := result.LoadDoc(file, capacity.Schema, &d, func() string { return d.Schema })
+		return loaded{file: file, capacity: &d}, asUsage(err)
 	}
-	return loaded{}, usagef("%s: schema %q is neither %s nor %s", file, head.Schema, result.Schema, sweep.Schema)
+	return loaded{}, usagef("%s: schema %q is none of %s, %s, %s", file, head.Schema, result.Schema, sweep.Schema, capacity.Schema)
 }
 
 func (l loaded) side() compare.Side {
@@ -57,39 +64,59 @@ func (l loaded) grid() report.Grid {
 	return report.Grid{Rows: []report.GridRow{report.ResultRow(l.result)}}
 }
 
-// reportCmd re-renders saved results and sweeps without re-running them.
+// reportCmd re-renders saved results, sweeps and capacity searches
+// without re-running them.
 func reportCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("mqbench report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "table", "table, json, csv or markdown")
+	format := fs.String("format", "table", "table, json, csv, markdown or html (one self-contained page for all the files)")
+	out := fs.String("out", "", "write the report to this file (atomically) instead of stdout; - = stdout")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage, err
 	}
 	if len(files) == 0 {
-		return exitUsage, usagef("report needs at least one result or sweep file")
+		return exitUsage, usagef("report needs at least one result, sweep or capacity file")
 	}
 	switch *format {
-	case "table", "json", "csv", "markdown":
+	case "table", "json", "csv", "markdown", "html":
 	default:
-		return exitUsage, usagef("--format %q: want table, json, csv or markdown", *format)
+		return exitUsage, usagef("--format %q: want table, json, csv, markdown or html", *format)
 	}
-	for i, f := range files {
-		l, err := load(f)
-		if err != nil {
+	docs := make([]loaded, len(files))
+	for i, f := range files { // every file is read before anything is written
+		if docs[i], err = load(f); err != nil {
 			return exitUsage, err
 		}
-		if i > 0 && *format != "csv" {
-			fmt.Fprintln(stdout)
+	}
+	err = writeOutput(*out, stdout, func(w io.Writer) error {
+		if *format == "html" {
+			return writeHTML(w, docs)
 		}
-		if err := render(stdout, l, *format); err != nil {
-			return exitFailed, err
+		for i, l := range docs {
+			if i > 0 && *format != "csv" {
+				fmt.Fprintln(w)
+			}
+			if err := render(w, l, *format); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return exitFailed, err
 	}
 	return exitOK, nil
 }
 
 func render(w io.Writer, l loaded, format string) error {
+	if l.capacity != nil {
+		if format == "json" {
+			return result.WriteJSON(w, l.capacity)
+		}
+		_, err := fmt.Fprintf(w, "%s: capacity document: use --format html or json\n", l.file)
+		return err
+	}
 	switch format {
 	case "json":
 		if l.sweep != nil {
