@@ -29,6 +29,7 @@ type flagSet struct {
 		persistent, mandatory, durable, exclusive, autoDelete, keep, quiet, noReconnect bool
 		reconnect                                                                       scenario.Duration
 		rpc                                                                             rpcFlags
+		shapes                                                                          shapeFlags
 		tls                                                                             scenario.TLS
 		sweeps                                                                          sweepFlag
 		repeat                                                                          int
@@ -103,7 +104,7 @@ func newFlagSet() *flagSet {
 	add("persistent", "", "producers.persistent", boolean(&v.persistent, "publish persistent messages (delivery mode 2)"), set(func(s *scenario.Scenario) { s.Producers.Persistent = v.persistent }))
 	add("mandatory", "", "producers.mandatory", boolean(&v.mandatory, "set the mandatory flag; returned messages are counted"), set(func(s *scenario.Scenario) { s.Producers.Mandatory = v.mandatory }))
 	add("confirm", "c", "producers.confirm", num(&v.confirm, "publisher confirms with at most N unconfirmed per producer (0 = off)"), set(func(s *scenario.Scenario) { s.Producers.Confirm = v.confirm }))
-	add("ack", "", "consumers.ack", str(&v.ack, "auto, manual or multiple (default manual)"), set(func(s *scenario.Scenario) { s.Consumers.Ack = v.ack }))
+	add("ack", "", "consumers.ack", str(&v.ack, "auto, manual, multiple, nack or reject (default manual)"), set(func(s *scenario.Scenario) { s.Consumers.Ack = v.ack }))
 	add("multi-ack-every", "A", "consumers.multi_ack_every", num(&v.multiAck, "with --ack multiple, ack every N deliveries"), set(func(s *scenario.Scenario) { s.Consumers.MultiAckEvery = v.multiAck }))
 	add("prefetch", "q", "consumers.prefetch", num(&v.prefetch, "basic.qos prefetch per consumer (0 = unlimited)"), set(func(s *scenario.Scenario) { s.Consumers.Prefetch = v.prefetch }))
 	add("consumer-delay", "", "consumers.delay", dur(&v.delay, "simulated processing time per message, e.g. 5ms"), set(func(s *scenario.Scenario) { s.Consumers.Delay = v.delay }))
@@ -120,6 +121,7 @@ func newFlagSet() *flagSet {
 	add("keep", "", "keep", boolean(&v.keep, "do not delete what mqbench declared"), set(func(s *scenario.Scenario) { s.Keep = v.keep }))
 	add("name", "", "name", str(&v.name, "scenario name (used in the result file name)"), set(func(s *scenario.Scenario) { s.Name = v.name }))
 	f.addRPC(add, str, num, num64, dur, set)
+	f.addShapes(add, str, num, dur, set)
 	add("tls-ca", "", "tls.ca", str(&v.tls.CA, "CA certificate (PEM) to verify the broker with (amqps://); default: the system's roots"), set(func(s *scenario.Scenario) { s.TLS.CA = v.tls.CA }))
 	add("tls-cert", "", "tls.cert", str(&v.tls.Cert, "client certificate (PEM) for amqps://"), set(func(s *scenario.Scenario) { s.TLS.Cert = v.tls.Cert }))
 	add("tls-key", "", "tls.key", str(&v.tls.Key, "client certificate's key (PEM)"), set(func(s *scenario.Scenario) { s.TLS.Key = v.tls.Key }))

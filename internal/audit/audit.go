@@ -25,8 +25,9 @@ type Consumer struct {
 }
 
 type seen struct {
-	set  Bitset
-	last int64 // last sequence seen, -1 before any
+	set     Bitset
+	refused Bitset // refused without requeue (nack or reject): the broker drops or dead-letters it
+	last    int64  // last sequence seen, -1 before any
 }
 
 // denseMax is the producer count up to which consumers index producers
@@ -89,14 +90,32 @@ func (c *Consumer) Deliver(id int, seq uint32, ok, redelivered bool) {
 	}
 }
 
+// Redelivery counts a delivery the broker flagged redelivered that was
+// not recorded by Deliver (a refused one).
+func (c *Consumer) Redelivery(redelivered bool) {
+	if redelivered {
+		c.Redelivered++
+	}
+}
+
+// Refuse records that message seq from producer id was refused without
+// requeue (basic.nack or basic.reject): the broker drops it, or
+// dead-letters it, so it is not consumed and will not be seen again.
+func (c *Consumer) Refuse(id int, seq uint32) {
+	if id < 0 || id >= c.producers {
+		return
+	}
+	c.get(id).refused.Set(seq)
+}
+
 // Bytes is the memory of the consumer's bitsets.
 func (c *Consumer) Bytes() int64 {
 	var n int64
 	for i := range c.dense {
-		n += c.dense[i].set.Bytes()
+		n += c.dense[i].set.Bytes() + c.dense[i].refused.Bytes()
 	}
 	for _, s := range c.sparse {
-		n += s.set.Bytes()
+		n += s.set.Bytes() + s.refused.Bytes()
 	}
 	return n
 }
@@ -159,6 +178,7 @@ type End struct {
 func Reconcile(name string, producers []*Producer, routed func(id int, seq uint32) bool, consumers []*Consumer, end End) Queue {
 	q := Queue{Name: name}
 	merged := make([]Bitset, len(producers))
+	refused := make([]Bitset, len(producers))
 	for _, c := range consumers {
 		q.Duplicates += c.Duplicates
 		q.Redelivered += c.Redelivered
@@ -167,9 +187,11 @@ func Reconcile(name string, producers []*Producer, routed func(id int, seq uint3
 		for id := range merged {
 			if s := c.peek(id); s != nil {
 				q.Duplicates += merged[id].Merge(&s.set) // delivered to two consumers
+				refused[id].Merge(&s.refused)
 			}
 		}
 	}
+	var byConsumers int64     // refused without requeue, so dropped by the broker
 	var lostUnconfirmed int64 // not consumed nor found, never confirmed
 	for id, p := range producers {
 		var swept *Bitset
@@ -192,6 +214,8 @@ func Reconcile(name string, producers []*Producer, routed func(id int, seq uint3
 				q.Consumed++
 			case swept != nil && swept.Has(seq):
 				q.Left++
+			case refused[id].Has(seq):
+				byConsumers++
 			case p.Confirms && p.Acked.Has(seq):
 				q.Lost++
 			default:
@@ -207,7 +231,18 @@ func Reconcile(name string, producers []*Producer, routed func(id int, seq uint3
 	}
 	q.Unconfirmed = lostUnconfirmed
 	q.settle(end)
+	if byConsumers > 0 {
+		q.Dropped += byConsumers
+		q.DropReason = joinReasons("refused by the consumers without requeue", q.DropReason)
+	}
 	return q
+}
+
+func joinReasons(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "; " + b
 }
 
 // settle moves messages known only by count out of lost: those the final

@@ -20,7 +20,7 @@ func full() *result.Result {
 	f64 := func() *float64 { v := float64(next()) + 0.5; return &v }
 	r.Rates = result.Rates{PublishedPerS: float64(next()), ConfirmedPerS: f64(), ConsumedPerS: f64(), RPCRequestsPerS: f64(), RPCRepliesPerS: f64()}
 	r.Totals = result.Totals{Published: next(), Confirmed: i64(), Nacked: i64(), Unconfirmed: i64(), Returned: i64(),
-		Consumed: i64(), Foreign: i64(), Unstamped: i64(), MillisecondStamps: i64(), MaxUnacked: i64(), RPCRequests: i64(), RPCReplies: i64(), RPCTimeouts: i64(), RPCUnmatched: i64(),
+		Consumed: i64(), Foreign: i64(), Refused: i64(), Unstamped: i64(), MillisecondStamps: i64(), MaxUnacked: i64(), RPCRequests: i64(), RPCReplies: i64(), RPCTimeouts: i64(), RPCUnmatched: i64(),
 		RPCLate: i64(), RPCDuplicates: i64(), RPCServed: i64()}
 	for _, k := range metrics.Kinds() {
 		r.Latency[k] = &metrics.Summary{Count: next(), MinUs: next(), MeanUs: float64(next()) + 0.25, P50Us: next(), P75Us: next(),

@@ -94,6 +94,7 @@ func (c *Catalogue) addTotals() {
 	total("returned", "returned", Lower, func(t *result.Totals) (float64, bool) { return ptr(t.Returned) })
 	total("consumed", "consumed", Neither, func(t *result.Totals) (float64, bool) { return ptr(t.Consumed) })
 	total("foreign", "foreign", Neither, func(t *result.Totals) (float64, bool) { return ptr(t.Foreign) })
+	total("refused", "refused", Neither, func(t *result.Totals) (float64, bool) { return ptr(t.Refused) })
 	total("unstamped", "unstamped", Lower, func(t *result.Totals) (float64, bool) { return ptr(t.Unstamped) })
 	total("millisecond_stamps", "ms stamps", Neither, func(t *result.Totals) (float64, bool) { return ptr(t.MillisecondStamps) })
 	total("max_unacked", "max unacked", Neither, func(t *result.Totals) (float64, bool) { return ptr(t.MaxUnacked) })

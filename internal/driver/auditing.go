@@ -2,6 +2,7 @@ package driver
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/result"
@@ -52,25 +53,15 @@ func (w *workload) reconcile(ends map[*queue]audit.End) *result.Audit {
 		if q.rpc || q.consumers == 0 {
 			continue
 		}
-		var cons []*audit.Consumer
-		for _, c := range w.consumers {
-			select {
-			case <-c.finished:
-				if c.q == q {
-					cons = append(cons, c.audit)
-				}
-			default: // still running: its bitsets are not safe to read
-				out.Balanced = false
-				out.Note = "a consumer did not stop in time; its deliveries are not in the audit"
-			}
-		}
 		routed := func(id int, seq uint32) bool {
-			return w.routes[routing.KeyIndex(id, int64(seq), keys)][qi]
+			return w.routes[routing.KeyIndex(id, int64(seq), keys)][qi] // the producer's key for message seq
 		}
-		a := audit.Reconcile(q.currentName(), prods, routed, cons, ends[q])
-		out.Queues = append(out.Queues, a)
-		out.Total.Add(a)
-		out.Balanced = out.Balanced && a.Balanced()
+		for _, g := range w.auditGroups(q, ends[q], out) {
+			a := audit.Reconcile(g.name, prods, routed, g.consumers, g.end)
+			out.Queues = append(out.Queues, a)
+			out.Total.Add(a)
+			out.Balanced = out.Balanced && a.Balanced()
+		}
 	}
 	for _, p := range prods {
 		out.MemoryBytes += p.Acked.Bytes()
@@ -85,6 +76,52 @@ func (w *workload) reconcile(ends map[*queue]audit.End) *result.Audit {
 	}
 	out.Total.Name = "total"
 	return out
+}
+
+// auditGroup is what one account of the audit covers: a queue's
+// competing consumers together, or one reader of a stream.
+type auditGroup struct {
+	name      string
+	consumers []*audit.Consumer
+	end       audit.End
+}
+
+// auditGroups splits a queue's consumers into accounts. Competing
+// consumers of a queue share its messages and are audited together. Every
+// consumer of a stream reads the whole stream and is audited alone; what
+// it did not read is still in the stream (left). A stream consumer that
+// started elsewhere than the first or next offset owes an unknown part of
+// it and is not audited.
+func (w *workload) auditGroups(q *queue, end audit.End, out *result.Audit) []auditGroup {
+	stream := q.spec.Type == scenario.QueueStream
+	var shared []*audit.Consumer
+	var groups []auditGroup
+	for _, c := range w.consumers {
+		if c.q != q {
+			continue
+		}
+		select {
+		case <-c.finished:
+		default: // still running: its bitsets are not safe to read
+			out.Balanced = false
+			out.Note = "a consumer did not stop in time; its deliveries are not in the audit"
+			continue
+		}
+		if !stream {
+			shared = append(shared, c.audit)
+			continue
+		}
+		if off := w.sc.Consumers.StreamOffset; off != "" && off != scenario.OffsetFirst && off != scenario.OffsetNext {
+			out.Note = "stream consumers starting at offset " + off + " owe an unknown part of the stream and are not audited"
+			continue
+		}
+		groups = append(groups, auditGroup{name: fmt.Sprintf("%s (consumer %d)", q.currentName(), c.id),
+			consumers: []*audit.Consumer{c.audit}, end: audit.End{Depth: math.MaxInt64}})
+	}
+	if !stream {
+		groups = append(groups, auditGroup{name: q.currentName(), consumers: shared, end: end})
+	}
+	return groups
 }
 
 // warnings says what the workload saw that the figures alone do not:

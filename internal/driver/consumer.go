@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,12 +41,29 @@ type consumer struct {
 	// Owned by the consumer goroutine; read only after finished closes.
 	maxUnacked int64
 	audit      *audit.Consumer // nil when the audit is off
+
+	// Refusing (ack nack or reject): the share refused, the requeue flag,
+	// and the running sum that spreads refusals evenly over deliveries.
+	refuse   float64
+	requeue  bool
+	refusals float64
+
+	// Polling consumers fetch with basic.get every pollEvery when the
+	// queue is empty; stop ends their loop (there is no subscription to
+	// cancel).
+	polling   bool
+	pollEvery time.Duration
+	stop      chan struct{}
+	stopOnce  sync.Once
 }
 
 // setup sets the prefetch and subscribes, on the first channel and on
 // every channel a reconnect opens. Deliveries wait in the client library
 // until run reads them after the start signal.
 func (c *consumer) setup(ch *amqp.Channel) error {
+	if c.polling {
+		return nil // basic.get needs no subscription and no prefetch
+	}
 	if c.prefetch > 0 {
 		if err := ch.Qos(c.prefetch, 0, false); err != nil {
 			return fmt.Errorf("consumer %d: basic.qos %d: %w", c.id, c.prefetch, err)
@@ -68,8 +86,11 @@ func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 	if !started(ctx, start) {
 		return
 	}
-	var unacked int64
-	var last uint64
+	if c.polling {
+		c.poll(ctx)
+		return
+	}
+	var b batch
 	flush := c.flush
 	for {
 		select {
@@ -79,32 +100,14 @@ func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 					c.fail(err) // a no-op once the run is finishing
 					return
 				}
-				unacked = 0 // the old channel's deliveries were requeued with it
+				b = batch{} // the old channel's deliveries were requeued with it
 				continue
 			}
-			c.handle(&d)
-			if c.ack == scenario.AckAuto {
-				continue
-			}
-			unacked++
-			if unacked > c.maxUnacked {
-				c.maxUnacked = unacked
-			}
-			last = d.DeliveryTag
-			if c.ack == scenario.AckManual {
-				c.ackOrFail(d.DeliveryTag, false)
-				unacked = 0
-			} else if unacked >= int64(c.every) {
-				c.ackOrFail(d.DeliveryTag, true)
-				unacked = 0
-			}
+			c.settle(&d, c.handle(&d), &b)
 		case <-flush:
 			// The drain is over: ack the tail of a multiple-ack batch so
 			// nothing counted as consumed goes back to the queue.
-			if unacked > 0 {
-				c.ackOrFail(last, true)
-				unacked = 0
-			}
+			c.flushBatch(&b)
 			flush = nil
 		case <-ctx.Done():
 			return
@@ -112,21 +115,119 @@ func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 	}
 }
 
-// cancel stops the subscription (at the end of the run).
-func (c *consumer) cancel() { c.h.Cancel(c.tag) }
+// batch is what a consumer holds unacknowledged.
+type batch struct {
+	unacked int64
+	last    uint64
+}
 
-// handle measures and counts one delivery. A delivery that is not this
-// run's (an earlier run's message left in a reused queue, another tool's)
-// is counted apart as foreign and measures nothing.
-func (c *consumer) handle(d *amqp.Delivery) {
-	now := c.clock.Now()
-	if c.runID != 0 {
-		id, run, ok := stamp.Run(d.Body)
-		if !ok || run != c.runID {
-			c.m.Count(metrics.Foreign, now)
+// settle acknowledges delivery d as the ack mode says, or refuses it.
+func (c *consumer) settle(d *amqp.Delivery, refused bool, b *batch) {
+	ch := c.h.Ch()
+	switch {
+	case c.ack == scenario.AckAuto:
+		return
+	case refused && c.ack == scenario.AckNack:
+		_ = ch.Nack(d.DeliveryTag, false, c.requeue)
+		return
+	case refused:
+		_ = ch.Reject(d.DeliveryTag, c.requeue)
+		return
+	}
+	// An ack fails only on a closed channel, whose delivery stream then
+	// ends and says why (a lost connection is mended, the unacked
+	// deliveries going back to the queue; a channel exception fails the
+	// run).
+	b.unacked++
+	c.maxUnacked = max(c.maxUnacked, b.unacked)
+	b.last = d.DeliveryTag
+	if c.ack != scenario.AckMultiple {
+		_ = ch.Ack(d.DeliveryTag, false)
+		b.unacked = 0
+	} else if b.unacked >= int64(c.every) {
+		c.flushBatch(b)
+	}
+}
+
+func (c *consumer) flushBatch(b *batch) {
+	if b.unacked > 0 {
+		_ = c.h.Ch().Ack(b.last, true)
+		b.unacked = 0
+	}
+}
+
+// poll fetches with basic.get until stopped, pausing when the queue is
+// empty.
+func (c *consumer) poll(ctx context.Context) {
+	pause := time.NewTimer(0)
+	defer pause.Stop()
+	var b batch
+	for {
+		select {
+		case <-ctx.Done():
 			return
+		case <-c.stop:
+			return
+		default:
 		}
-		seq, _, _ := stamp.Read(d.Body)
+		d, ok, err := c.h.Ch().Get(c.q.currentName(), c.ack == scenario.AckAuto)
+		switch {
+		case err != nil:
+			if err := c.h.Recover(ctx); err != nil {
+				c.fail(err)
+				return
+			}
+		case ok:
+			c.settle(&d, c.handle(&d), &b)
+		default:
+			pause.Reset(c.pollEvery)
+			select {
+			case <-pause.C:
+			case <-c.stop:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// cancel stops the subscription, or the polling (at the end of the run).
+func (c *consumer) cancel() {
+	c.stopOnce.Do(func() { close(c.stop) })
+	c.h.Cancel(c.tag)
+}
+
+// handle measures and counts one delivery, and reports whether the
+// consumer refuses it (ack nack or reject). A delivery that is not this
+// run's (an earlier run's message left in a reused queue, another tool's)
+// is counted apart as foreign and measures nothing; it is acked. A
+// refused delivery is counted as refused, not consumed, and its latency
+// is not recorded: the message is not done.
+func (c *consumer) handle(d *amqp.Delivery) (refused bool) {
+	now := c.clock.Now()
+	var id int
+	var seq uint32
+	if c.runID != 0 {
+		var run uint64
+		var ok bool
+		if id, run, ok = stamp.Run(d.Body); !ok || run != c.runID {
+			c.m.Count(metrics.Foreign, now)
+			return false
+		}
+		seq, _, _ = stamp.Read(d.Body)
+	}
+	if c.refusing() {
+		c.m.Count(metrics.Refused, now)
+		if c.audit != nil {
+			c.audit.Redelivery(d.Redelivered)
+			if !c.requeue {
+				c.audit.Refuse(id, seq)
+			}
+		}
+		return true
+	}
+	if c.audit != nil {
 		c.audit.Deliver(id, seq, true, d.Redelivered)
 	}
 	c.measure(d.Body, now, c.runID != 0)
@@ -137,6 +238,22 @@ func (c *consumer) handle(d *amqp.Delivery) {
 	if c.delay > 0 {
 		time.Sleep(c.delay)
 	}
+	return false
+}
+
+// refusing reports whether the next delivery is refused: refusals are
+// spread evenly, reject_fraction of the deliveries exactly (give or take
+// one).
+func (c *consumer) refusing() bool {
+	if c.refuse <= 0 {
+		return false
+	}
+	c.refusals += c.refuse
+	if c.refusals >= 1 {
+		c.refusals--
+		return true
+	}
+	return false
 }
 
 // measure records a delivery's end-to-end latency from its stamp. A
@@ -170,12 +287,4 @@ func (c *consumer) measure(body []byte, now int64, trusted bool) {
 // (System.nanoTime, whose origin is private to one JVM) is not.
 func plausible(sent, now int64) bool {
 	return sent > now-int64(time.Hour) && sent < now+int64(time.Minute)
-}
-
-// ackOrFail acks; an ack fails only on a closed channel, whose delivery
-// stream then ends and says why (a lost connection is mended, the
-// unacked deliveries going back to the queue; a channel exception fails
-// the run).
-func (c *consumer) ackOrFail(tag uint64, multiple bool) {
-	_ = c.h.Ch().Ack(tag, multiple)
 }

@@ -36,7 +36,7 @@ func (w *workload) queueEnds(ctx context.Context) map[*queue]audit.End {
 		if q.rpc || q.consumers == 0 || q.spec.Type == scenario.QueueStream {
 			continue
 		}
-		end := audit.End{DropReason: dropReason(q.spec)}
+		end := audit.End{DropReason: dropReason(q.spec, w.brokerMajor)}
 		if q.created && !w.sc.Keep {
 			end.Swept = w.sweep(ctx, q)
 		}
@@ -106,13 +106,18 @@ func dropMeaning(arg string) (string, bool) {
 }
 
 // dropReason says which of the queue's arguments let the broker drop
-// messages ("x-max-length 1000 (a length limit)"), or "".
-func dropReason(q scenario.Queue) string {
+// messages ("x-max-length 1000 (a length limit)"), or "". From RabbitMQ 4
+// every quorum queue has a delivery limit (20 unless set): a message
+// redelivered that often is dropped or dead-lettered.
+func dropReason(q scenario.Queue, brokerMajor int) string {
 	var parts []string
 	for k, v := range q.Arguments {
 		if what, ok := dropMeaning(k); ok {
 			parts = append(parts, fmt.Sprintf("%s %v (%s)", k, v, what))
 		}
+	}
+	if _, set := q.Arguments["x-delivery-limit"]; q.Type == scenario.QueueQuorum && brokerMajor >= 4 && !set {
+		parts = append(parts, "a quorum queue's delivery limit (20 by default from RabbitMQ 4)")
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")

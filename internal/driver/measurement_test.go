@@ -115,6 +115,16 @@ func publishBodies(c *amqp.Connection, queue string, bodies [][]byte) error {
 	if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
 		return err
 	}
+	return publishTo(c, queue, bodies)
+}
+
+// publishTo publishes bodies to an existing queue with confirms.
+func publishTo(c *amqp.Connection, queue string, bodies [][]byte) error {
+	ch, err := c.Channel()
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
 	if err := ch.Confirm(false); err != nil {
 		return err
 	}

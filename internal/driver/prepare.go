@@ -50,10 +50,17 @@ func (w *workload) prepareConsumers(ctx context.Context, e env) error {
 			id: i, q: q, m: e.reg.NewWorker(), clock: e.clock, win: e.win, tag: fmt.Sprintf("mqbench-consumer-%d", i),
 			ack: k.Ack, every: k.MultiAckEvery, prefetch: k.Prefetch, delay: k.Delay.D(),
 			quota: quota, onQuota: func() { w.emit(result.StopMessageCount) }, fail: w.fail,
-			flush: w.flush, finished: make(chan struct{}),
+			flush: w.flush, finished: make(chan struct{}), stop: make(chan struct{}),
+			requeue: k.Requeue, polling: k.Polling, pollEvery: max(k.PollingInterval.D(), time.Millisecond), args: consumeArgs(k, q.spec),
 		}
-		if q.spec.Type == scenario.QueueStream {
-			c.args = amqp.Table{"x-stream-offset": "next"}
+		if k.Refuses() {
+			c.refuse = k.RejectFraction
+			if c.refuse == 0 {
+				c.refuse = 1 // every delivery
+			}
+		}
+		if k.Polling && k.PollingInterval == 0 {
+			c.pollEvery = defaultPollingInterval
 		}
 		if sc.Producers.Audited() {
 			c.audit = audit.NewConsumer(sc.Producers.Count)
@@ -106,6 +113,7 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 			pr.audit = &audit.Producer{Confirms: p.Confirm > 0}
 		}
 		pr.msg.DeliveryMode = mode
+		pr.msg.Priority = uint8(p.Priority)
 		pr.msg.Headers = scenario.Table(p.Headers)
 		if pr.h, err = cn.Open(fmt.Sprintf("producer %d", i), pr.setup); err != nil {
 			return err
@@ -150,6 +158,30 @@ func started(ctx context.Context, start <-chan struct{}) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// defaultPollingInterval is how long a polling consumer that found its
+// queue empty waits before asking again.
+const defaultPollingInterval = 10 * time.Millisecond
+
+// consumeArgs are a consumer's basic.consume arguments: its own, its
+// priority, and where a stream consumer starts.
+func consumeArgs(k scenario.Consumers, q scenario.Queue) amqp.Table {
+	args := amqp.Table(scenario.Table(k.Arguments))
+	set := func(key string, v any) {
+		if args == nil {
+			args = amqp.Table{}
+		}
+		args[key] = v
+	}
+	if k.Priority != 0 {
+		set("x-priority", int64(k.Priority))
+	}
+	if q.Type == scenario.QueueStream {
+		offset, _ := scenario.StreamOffsetValue(k.StreamOffset) // validated
+		set("x-stream-offset", offset)
+	}
+	return args
 }
 
 // rngSeed seeds the producers' random draws (sizes, jitter): fixed, so a

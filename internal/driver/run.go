@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mqbench/mqbench/internal/amqpconn"
@@ -112,6 +114,7 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 	}
 	w.conns = append(w.conns, admin)
 	info = brokerInfo(admin)
+	w.brokerMajor = majorVersion(info.version)
 	w.topo = &topology{sc: sc, admin: admin}
 	if err = w.topo.declareExchange(); err != nil {
 		return w, info, err
@@ -202,6 +205,16 @@ func brokerInfo(c *amqpconn.Conn) brokerProps {
 	p, _ := c.Properties()["product"].(string)
 	v, _ := c.Properties()["version"].(string)
 	return brokerProps{p, v}
+}
+
+// majorVersion reads the major version from "4.0.5"; 0 when it cannot.
+func majorVersion(v string) int {
+	major, _, _ := strings.Cut(v, ".")
+	n, err := strconv.Atoi(major)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 func connName(run, role string, i int) string { return fmt.Sprintf("mqbench-%s-%s-%d", run, role, i) }

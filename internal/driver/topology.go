@@ -133,13 +133,7 @@ func (t *topology) declare(q *queue, owner *amqpconn.Conn, again bool) error {
 			return fmt.Errorf("queue %q exists and is exclusive to another connection", q.name)
 		}
 	}
-	args := amqp.Table(scenario.Table(q.spec.Arguments))
-	if q.spec.Type != scenario.QueueClassic {
-		if args == nil {
-			args = amqp.Table{}
-		}
-		args["x-queue-type"] = q.spec.Type
-	}
+	args := amqp.Table(q.spec.DeclareArguments())
 	err := owner.Control(func(ch *amqp.Channel) error {
 		dq, err := ch.QueueDeclare(name, q.spec.Durable, q.spec.AutoDelete, q.spec.Exclusive, false, args)
 		if err == nil && dq.Name != q.name {

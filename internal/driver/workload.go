@@ -32,6 +32,9 @@ type workload struct {
 	keys       *keyRing // the producers' routing keys
 	routes     [][]bool // key index → queue index → routed there (the audit's expectations)
 	runID      uint64   // this run's identity in every audited body
+	// brokerMajor is the broker's major version (0 when it did not say):
+	// some defaults differ between releases.
+	brokerMajor int
 
 	start    chan struct{}
 	stop     chan struct{}
@@ -105,6 +108,49 @@ func (w *workload) Start() {
 	}
 	close(w.start)
 	w.goAndTrack(w.sampleBacklog)
+	if w.sc.Consumers.ExitWhen != "" {
+		w.goAndTrack(w.watchExit)
+	}
+}
+
+// exitQuiet is how long nothing may arrive before --exit-when empty
+// believes an empty queue: a message can be on its way.
+const exitQuiet = 500 * time.Millisecond
+
+// defaultExitIdle is --exit-idle's default.
+const defaultExitIdle = 2 * time.Second
+
+// watchExit ends the run when the consumers' queues are empty (and
+// nothing arrived for a moment), or when nothing arrived for exit_idle.
+func (w *workload) watchExit() {
+	k := w.sc.Consumers
+	idle := k.ExitIdle.D()
+	if idle == 0 {
+		idle = defaultExitIdle
+	}
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	last, since := w.consumedSoFar(), time.Now()
+	for {
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n := w.consumedSoFar(); n != last {
+			last, since = n, time.Now()
+			continue
+		}
+		quiet := time.Since(since)
+		switch {
+		case k.ExitWhen == scenario.ExitIdle && quiet >= idle:
+			w.emit(result.StopIdle)
+			return
+		case k.ExitWhen == scenario.ExitEmpty && quiet >= exitQuiet && w.consumedQueuesEmpty():
+			w.emit(result.StopQueuesEmpty)
+			return
+		}
+	}
 }
 
 // limitMet counts down the workers with a message limit; when the last one
@@ -178,7 +224,7 @@ func waitCtx(ctx context.Context, wg *sync.WaitGroup) bool {
 func (w *workload) consumedSoFar() int64 {
 	var n int64
 	for _, c := range w.consumers {
-		n += c.m.Load(metrics.Consumed) + c.m.Load(metrics.Foreign)
+		n += c.m.Load(metrics.Consumed) + c.m.Load(metrics.Foreign) + c.m.Load(metrics.Refused)
 	}
 	return n
 }

@@ -85,6 +85,9 @@ func fillCounts(res *result.Result, window, totals metrics.Counts) {
 		if sc.Producers.Audited() {
 			res.Totals.Foreign = ptr(totals[metrics.Foreign])
 		}
+		if sc.Consumers.Refuses() {
+			res.Totals.Refused = ptr(totals[metrics.Refused])
+		}
 	}
 	if sc.RPC.Clients > 0 {
 		t := &res.Totals

@@ -103,6 +103,7 @@ const (
 	Foreign       // deliveries that are not this run's (an earlier run's, another tool's)
 	Unstamped     // deliveries whose send time could not be read
 	MillisStamped // deliveries stamped in milliseconds (measured at that resolution)
+	Refused       // deliveries refused by consumers (basic.nack or basic.reject)
 	NumCounters
 )
 

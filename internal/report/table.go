@@ -130,6 +130,9 @@ func countRows(r *result.Result) [][]string {
 		if r.Totals.Foreign != nil { // the run could tell its messages from others'
 			groups = append(groups, countRow{"totals.foreign", ""})
 		}
+		if r.Totals.Refused != nil {
+			groups = append(groups, countRow{"totals.refused", ""})
+		}
 	}
 	if r.Totals.RPCRequests != nil {
 		groups = append(groups, rpcRows...)

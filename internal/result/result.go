@@ -23,6 +23,8 @@ const (
 	StopMessageCount = "message-count"
 	StopInterrupted  = "interrupted"
 	StopError        = "error"
+	StopQueuesEmpty  = "queues-empty" // --exit-when empty
+	StopIdle         = "idle"         // --exit-when idle
 )
 
 // Result is one run's self-describing result. Latencies are microseconds,
@@ -139,6 +141,9 @@ type Totals struct {
 	// --use-millis), measured at that resolution. Null without consumers.
 	Unstamped         *int64 `json:"unstamped"`
 	MillisecondStamps *int64 `json:"millisecond_stamps"`
+	// Refused counts deliveries the consumers refused (ack nack or
+	// reject); they are not in consumed. Null unless the consumers refuse.
+	Refused *int64 `json:"refused"`
 	// MaxUnacked is the largest number of deliveries any one consumer held
 	// unacknowledged at once (null with automatic acks).
 	MaxUnacked *int64 `json:"max_unacked"`

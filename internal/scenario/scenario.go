@@ -60,6 +60,7 @@ type Producers struct {
 	Confirm          int               `yaml:"confirm" json:"confirm"` // max unconfirmed per producer; 0 = no confirms
 	RoutingKeys      []string          `yaml:"routing_keys" json:"routing_keys"`
 	Headers          map[string]any    `yaml:"headers" json:"headers,omitempty"`
+	Priority         int               `yaml:"priority" json:"priority,omitempty"` // message priority, 0–255
 }
 
 // Ack modes.
@@ -67,6 +68,8 @@ const (
 	AckAuto     = "auto"
 	AckManual   = "manual"
 	AckMultiple = "multiple"
+	AckNack     = "nack"   // basic.nack each refused delivery (PerfTest --nack)
+	AckReject   = "reject" // basic.reject each refused delivery
 )
 
 // Consumers describes the consuming workers.
@@ -78,6 +81,26 @@ type Consumers struct {
 	MultiAckEvery int      `yaml:"multi_ack_every" json:"multi_ack_every"`
 	Prefetch      int      `yaml:"prefetch" json:"prefetch"`
 	Delay         Duration `yaml:"delay" json:"delay"`
+	// Requeue and RejectFraction shape ack nack and reject: the share of
+	// deliveries refused (the others are acked; 0 = all), and whether a
+	// refused message goes back to the queue.
+	Requeue        bool    `yaml:"requeue" json:"requeue"`
+	RejectFraction float64 `yaml:"reject_fraction" json:"reject_fraction,omitempty"`
+	// Polling consumers fetch with basic.get, pausing PollingInterval when
+	// the queue is empty, instead of subscribing.
+	Polling         bool     `yaml:"polling" json:"polling"`
+	PollingInterval Duration `yaml:"polling_interval" json:"polling_interval,omitempty"`
+	// Priority is the consumer priority (x-priority; 0 = none); Arguments
+	// are further basic.consume arguments.
+	Priority  int            `yaml:"priority" json:"priority,omitempty"`
+	Arguments map[string]any `yaml:"arguments" json:"arguments,omitempty"`
+	// StreamOffset is where stream consumers start: first, last, next (the
+	// default), an offset, an RFC 3339 time, or an age such as 10m or 1D.
+	StreamOffset string `yaml:"stream_offset" json:"stream_offset,omitempty"`
+	// ExitWhen stops the run when the consumed queues are empty or nothing
+	// arrived for ExitIdle (PerfTest --exit-when): "", empty or idle.
+	ExitWhen string   `yaml:"exit_when" json:"exit_when,omitempty"`
+	ExitIdle Duration `yaml:"exit_idle" json:"exit_idle,omitempty"`
 }
 
 // Exchange is where producers publish. An empty name is the default
@@ -128,6 +151,42 @@ type Queue struct {
 	AutoDelete bool           `yaml:"auto_delete" json:"auto_delete"`
 	Arguments  map[string]any `yaml:"arguments" json:"arguments,omitempty"`
 	Bindings   []Binding      `yaml:"bindings" json:"bindings,omitempty"`
+	// SingleActiveConsumer, MaxPriority (1–255), InitialGroupSize and
+	// LeaderLocator (client-local or balanced) become the queue arguments
+	// x-single-active-consumer, x-max-priority,
+	// x-quorum-initial-group-size and x-queue-leader-locator.
+	SingleActiveConsumer bool   `yaml:"single_active_consumer" json:"single_active_consumer,omitempty"`
+	MaxPriority          int    `yaml:"max_priority" json:"max_priority,omitempty"`
+	InitialGroupSize     int    `yaml:"initial_group_size" json:"initial_group_size,omitempty"`
+	LeaderLocator        string `yaml:"leader_locator" json:"leader_locator,omitempty"`
+}
+
+// DeclareArguments are the queue's arguments as declared: its own, the
+// queue type and the fields that stand for arguments.
+func (q Queue) DeclareArguments() map[string]any {
+	args := Table(q.Arguments)
+	set := func(k string, v any) {
+		if args == nil {
+			args = map[string]any{}
+		}
+		args[k] = v
+	}
+	if q.Type != QueueClassic && q.Type != "" {
+		set("x-queue-type", q.Type)
+	}
+	if q.SingleActiveConsumer {
+		set("x-single-active-consumer", true)
+	}
+	if q.MaxPriority > 0 {
+		set("x-max-priority", int64(q.MaxPriority))
+	}
+	if q.InitialGroupSize > 0 {
+		set("x-quorum-initial-group-size", int64(q.InitialGroupSize))
+	}
+	if q.LeaderLocator != "" {
+		set("x-queue-leader-locator", q.LeaderLocator)
+	}
+	return args
 }
 
 // Binding binds a queue to the scenario's exchange.

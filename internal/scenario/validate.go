@@ -62,6 +62,7 @@ func (s *Scenario) Validate() Problems {
 	s.validateRun(c)
 	s.validateProducers(c)
 	s.validateConsumers(c)
+	s.validateConsumerShapes(c)
 	s.validateTopology(c)
 	s.validateRPC(c)
 	s.validateShape(c)
@@ -112,8 +113,8 @@ func (s *Scenario) validateConsumers(c *checker) {
 	c.workers("consumers", "consumers.count", "consumers.connections", k.Count, k.Connections)
 	c.inRange("consumers.messages", k.Messages, 0, math.MaxInt64/2, "0 = no limit")
 	c.check(k.Messages == 0 || k.Count > 0, "consumers.messages", k.Messages, "there are no consumers to count them: the run could never stop by this count")
-	c.check(k.Ack == AckAuto || k.Ack == AckManual || k.Ack == AckMultiple, "consumers.ack", k.Ack,
-		"must be auto, manual or multiple")
+	c.check(k.Ack == AckAuto || k.Ack == AckManual || k.Ack == AckMultiple || k.Refuses(), "consumers.ack", k.Ack,
+		"must be auto, manual, multiple, nack or reject")
 	if k.Ack == AckMultiple {
 		c.inRange("consumers.multi_ack_every", int64(k.MultiAckEvery), 1, MaxUint16, "with ack multiple; at most the largest prefetch")
 		c.check(k.Prefetch == 0 || k.MultiAckEvery <= k.Prefetch, "consumers.multi_ack_every", k.MultiAckEvery,

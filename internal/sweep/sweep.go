@@ -149,10 +149,14 @@ func (d *Doc) add(v Variant) {
 	d.Variants = append(d.Variants, v)
 }
 
-// Completed reports whether a run ran to its end: stopped by its duration
-// or its message count, not interrupted and not failed.
+// Completed reports whether a run ran to its end: stopped by its duration,
+// its message count or its exit condition, not interrupted and not failed.
 func Completed(r *result.Result) bool {
-	return r.StopReason == result.StopDuration || r.StopReason == result.StopMessageCount
+	switch r.StopReason {
+	case result.StopDuration, result.StopMessageCount, result.StopQueuesEmpty, result.StopIdle:
+		return true
+	}
+	return false
 }
 
 // Load reads a sweep document.
