@@ -440,5 +440,7 @@ case "${1:-}" in
       echo "no RabbitMQ answers at 127.0.0.1:$PORT" >&2; exit 1
     fi ;;
   url)    echo "$URL" ;;
-  *) echo "usage: $0 build|start|stop|status|url" >&2; exit 2 ;;
+  ctl)    # rabbitmqctl against this node (tests read queues through it)
+    shift; need_root; in_root rabbitmqctl "$@" ;;
+  *) echo "usage: $0 build|start|stop|status|url|ctl ARGS…" >&2; exit 2 ;;
 esac

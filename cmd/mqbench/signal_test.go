@@ -38,7 +38,7 @@ func TestSignalsStopDrainAndSave(t *testing.T) {
 		t.Run(c.sig.String(), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "r.json")
 			queue := "mqbench-signal-" + brokertest.Suffix(t)
-			cmd := exec.Command(bin, "run", "--url", url, "--duration", "60s", "--confirm", "100", "--queue", queue, "--out", out)
+			cmd := exec.Command(bin, "run", "--url", url, "--duration", "60s", "--confirm", "100", "--queue", queue, "--durable", "--out", out)
 			stderr, _ := cmd.StderrPipe()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -91,7 +91,7 @@ func TestSecondSignalQuitsAtOnce(t *testing.T) {
 	t.Cleanup(func() { brokertest.DeleteQueue(c, queue) }) // quitting at once skips mqbench's clean-up
 	// A backlog that would take the whole 60 s drain timeout to consume.
 	cmd := exec.Command(bin, "run", "--url", url, "--duration", "60s", "--rate", "2000", "--consumer-delay", "20ms",
-		"--drain-timeout", "60s", "--queue", queue, "--out", filepath.Join(t.TempDir(), "r.json"))
+		"--drain-timeout", "60s", "--queue", queue, "--durable", "--out", filepath.Join(t.TempDir(), "r.json"))
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestSweepSIGTERM(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "s.json")
 	queue := "mqbench-sweep-signal-" + brokertest.Suffix(t)
 	cmd := exec.Command(bin, "run", "--url", url, "--duration", "3s", "--repeat", "3", "--sweep", "prefetch=100",
-		"--queue", queue, "--out", out)
+		"--queue", queue, "--durable", "--out", out)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

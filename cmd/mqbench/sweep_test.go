@@ -115,7 +115,7 @@ func TestSweepPrefetchPhysics(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "sweep.json")
 	queue := "mqbench-sweep-" + brokertest.Suffix(t)
 	code, stdout, stderr := run("run", "--url", url, "--sweep", "prefetch=1,100", "--ack", "manual", "--confirm", "200",
-		"--consumers", "1", "--duration", "3s", "--queue", queue, "--quiet", "--out", out)
+		"--consumers", "1", "--duration", "3s", "--queue", queue, "--durable", "--quiet", "--out", out)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

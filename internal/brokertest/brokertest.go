@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,4 +109,30 @@ func DeleteExchange(c *amqp.Connection, name string) {
 	}
 	defer ch.Close()
 	_ = ch.ExchangeDelete(name, false, false)
+}
+
+// Ctl runs rabbitmqctl against the broker the tests use: the command in
+// $MQBENCH_RABBITMQCTL (split on spaces, e.g. "scripts/rabbitmq4.sh ctl"
+// for the 4.x node, relative to the repository root) or else the
+// installed rabbitmqctl.
+func Ctl(args ...string) ([]byte, error) {
+	cmd := []string{"rabbitmqctl"}
+	if c := os.Getenv("MQBENCH_RABBITMQCTL"); c != "" {
+		cmd = strings.Fields(c)
+		if !filepath.IsAbs(cmd[0]) && strings.Contains(cmd[0], "/") {
+			cmd[0] = filepath.Join(repoRoot(), cmd[0])
+		}
+	}
+	return exec.Command(cmd[0], append(cmd[1:], args...)...).Output()
+}
+
+// repoRoot is the module's root: the nearest directory with a go.mod.
+func repoRoot() string {
+	dir, _ := os.Getwd()
+	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	return dir
 }

@@ -15,7 +15,7 @@ import (
 // made, so the audit knows exactly which queue owes which message. Keys
 // are indexes: a server-named queue renamed by a reconnect keeps its
 // index, and its key follows the new name.
-func (t *topology) routes(keys []string, headers map[string]any) [][]bool {
+func (t *topology) routes(keys []string, headers map[string]any, rules routing.Rules) [][]bool {
 	ex := t.sc.Exchange
 	out := make([][]bool, len(keys))
 	for k, key := range keys {
@@ -29,7 +29,7 @@ func (t *topology) routes(keys []string, headers map[string]any) [][]bool {
 				continue
 			}
 			for _, b := range q.bound {
-				out[k][qi] = out[k][qi] || routing.Routes(ex.Type, b.Key, scenario.Table(b.Arguments), key, headers)
+				out[k][qi] = out[k][qi] || rules.Routes(ex.Type, b.Key, scenario.Table(b.Arguments), key, headers)
 			}
 		}
 	}

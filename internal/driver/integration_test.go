@@ -263,7 +263,7 @@ func TestPrefetchBoundsUnacked(t *testing.T) {
 		best := -1
 		deadline := time.Now().Add(3 * time.Second)
 		for time.Now().Before(deadline) {
-			out, err := exec.Command("rabbitmqctl", "-q", "list_queues", "name", "messages_unacknowledged").Output()
+			out, err := brokertest.Ctl("-q", "list_queues", "name", "messages_unacknowledged")
 			if err == nil {
 				for _, line := range strings.Split(string(out), "\n") {
 					f := strings.Fields(line)

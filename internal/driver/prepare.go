@@ -12,6 +12,7 @@ import (
 	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/result"
+	"github.com/mqbench/mqbench/internal/routing"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
@@ -93,7 +94,7 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 	p := sc.Producers
 	w.keys = newKeyRing(w.topo.publishKeys())
 	schedule := p.PaceSchedule()
-	w.routes = w.topo.routes(w.keys.all(), scenario.Table(p.Headers))
+	w.routes = w.topo.routes(w.keys.all(), scenario.Table(p.Headers), routing.RulesFor(w.brokerMajor))
 	mode := amqp.Transient
 	if p.Persistent {
 		mode = amqp.Persistent

@@ -2,6 +2,9 @@ package routing
 
 import (
 	"fmt"
+	"sort"
+	"strconv"
+	"strings"
 	"testing"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -12,10 +15,12 @@ import (
 
 // brokerRoutes binds one queue per binding to a fresh exchange of kind,
 // publishes one message per case (its index as the body), and returns, for
-// each binding, the set of cases the broker routed to its queue.
-func brokerRoutes(t *testing.T, kind string, bindings []binding, cases []message) []map[int]bool {
+// each binding, the set of cases the broker routed to its queue, and the
+// broker's version.
+func brokerRoutes(t *testing.T, kind string, bindings []binding, cases []message) ([]map[int]bool, string) {
 	t.Helper()
 	c := brokertest.Conn(t, brokertest.URL(t))
+	version, _ := c.Properties["version"].(string)
 	ch, err := c.Channel()
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +66,7 @@ func brokerRoutes(t *testing.T, kind string, bindings []binding, cases []message
 			out[i][n] = true
 		}
 	}
-	return out
+	return out, version
 }
 
 type binding struct {
@@ -78,18 +83,20 @@ type message struct {
 // the broker disagree.
 func compare(t *testing.T, kind string, bindings []binding, cases []message) {
 	t.Helper()
-	got := brokerRoutes(t, kind, bindings, cases)
+	got, version := brokerRoutes(t, kind, bindings, cases)
+	major, _ := strconv.Atoi(strings.Split(version, ".")[0])
+	rules := RulesFor(major)
 	disagree := 0
 	for bi, b := range bindings {
 		for mi, m := range cases {
-			model := Routes(kind, b.key, b.args, m.key, m.headers)
+			model := rules.Routes(kind, b.key, b.args, m.key, m.headers)
 			if model != got[bi][mi] {
 				disagree++
-				t.Errorf("%s binding %q %v, message %q %v: broker routes %v, model %v", kind, b.key, b.args, m.key, m.headers, got[bi][mi], model)
+				t.Errorf("%s binding %q %s, message %q %s: broker routes %v, model %v", kind, b.key, typed(b.args), m.key, typed(m.headers), got[bi][mi], model)
 			}
 		}
 	}
-	t.Logf("%d bindings × %d messages, %d disagreements", len(bindings), len(cases), disagree)
+	t.Logf("RabbitMQ %s: %d bindings × %d messages, %d disagreements", version, len(bindings), len(cases), disagree)
 }
 
 // TestTopicModelMatchesTheBroker is a differential test: for a table of
@@ -151,4 +158,14 @@ func TestHeadersModelMatchesTheBroker(t *testing.T) {
 		{headers: map[string]any{"x-tag": "t2", "region": "eu", "tier": int64(3)}},
 	}
 	compare(t, scenario.ExchangeHeaders, bs, ms)
+}
+
+// typed prints a table with each value's type: 2 and 2.0 differ.
+func typed(m map[string]any) string {
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%s=%T(%v)", k, v, v))
+	}
+	sort.Strings(parts)
+	return "{" + strings.Join(parts, " ") + "}"
 }

@@ -46,15 +46,36 @@ func topicWords(p, k []string) bool {
 	return len(k) > 0 && p[0] == k[0] && topicWords(p[1:], k[1:])
 }
 
+// Rules is how one broker release routes. RabbitMQ 3.x compares header
+// values with Erlang's == (the integer 2 equals the float 2.0); 4.x with
+// =:= (it does not). Both were checked against a real broker of each
+// (TestHeadersModelMatchesTheBroker on 3.10 and 4.0.5).
+type Rules struct {
+	// ExactNumbers: an integer header never equals a float one.
+	ExactNumbers bool
+}
+
+// RulesFor returns the rules of a broker by its major version (0 when it
+// did not say: the 3.x rules).
+func RulesFor(major int) Rules { return Rules{ExactNumbers: major >= 4} }
+
+// HeadersMatch reports whether a headers-exchange binding (its arguments)
+// matches a message's headers, with the 3.x rules (Rules.HeadersMatch for
+// a given release).
+func HeadersMatch(binding, headers map[string]any) bool {
+	return Rules{}.HeadersMatch(binding, headers)
+}
+
 // HeadersMatch reports whether a headers-exchange binding (its arguments)
 // matches a message's headers, as RabbitMQ decides: with x-match "all"
 // (the default, also for a value it does not know) every argument must
 // match, with "any" one; arguments named x-… are left out unless the mode
 // is "all-with-x" or "any-with-x". An argument without a value (nil, AMQP
 // void) matches any value of that header; otherwise the values must be
-// equal, numbers by value (2 is 2.0) and never a number and a string ("2"
-// is not 2).
-func HeadersMatch(binding, headers map[string]any) bool {
+// equal: numbers by value whatever their width (with ExactNumbers, an
+// integer never equals a float), and never a number and a string ("2" is
+// not 2).
+func (r Rules) HeadersMatch(binding, headers map[string]any) bool {
 	mode, _ := binding["x-match"].(string)
 	withX := mode == scenario.XMatchAllWithX || mode == scenario.XMatchAnyWithX
 	all, hit := true, false
@@ -66,7 +87,7 @@ func HeadersMatch(binding, headers map[string]any) bool {
 		switch {
 		case !ok:
 			all = false
-		case want == nil || equal(want, got):
+		case want == nil || r.equal(want, got):
 			hit = true
 		default:
 			all = false
@@ -78,13 +99,14 @@ func HeadersMatch(binding, headers map[string]any) bool {
 	return all
 }
 
-// equal compares two field-table values as Erlang's == does on AMQP
-// values: numbers by value whatever their width or kind, strings by
-// content, booleans by truth; different kinds are never equal.
-func equal(a, b any) bool {
+// equal compares two field-table values as the broker does: numbers by
+// value whatever their width (with ExactNumbers, integers and floats never
+// equal), strings by content, booleans by truth; different kinds are never
+// equal.
+func (r Rules) equal(a, b any) bool {
 	if x, ok := number(a); ok {
 		y, ok := number(b)
-		return ok && x == y
+		return ok && x == y && (!r.ExactNumbers || isFloat(a) == isFloat(b))
 	}
 	switch x := a.(type) {
 	case string:
@@ -93,6 +115,14 @@ func equal(a, b any) bool {
 	case bool:
 		y, ok := b.(bool)
 		return ok && x == y
+	}
+	return false
+}
+
+func isFloat(v any) bool {
+	switch v.(type) {
+	case float32, float64:
+		return true
 	}
 	return false
 }
@@ -137,7 +167,7 @@ func KeyIndex(producer int, seq int64, n int) int {
 // Routes reports whether an exchange of type kind routes a message with
 // routing key key and headers to a queue bound with bindingKey and
 // bindingArgs.
-func Routes(kind, bindingKey string, bindingArgs map[string]any, key string, headers map[string]any) bool {
+func (r Rules) Routes(kind, bindingKey string, bindingArgs map[string]any, key string, headers map[string]any) bool {
 	switch kind {
 	case scenario.ExchangeFanout:
 		return true
@@ -146,7 +176,7 @@ func Routes(kind, bindingKey string, bindingArgs map[string]any, key string, hea
 	case scenario.ExchangeTopic:
 		return TopicMatch(bindingKey, key)
 	case scenario.ExchangeHeaders:
-		return HeadersMatch(bindingArgs, headers)
+		return r.HeadersMatch(bindingArgs, headers)
 	}
 	return false
 }
