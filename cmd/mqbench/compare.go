@@ -57,8 +57,8 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		if err != nil {
 			return exitUsage, err
 		}
-		if l.capacity != nil {
-			return exitUsage, usagef("%s is a capacity document: compare takes results or sweeps", f)
+		if (l.capacity != nil || l.capacitySweep != nil) && *format == "html" {
+			return exitUsage, usagef("%s is a capacity document: compare --format html takes results or sweeps (report --format html draws capacity curves)", f)
 		}
 		docs[i], sides[i] = l, l.side()
 	}

@@ -2,6 +2,7 @@
 //
 //	mqbench run [SCENARIO.yaml] [flags]          run a benchmark (or a sweep)
 //	mqbench report [--format F] [--out FILE] FILE...   re-render saved results, sweeps and capacity searches
+//	mqbench capacity [SCENARIO.yaml] [flags] --slo PATH<=VALUE...  the highest sustainable rate
 //	mqbench compare BASE CANDIDATE [--max-regression METRIC=PCT]... [--format F] [--out FILE]
 //	mqbench version                              print the version
 //
@@ -68,6 +69,8 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 		code, err = reportCmd(args[1:], stdout, stderr)
 	case "compare":
 		code, err = compareCmd(args[1:], stdout, stderr)
+	case "capacity":
+		code, err = capacityCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "mqbench", version())
 		return exitOK
@@ -101,6 +104,8 @@ usage:
   mqbench report [--format F] [--out FILE] FILE...
                                              re-render saved results, sweeps or capacity searches:
                                              table, json, csv, markdown, or html (one offline page with charts)
+  mqbench capacity [SCENARIO.yaml] [run flags] --slo PATH<=VALUE...
+                                             the highest rate the setup sustains within its objectives
   mqbench compare BASE.json CANDIDATE.json [--max-regression METRIC=PCT]... [--format table|markdown|html] [--out FILE]
                                              side by side with deltas; exit 3 when a gate is crossed
   mqbench version                            print the version

@@ -14,12 +14,14 @@ import (
 	"github.com/mqbench/mqbench/internal/sweep"
 )
 
-// loaded is a saved result, sweep or capacity document (exactly one).
+// loaded is a saved result, sweep, capacity search or capacity sweep
+// (exactly one).
 type loaded struct {
-	file     string
-	result   *result.Result
-	sweep    *sweep.Doc
-	capacity *capacity.Doc
+	file          string
+	result        *result.Result
+	sweep         *sweep.Doc
+	capacity      *capacity.Doc
+	capacitySweep *capacity.SweepDoc
 }
 
 // load reads a result, sweep or capacity file, telling them apart by their
@@ -46,13 +48,26 @@ func load(file string) (loaded, error) {
 		var d capacity.Doc
 		err := result.LoadDoc(file, capacity.Schema, &d, func() string { return d.Schema })
 		return loaded{file: file, capacity: &d}, asUsage(err)
+	case capacity.SweepSchema:
+		var d capacity.SweepDoc
+		err := result.LoadDoc(file, capacity.SweepSchema, &d, func() string { return d.Schema })
+		return loaded{file: file, capacitySweep: &d}, asUsage(err)
 	}
-	return loaded{}, usagef("%s: schema %q is none of %s, %s, %s", file, head.Schema, result.Schema, sweep.Schema, capacity.Schema)
+	return loaded{}, usagef("%s: schema %q is none of %s, %s, %s, %s", file, head.Schema, result.Schema, sweep.Schema, capacity.Schema, capacity.SweepSchema)
 }
 
 func (l loaded) side() compare.Side {
-	if l.sweep != nil {
+	switch {
+	case l.sweep != nil:
 		return compare.FromSweep(l.file, l.sweep)
+	case l.capacity != nil:
+		return compare.FromCapacity(l.file, nil, l.capacity)
+	case l.capacitySweep != nil:
+		s := compare.Side{File: l.file}
+		for _, v := range l.capacitySweep.Variants {
+			s.Variants = append(s.Variants, compare.FromCapacity(l.file, v.Params, v.Search).Variants...)
+		}
+		return s
 	}
 	return compare.FromResult(l.file, l.result)
 }
@@ -110,12 +125,8 @@ func reportCmd(args []string, stdout, stderr io.Writer) (int, error) {
 }
 
 func render(w io.Writer, l loaded, format string) error {
-	if l.capacity != nil {
-		if format == "json" {
-			return result.WriteJSON(w, l.capacity)
-		}
-		_, err := fmt.Fprintf(w, "%s: capacity document: use --format html or json\n", l.file)
-		return err
+	if l.capacity != nil || l.capacitySweep != nil {
+		return renderCapacity(w, l, format)
 	}
 	switch format {
 	case "json":
@@ -152,4 +163,23 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// renderCapacity renders a capacity search or sweep: its step table (or
+// variant table) and answer; CSV and markdown have one row per step.
+func renderCapacity(w io.Writer, l loaded, format string) error {
+	switch {
+	case format == "json" && l.capacity != nil:
+		return result.WriteJSON(w, l.capacity)
+	case format == "json":
+		return result.WriteJSON(w, l.capacitySweep)
+	case l.capacitySweep != nil:
+		return report.WriteCapacitySweep(w, l.capacitySweep)
+	case format == "table":
+		return report.WriteCapacity(w, l.capacity)
+	case format == "csv":
+		return report.WriteCapacityCSV(w, l.capacity)
+	}
+	fmt.Fprintf(w, "**%s**\n\n", l.file)
+	return report.WriteCapacityMarkdown(w, l.capacity)
 }

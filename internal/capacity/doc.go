@@ -39,7 +39,8 @@ type Step struct {
 	Phase      string   `json:"phase"`       // probe, bracket, bisect or confirm
 	TargetRate float64  `json:"target_rate"` // total messages (or RPC requests) per second
 	Pass       bool     `json:"pass"`
-	Failed     []string `json:"failed"` // what failed: objective paths, or a check (backlog, rate, errors, client)
+	Failed     []string `json:"failed"`            // what failed: objective paths, or a check (backlog, rate, errors, client, run)
+	Reasons    []string `json:"reasons,omitempty"` // why each failed, with the figure
 	// BacklogSlope is the fitted growth of the ready messages through the
 	// step, messages per second.
 	BacklogSlope float64        `json:"backlog_slope"`
@@ -55,4 +56,22 @@ type Answer struct {
 	LimitedBy        string   `json:"limited_by"`
 	FirstFailingRate *float64 `json:"first_failing_rate"`
 	FailedObjectives []string `json:"failed_objectives"`
+}
+
+// SweepSchema identifies a capacity sweep: one search per variant.
+const SweepSchema = "mqbench.capacity-sweep/v1"
+
+// SweepDoc is the capacity of every variant of a matrix.
+type SweepDoc struct {
+	Schema     string         `json:"schema"`
+	Tool       result.Tool    `json:"tool"`
+	Name       string         `json:"name"`
+	ParamNames []string       `json:"param_names"`
+	Variants   []SweepVariant `json:"variants"`
+}
+
+// SweepVariant is one variant's search.
+type SweepVariant struct {
+	Params map[string]string `json:"params"`
+	Search *Doc              `json:"search"`
 }

@@ -151,6 +151,7 @@ func New() *Catalogue {
 	c.addLatencies()
 	c.addClient()
 	c.addAudit()
+	c.addCapacity()
 	return c
 }
 

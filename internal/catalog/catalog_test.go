@@ -47,6 +47,9 @@ func TestEveryPathIsTheJSONPath(t *testing.T) {
 	}
 	seen := map[float64]string{}
 	for _, f := range All() {
+		if f.Path == CapacityPath {
+			continue // a capacity document's figure, never a result's
+		}
 		got, ok := f.Value(r)
 		if !ok {
 			t.Errorf("%s: no value in a full result", f.Path)

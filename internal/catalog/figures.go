@@ -170,6 +170,15 @@ func (c *Catalogue) addAudit() {
 	audit("unexpected", "unexpected", Lower, func(a *result.Audit) int64 { return a.Total.Unexpected })
 }
 
+// CapacityPath is the answer of a capacity search, the rate it found: a
+// figure of capacity documents (a result never has it), gated like a rate.
+const CapacityPath = "capacity.rate_per_s"
+
+func (c *Catalogue) addCapacity() {
+	c.add(Figure{Path: CapacityPath, Label: "capacity/s", Unit: PerSecond, Better: Higher, Gate: true, Kind: -1,
+		get: func(*result.Result) (float64, bool) { return 0, false }})
+}
+
 // Grid is the figures a sweep grid shows for every variant, in column
 // order (columns no variant has are left out).
 func Grid() []Figure {

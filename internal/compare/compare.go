@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mqbench/mqbench/internal/capacity"
 	"github.com/mqbench/mqbench/internal/catalog"
 	"github.com/mqbench/mqbench/internal/measure"
 	"github.com/mqbench/mqbench/internal/result"
@@ -47,6 +48,17 @@ func (v Variant) Key() string {
 func FromResult(file string, r *result.Result) Side {
 	return Side{File: file, Variants: []Variant{{Params: map[string]string{}, Runs: 1,
 		Summary: measure.Summarize([]measure.Values{measure.Of(r)})}}}
+}
+
+// FromCapacity makes a side of one variant from a capacity search: its
+// answer, capacity.rate_per_s, is the figure a CI job gates (it fails when
+// capacity drops).
+func FromCapacity(file string, params map[string]string, d *capacity.Doc) Side {
+	if params == nil {
+		params = map[string]string{}
+	}
+	v := measure.Values{catalog.CapacityPath: d.Capacity.RatePerS}
+	return Side{File: file, Variants: []Variant{{Params: params, Runs: 1, Summary: measure.Summarize([]measure.Values{v})}}}
 }
 
 // FromSweep makes a side from a sweep document; each variant's figures

@@ -1,0 +1,92 @@
+package capacity
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/brokertest"
+	"github.com/mqbench/mqbench/internal/driver"
+	"github.com/mqbench/mqbench/internal/result"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// brokerSearch runs a short-step search of sc against the test broker.
+func brokerSearch(t *testing.T, sc scenario.Scenario, cfg Config) *Doc {
+	t.Helper()
+	sc.URL = brokertest.URL(t)
+	sc.Normalize()
+	if p := sc.Validate(); p != nil {
+		t.Fatal(p)
+	}
+	cfg.Base, cfg.Step, cfg.Warmup, cfg.Precision = sc, 1500*time.Millisecond, 500*time.Millisecond, 0.08
+	cfg.Run = func(ctx context.Context, v scenario.Scenario) (*result.Result, error) {
+		return driver.Run(ctx, v, driver.Options{Version: "test"})
+	}
+	doc, err := Search(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range doc.Steps {
+		t.Logf("%-8s %6.0f/s pass %-5v %v", st.Phase, st.TargetRate, st.Pass, st.Reasons)
+	}
+	return doc
+}
+
+// consumerBound is N consumers with prefetch 1, manual acks and a
+// processing delay d on one queue: they serve at most N/d messages a
+// second.
+func consumerBound(n int, d time.Duration) scenario.Scenario {
+	sc := scenario.Default()
+	sc.DrainTimeout = scenario.Duration(time.Second)
+	sc.Producers = scenario.Producers{Count: 1}
+	sc.Consumers = scenario.Consumers{Count: n, Ack: scenario.AckManual, Prefetch: 1, Delay: scenario.Duration(d)}
+	return sc
+}
+
+// TestCapacityObeysConsumerPhysics: 2 consumers × 10 ms serve at most
+// 200 msg/s; the capacity found lies just under it (each message also
+// costs an ack round trip and a timer's lateness).
+func TestCapacityObeysConsumerPhysics(t *testing.T) {
+	doc := brokerSearch(t, consumerBound(2, 10*time.Millisecond), Config{MinRate: 50, MaxRate: 400})
+	got, bound := doc.Capacity.RatePerS, 200.0
+	t.Logf("capacity %.0f msg/s, N/d = %.0f (%.0f%%)", got, bound, 100*got/bound)
+	if got > bound || got < 0.75*bound {
+		t.Fatalf("capacity %.0f msg/s: want just under N/d = %.0f", got, bound)
+	}
+	if doc.Capacity.LimitedBy != CheckBacklog {
+		t.Errorf("limited by %q, want the backlog (the consumers could not keep up)", doc.Capacity.LimitedBy)
+	}
+}
+
+// TestCapacityObeysRPCServerPhysics: 2 RPC servers of concurrency 1 that
+// take 10 ms per request serve at most 200 requests a second.
+func TestCapacityObeysRPCServerPhysics(t *testing.T) {
+	sc := scenario.Default()
+	sc.DrainTimeout = scenario.Duration(time.Second)
+	sc.Producers.Count, sc.Consumers.Count = 0, 0
+	sc.Queues = nil
+	sc.RPC.Clients, sc.RPC.Concurrency, sc.RPC.Servers = 2, 16, 2
+	sc.RPC.Timeout = scenario.Duration(3 * time.Second)
+	sc.RPC.ServerDelay = scenario.Delay{Distribution: scenario.DelayFixed, Mean: scenario.Duration(10 * time.Millisecond)}
+	sc.RPC.Queue = "mqbench-capacity-rpc-" + brokertest.Suffix(t)
+	doc := brokerSearch(t, sc, Config{MinRate: 50, MaxRate: 400})
+	got, bound := doc.Capacity.RatePerS, 200.0
+	t.Logf("capacity %.0f req/s, S/d = %.0f (%.0f%%)", got, bound, 100*got/bound)
+	if got > bound || got < 0.75*bound {
+		t.Fatalf("capacity %.0f req/s: want just under S/d = %.0f", got, bound)
+	}
+}
+
+// TestTighterLatencyObjectiveNeverHigherOnTheBroker: the same setup
+// searched with a tight and a loose p99 objective; the tight one's
+// capacity is not higher (beyond the search's precision).
+func TestTighterLatencyObjectiveNeverHigherOnTheBroker(t *testing.T) {
+	sc := consumerBound(2, 5*time.Millisecond) // at most 400 msg/s
+	tight := brokerSearch(t, sc, Config{MinRate: 100, MaxRate: 800, SLO: []Objective{{Path: "latency.end_to_end.p99_us", Max: 8000}}})
+	loose := brokerSearch(t, sc, Config{MinRate: 100, MaxRate: 800, SLO: []Objective{{Path: "latency.end_to_end.p99_us", Max: 200000}}})
+	t.Logf("p99 ≤ 8 ms: %.0f msg/s; p99 ≤ 200 ms: %.0f msg/s", tight.Capacity.RatePerS, loose.Capacity.RatePerS)
+	if tight.Capacity.RatePerS > loose.Capacity.RatePerS*1.08 {
+		t.Fatalf("the tighter objective found more capacity: %.0f > %.0f", tight.Capacity.RatePerS, loose.Capacity.RatePerS)
+	}
+}
