@@ -3,15 +3,17 @@
 # rabbitmq-server when it is installed and down), then gofmt, go vet, every
 # test with the race detector (broker tests included; the fault tests start
 # private broker nodes of their own), the scale tests without it, the fuzz
-# targets briefly, and the hot-path benchmarks. A missing broker, or a
-# missing chromium for the HTML report's browser test, fails the run
-# instead of skipping tests.
+# targets briefly, and the hot-path benchmarks, then the broker tests
+# against RabbitMQ 4. A missing broker, a missing chromium (the HTML
+# report's browser test) or a missing prometheus (the exporter's agreement
+# test) fails the run instead of skipping tests; the scripts install them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v go >/dev/null 2>&1 || { echo "test.sh: Go is not installed (https://go.dev/dl/)" >&2; exit 1; }
 scripts/broker.sh
 scripts/browser.sh
+scripts/prometheus.sh
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
@@ -26,6 +28,7 @@ GOOS=windows go build ./...
 
 export MQBENCH_REQUIRE_BROKER=1
 export MQBENCH_REQUIRE_BROWSER=1
+export MQBENCH_REQUIRE_PROMETHEUS=1
 go test -race -count=1 -timeout 15m ./...
 # The scale tests measure rates and resident memory, which -race distorts:
 # each runs without it, in a process of its own.

@@ -20,13 +20,14 @@ type runFlag struct {
 type flagSet struct {
 	fs    *flag.FlagSet
 	specs []runFlag
+	out   outputFlags // where progress goes: not part of the scenario
 	v     struct {
 		url, ack, exchange, exchangeType, queue, routingKey, queueType, out, name       string
 		producers, consumers, pconns, cconns, size, confirm, multiAck, prefetch, queues int
 		pmessages, cmessages                                                            int64
 		rate, totalRate                                                                 float64
 		duration, warmup, interval, drain, connect, delay                               scenario.Duration
-		persistent, mandatory, durable, exclusive, autoDelete, keep, quiet, noReconnect bool
+		persistent, mandatory, durable, exclusive, autoDelete, keep, noReconnect        bool
 		reconnect                                                                       scenario.Duration
 		rpc                                                                             rpcFlags
 		shapes                                                                          shapeFlags
@@ -132,7 +133,7 @@ func newFlagSet() *flagSet {
 	add("sweep", "", "matrix", func(n string) {
 		fs.Var(&v.sweeps, n, "sweep a parameter: NAME=V1,V2,... (repeatable; every combination runs), e.g. prefetch=1,10,100")
 	}, set(func(s *scenario.Scenario) { s.Matrix = s.Matrix.Merge(v.sweeps) }))
-	fs.BoolVar(&v.quiet, "quiet", false, "no live progress lines")
+	f.out.register(f)
 	return f
 }
 

@@ -7,12 +7,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 
 	"github.com/mqbench/mqbench/internal/driver"
-	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
@@ -38,20 +36,29 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	ctx, sigs, stopSignals := interruptContext()
 	defer stopSignals()
 
-	var sinks []engine.Sink
-	if !f.v.quiet {
-		sinks = append(sinks, &report.Live{W: stderr, Cores: runtime.GOMAXPROCS(0)})
+	outs, err := f.out.open(stderr)
+	if err != nil {
+		return exitFailed, err
 	}
+	code, err := runOrSweep(ctx, sc, outs, sigs, stdout, stderr)
+	if cerr := outs.close(); err == nil && cerr != nil {
+		code, err = exitFailed, cerr
+	}
+	return code, err
+}
+
+// runOrSweep runs the scenario once, or its sweep.
+func runOrSweep(ctx context.Context, sc scenario.Scenario, outs *outputs, sigs *signalWatch, stdout, stderr io.Writer) (int, error) {
 	if len(sc.Matrix) > 0 || sc.Repeat > 1 {
 		if sc.Out == "" {
 			sc.Out = defaultOut(sc.Name + "-sweep")
 		}
-		return runSweep(ctx, sc, sinks, sigs, stdout, stderr)
+		return runSweep(ctx, sc, outs, sigs, stdout, stderr)
 	}
 	if sc.Out == "" {
 		sc.Out = defaultOut(sc.Name)
 	}
-	res, runErr := driver.Run(ctx, sc, driver.Options{Version: version(), Sinks: sinks})
+	res, runErr := driver.Run(ctx, sc, driver.Options{Version: version(), Sinks: outs.sinks(sc, "")})
 	if res == nil { // nothing was measured
 		return exitFailed, runErr
 	}

@@ -10,7 +10,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mqbench/mqbench/internal/driver"
-	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
@@ -19,13 +18,13 @@ import (
 
 // runSweep runs every variant of the scenario's matrix (each Repeat times),
 // prints one comparison row per variant and saves the sweep document.
-func runSweep(ctx context.Context, sc scenario.Scenario, sinks []engine.Sink, sigs *signalWatch, stdout, stderr io.Writer) (int, error) {
+func runSweep(ctx context.Context, sc scenario.Scenario, outs *outputs, sigs *signalWatch, stdout, stderr io.Writer) (int, error) {
 	cfg := sweep.Config{
 		Name: sc.Name, Tool: result.Tool{Name: "mqbench", Version: version()},
 		Matrix: sc.Matrix, Repeat: sc.Repeat, Cooldown: sc.Cooldown.D(),
 		Build: func(p scenario.Point) (scenario.Scenario, error) { return variant(sc, p) },
-		Run: func(ctx context.Context, v scenario.Scenario) (*result.Result, error) {
-			return driver.Run(ctx, v, driver.Options{Version: version(), Sinks: sinks})
+		Run: func(ctx context.Context, v scenario.Scenario, p scenario.Point) (*result.Result, error) {
+			return driver.Run(ctx, v, driver.Options{Version: version(), Sinks: outs.sinks(v, p.String())})
 		},
 		Progress: progress(stderr, time.Now()),
 	}

@@ -78,7 +78,7 @@ func TestSweepVariantsAreDeepCopies(t *testing.T) {
 	doc, err := sweep.Run(context.Background(), sweep.Config{
 		Matrix: matrix,
 		Build:  func(p scenario.Point) (scenario.Scenario, error) { return variant(base, p) },
-		Run: func(_ context.Context, sc scenario.Scenario) (*result.Result, error) {
+		Run: func(_ context.Context, sc scenario.Scenario, _ scenario.Point) (*result.Result, error) {
 			return &result.Result{Schema: result.Schema, Scenario: sc.Masked(), StopReason: result.StopDuration}, nil
 		},
 	})

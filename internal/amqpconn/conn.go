@@ -76,6 +76,9 @@ func (cn *Conn) monitor(gen int64, down chan struct{}, blocks <-chan amqp.Blocki
 	}
 }
 
+// Up reports whether the current connection is open.
+func (cn *Conn) Up() bool { c := cn.cur.Load(); return c != nil && !c.IsClosed() }
+
 // Name is the connection's name.
 func (cn *Conn) Name() string { return cn.name }
 

@@ -246,6 +246,17 @@ func (w *workload) consumedQueuesEmpty() bool {
 // Disconnected returns how many workers wait for a lost connection.
 func (w *workload) Disconnected() int { return w.dialer.Faults().Disconnected() }
 
+// ConnectionsUp returns how many of the workload's connections are open.
+func (w *workload) ConnectionsUp() int {
+	n := 0
+	for _, c := range w.conns {
+		if c.Up() {
+			n++
+		}
+	}
+	return n
+}
+
 // Blocked returns how many connections the broker blocks right now.
 func (w *workload) Blocked() int { return w.dialer.Faults().Blocked() }
 

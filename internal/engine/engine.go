@@ -8,6 +8,8 @@ import (
 	"context"
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/result"
 )
@@ -37,6 +39,8 @@ type Workload interface {
 	Blocked() int
 	// Disconnected returns how many workers wait for a lost connection.
 	Disconnected() int
+	// ConnectionsUp returns how many of the workload's connections are open.
+	ConnectionsUp() int
 	// Finish stops every worker, deletes what was declared and
 	// disconnects, and returns what only the workload knows: per-queue
 	// figures, the audit, faults. After it returns no worker records again.
@@ -57,6 +61,25 @@ type Final struct {
 type Sink interface {
 	Interval(iv result.Interval)
 	Done(r *result.Result)
+}
+
+// SnapshotSink is a sink that also wants each interval as the collector
+// merged it (an exporter). Snapshot is called before Interval, and once
+// more after the clean-up (Final) with everything the run counted.
+type SnapshotSink interface {
+	Snapshot(s Snapshot)
+}
+
+// Snapshot is one collection.
+type Snapshot struct {
+	Final bool // after the clean-up: the drain's events are in Counts too
+	// Counts are cumulative since the start, warm-up included.
+	Counts metrics.Counts
+	// Latency holds the samples recorded since the previous snapshot; the
+	// histograms are only valid during the call.
+	Latency       [metrics.NumKinds]*hdr.Histogram
+	Interval      result.Interval // empty when Final
+	ConnectionsUp int
 }
 
 // Config is the engine's part of a scenario.
@@ -171,7 +194,7 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	cancel()
 	// Collected after Finish so that deliveries still buffered in the client
 	// when consumers were cancelled are in both the totals and the queues.
-	r.col.Collect()
+	r.snapshot(r.col.Collect(), result.Interval{}, true)
 	t.totals = r.reg.Measured()
 	if runErr == nil && finErr != nil {
 		runErr = finErr
@@ -273,12 +296,24 @@ func (r *runner) tick(now int64) {
 	if b, ok := r.w.Backlog(); ok {
 		out.Backlog = &b
 	}
+	r.snapshot(iv, out, false)
 	if out.Seconds <= 0 {
 		return
 	}
 	r.intervals = append(r.intervals, out)
 	for _, s := range r.cfg.Sinks {
 		s.Interval(out)
+	}
+}
+
+// snapshot hands the interval, with its histograms, to the sinks that
+// want them.
+func (r *runner) snapshot(iv metrics.Interval, out result.Interval, final bool) {
+	s := Snapshot{Final: final, Counts: iv.Counts, Latency: iv.Latency, Interval: out, ConnectionsUp: r.w.ConnectionsUp()}
+	for _, sink := range r.cfg.Sinks {
+		if ss, ok := sink.(SnapshotSink); ok {
+			ss.Snapshot(s)
+		}
 	}
 }
 

@@ -50,17 +50,18 @@ type KindInfo struct {
 	Key   string // JSON key under "latency" in a result
 	Label string // row label in the summary table
 	Short string // column prefix in grids and live figures ("e2e" → "e2e p99")
+	Prom  string // Prometheus histogram name, without the mqbench_ prefix
 	Doc   string // one line saying what it measures
 }
 
 // kinds is indexed by Kind; it is never written after initialisation.
 var kinds = [NumKinds]KindInfo{
-	EndToEnd:       {"end_to_end", "end-to-end", "e2e", "consumer receive time minus the send time (the scheduled one for paced producers)"},
-	EndToEndActual: {"end_to_end_actual", "e2e from actual send", "e2e actual", "paced producers: receive time minus the actual send time"},
-	SendLag:        {"send_lag", "send lag", "send lag", "paced producers: actual send time minus the scheduled one"},
-	Confirm:        {"confirm", "confirm", "confirm", "publisher confirm arrival minus publish time"},
-	RPC:            {"rpc", "rpc round trip", "rpc", "RPC reply arrival minus the request's (scheduled) send time"},
-	RPCServer:      {"rpc_server", "rpc server", "rpc server", "mqbench's RPC servers: request delivery to reply published"},
+	EndToEnd:       {"end_to_end", "end-to-end", "e2e", "end_to_end_latency_seconds", "consumer receive time minus the send time (the scheduled one for paced producers)"},
+	EndToEndActual: {"end_to_end_actual", "e2e from actual send", "e2e actual", "end_to_end_actual_latency_seconds", "paced producers: receive time minus the actual send time"},
+	SendLag:        {"send_lag", "send lag", "send lag", "send_lag_seconds", "paced producers: actual send time minus the scheduled one"},
+	Confirm:        {"confirm", "confirm", "confirm", "confirm_latency_seconds", "publisher confirm arrival minus publish time"},
+	RPC:            {"rpc", "rpc round trip", "rpc", "rpc_latency_seconds", "RPC reply arrival minus the request's (scheduled) send time"},
+	RPCServer:      {"rpc_server", "rpc server", "rpc server", "rpc_server_latency_seconds", "mqbench's RPC servers: request delivery to reply published"},
 }
 
 // Info returns the kind's names.
@@ -106,6 +107,20 @@ const (
 	Refused       // deliveries refused by consumers (basic.nack or basic.reject)
 	NumCounters
 )
+
+// counterProm is each counter's Prometheus name, without the mqbench_
+// prefix; it is never written after initialisation.
+var counterProm = [NumCounters]string{
+	Published: "messages_published_total", Confirmed: "messages_confirmed_total", Nacked: "messages_nacked_total",
+	Returned: "messages_returned_total", Consumed: "messages_consumed_total", RPCRequests: "rpc_requests_total",
+	RPCReplies: "rpc_replies_total", RPCTimeouts: "rpc_timeouts_total", RPCUnmatched: "rpc_unmatched_total",
+	RPCLate: "rpc_late_total", RPCDuplicates: "rpc_duplicates_total", RPCServed: "rpc_served_total",
+	Foreign: "messages_foreign_total", Unstamped: "messages_unstamped_total",
+	MillisStamped: "messages_millisecond_stamps_total", Refused: "messages_refused_total",
+}
+
+// Prom is the counter's Prometheus name, without the mqbench_ prefix.
+func (c Counter) Prom() string { return counterProm[c] }
 
 // Counts is a snapshot of every counter.
 type Counts [NumCounters]int64

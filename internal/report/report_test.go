@@ -168,3 +168,24 @@ func TestTableGoldenRPC(t *testing.T) {
 	}
 	golden(t, "table-rpc.golden", b.Bytes())
 }
+
+// TestCSVIntervals: one row per interval under the documented header,
+// numbers raw, null figures empty.
+func TestCSVIntervals(t *testing.T) {
+	var b bytes.Buffer
+	c := NewCSV(&b)
+	s := c.Sink("prefetch=1")
+	for _, iv := range sample(t).Intervals {
+		s.Interval(iv)
+	}
+	s.Interval(result.Interval{TS: 2, Seconds: 1, Published: 7})
+	if c.Err() != nil {
+		t.Fatal(c.Err())
+	}
+	want := strings.Join(IntervalColumns(), ",") + "\n" +
+		"prefetch=1,1,1,false,100,100,100,0,0,5000,9900,990,3,,,,,0,0,0\n" +
+		"prefetch=1,2,1,false,7,0,0,0,0,,,,,,,,,0,0,0\n"
+	if b.String() != want {
+		t.Fatalf("csv\n%s\nwant\n%s", b.String(), want)
+	}
+}

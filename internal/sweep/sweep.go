@@ -61,8 +61,9 @@ type Config struct {
 	Cooldown time.Duration
 	// Build makes the scenario of one point (already validated).
 	Build func(scenario.Point) (scenario.Scenario, error)
-	// Run runs one scenario; a nil result means nothing was measured.
-	Run func(ctx context.Context, sc scenario.Scenario) (*result.Result, error)
+	// Run runs one variant's scenario; a nil result means nothing was
+	// measured.
+	Run func(ctx context.Context, sc scenario.Scenario, p scenario.Point) (*result.Result, error)
 	// Progress is told before each run (may be nil).
 	Progress func(variant, variants, run, runs int, p scenario.Point)
 }
@@ -110,7 +111,7 @@ sweep:
 			if cfg.Progress != nil {
 				cfg.Progress(i+1, len(points), r+1, cfg.Repeat, p)
 			}
-			res, err := cfg.Run(ctx, scs[i])
+			res, err := cfg.Run(ctx, scs[i], p)
 			if res != nil {
 				v.Runs = append(v.Runs, res)
 			}

@@ -24,7 +24,7 @@ func fakeConfig(repeat int) (Config, *[]scenario.Scenario) {
 			sc.Consumers.Prefetch = n
 			return sc, err
 		},
-		Run: func(_ context.Context, sc scenario.Scenario) (*result.Result, error) {
+		Run: func(_ context.Context, sc scenario.Scenario, _ scenario.Point) (*result.Result, error) {
 			ran = append(ran, sc)
 			calls++
 			r := float64(sc.Consumers.Prefetch*100 + calls%3)
@@ -70,9 +70,9 @@ func TestFailedRunKeepsWhatWasMeasured(t *testing.T) {
 	inner := cfg.Run
 	n := 0
 	boom := errors.New("channel closed")
-	cfg.Run = func(ctx context.Context, sc scenario.Scenario) (*result.Result, error) {
+	cfg.Run = func(ctx context.Context, sc scenario.Scenario, p scenario.Point) (*result.Result, error) {
 		n++
-		r, _ := inner(ctx, sc)
+		r, _ := inner(ctx, sc, p)
 		if n == 3 {
 			r.StopReason = result.StopError
 			return r, boom
@@ -92,8 +92,8 @@ func TestInterruptStopsAfterCurrentRun(t *testing.T) {
 	cfg, ran := fakeConfig(2)
 	ctx, cancel := context.WithCancel(context.Background())
 	inner := cfg.Run
-	cfg.Run = func(c context.Context, sc scenario.Scenario) (*result.Result, error) {
-		r, err := inner(c, sc)
+	cfg.Run = func(c context.Context, sc scenario.Scenario, p scenario.Point) (*result.Result, error) {
+		r, err := inner(c, sc, p)
 		cancel() // Ctrl-C during the first run
 		return r, err
 	}
@@ -110,7 +110,7 @@ func TestIncompleteRunsLeftOutOfTheMedian(t *testing.T) {
 	cfg, _ := fakeConfig(3)
 	cfg.Matrix = scenario.Matrix{{Name: "prefetch", Values: []string{"10"}}}
 	n := 0
-	cfg.Run = func(_ context.Context, sc scenario.Scenario) (*result.Result, error) {
+	cfg.Run = func(_ context.Context, sc scenario.Scenario, p scenario.Point) (*result.Result, error) {
 		n++
 		v := []float64{1000, 10, 1002}[n-1] // the second run was cut short
 		r := &result.Result{Schema: result.Schema, StopReason: result.StopDuration, Rates: result.Rates{ConsumedPerS: &v}}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/engine"
+	"github.com/mqbench/mqbench/internal/promexport"
+	"github.com/mqbench/mqbench/internal/report"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// outputFlags are where a run's progress goes besides the summary: the
+// live line, a CSV of its intervals, a Prometheus endpoint.
+type outputFlags struct {
+	quiet      bool
+	csv        string
+	prometheus string
+	promLinger scenario.Duration
+	shard      string // the shard label, "I/N" (set by --shard)
+}
+
+func (o *outputFlags) register(f *flagSet) {
+	fs := f.fs
+	fs.BoolVar(&o.quiet, "quiet", false, "no live progress lines")
+	fs.StringVar(&o.csv, "csv", "", "write every interval as a CSV row to this file (header: see the README)")
+	fs.StringVar(&o.prometheus, "prometheus", "", "serve live metrics at [HOST]:PORT/metrics (host default 127.0.0.1; 0.0.0.0 to be scraped from elsewhere)")
+	fs.Var(&o.promLinger, "prometheus-linger", "keep serving /metrics this long after the run, for a last scrape (default 0)")
+}
+
+// outputs are the opened outputs of one command.
+type outputs struct {
+	flags  outputFlags
+	stderr io.Writer
+	csv    *report.CSV
+	file   *os.File
+	prom   *promexport.Exporter
+}
+
+// open opens the CSV file and starts the Prometheus endpoint.
+func (o outputFlags) open(stderr io.Writer) (*outputs, error) {
+	out := &outputs{flags: o, stderr: stderr}
+	if o.csv != "" {
+		f, err := os.Create(o.csv)
+		if err != nil {
+			return nil, fmt.Errorf("--csv: %w", err)
+		}
+		out.file, out.csv = f, report.NewCSV(f)
+	}
+	if o.prometheus != "" {
+		p, err := promexport.Listen(o.prometheus)
+		if err != nil {
+			out.close()
+			return nil, usagef("%v", err)
+		}
+		out.prom = p
+		fmt.Fprintf(stderr, "mqbench: serving metrics at http://%s/metrics\n", p.Addr())
+	}
+	return out, nil
+}
+
+// sinks are one run's sinks: variant labels it within a sweep.
+func (o *outputs) sinks(sc scenario.Scenario, variant string) []engine.Sink {
+	var s []engine.Sink
+	if !o.flags.quiet {
+		s = append(s, &report.Live{W: o.stderr, Cores: runtime.GOMAXPROCS(0)})
+	}
+	if o.csv != nil {
+		s = append(s, o.csv.Sink(variant))
+	}
+	if o.prom != nil {
+		workers := map[string]int{"producer": sc.Producers.Count, "consumer": sc.Consumers.Count,
+			"rpc_client": sc.RPC.Clients, "rpc_server": sc.RPC.Servers}
+		s = append(s, o.prom.Run(promexport.Labels{Scenario: sc.Name, Variant: variant, Shard: o.flags.shard}, workers))
+	}
+	return s
+}
+
+// close lingers for a last scrape, then stops the endpoint and closes the
+// CSV file, reporting a CSV write error.
+func (o *outputs) close() error {
+	if o.prom != nil {
+		time.Sleep(o.flags.promLinger.D())
+		_ = o.prom.Close()
+	}
+	if o.file == nil {
+		return nil
+	}
+	err := o.csv.Err()
+	if cerr := o.file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("--csv %s: %w", o.flags.csv, err)
+	}
+	return nil
+}

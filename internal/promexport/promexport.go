@@ -1,0 +1,188 @@
+// Package promexport serves a run's figures as Prometheus metrics: the
+// event counters, gauges of the run's state, and every latency as a
+// histogram that aggregates across instances (classic buckets and a native
+// histogram). It reads the engine's interval snapshots, never the hot
+// path; names come from the metric definitions (metrics.KindInfo.Prom,
+// Counter.Prom).
+package promexport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/mqbench/mqbench/internal/engine"
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/result"
+)
+
+// Labels name a run's series: its scenario, its sweep variant ("" for a
+// single run) and its shard ("" unless sharded). Never a URL.
+type Labels struct {
+	Scenario, Variant, Shard string
+}
+
+func (l Labels) values() []string { return []string{l.Scenario, l.Variant, l.Shard} }
+
+var labelNames = []string{"scenario", "variant", "shard"}
+
+// Exporter is an HTTP endpoint serving /metrics for every run of the
+// process (a sweep's variants each keep their series).
+type Exporter struct {
+	mu   sync.Mutex
+	runs []*run
+	reg  *prometheus.Registry
+	srv  *http.Server
+	ln   net.Listener
+}
+
+// Listen starts serving /metrics on addr; a bare ":port" binds the
+// loopback interface only (give 0.0.0.0:port to be scraped from
+// elsewhere).
+func Listen(addr string) (*Exporter, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--prometheus %q: want [HOST]:PORT: %v", addr, err)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, fmt.Errorf("--prometheus %s: %w", addr, err)
+	}
+	e := &Exporter{reg: prometheus.NewRegistry(), ln: ln}
+	if err := e.reg.Register(e); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(e.reg, promhttp.HandlerOpts{}))
+	e.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = e.srv.Serve(ln) }()
+	return e, nil
+}
+
+// Addr is the address the exporter listens on.
+func (e *Exporter) Addr() string { return e.ln.Addr().String() }
+
+// Close stops serving.
+func (e *Exporter) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Run starts the series of one run and returns the sink the engine feeds
+// them through. workers is the run's worker count by role.
+func (e *Exporter) Run(l Labels, workers map[string]int) engine.Sink {
+	r := &run{labels: l, workers: workers}
+	for k := range r.hists {
+		r.hists[k] = metrics.NewHistogram()
+	}
+	e.mu.Lock()
+	e.runs = append(e.runs, r)
+	e.mu.Unlock()
+	return &sink{e: e, r: r}
+}
+
+// run is one run's figures, cumulative since its start.
+type run struct {
+	labels  Labels
+	workers map[string]int
+	counts  metrics.Counts
+	hists   [metrics.NumKinds]*hdr.Histogram
+	iv      result.Interval
+	up      int
+}
+
+// sink feeds one run's series from the engine's snapshots.
+type sink struct {
+	e *Exporter
+	r *run
+}
+
+// Snapshot adds the interval's samples and takes its counts and gauges.
+func (s *sink) Snapshot(sn engine.Snapshot) {
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	s.r.counts = sn.Counts
+	for k, h := range sn.Latency {
+		if h != nil && h.TotalCount() > 0 {
+			s.r.hists[k].Merge(h)
+		}
+	}
+	if !sn.Final {
+		s.r.iv, s.r.up = sn.Interval, sn.ConnectionsUp
+	} else {
+		s.r.up = 0
+	}
+}
+
+// Interval does nothing: Snapshot has it all.
+func (s *sink) Interval(result.Interval) {}
+
+// Done does nothing: the final snapshot came before.
+func (s *sink) Done(*result.Result) {}
+
+func desc(name, help string, extra ...string) *prometheus.Desc {
+	return prometheus.NewDesc("mqbench_"+name, help, append(append([]string(nil), labelNames...), extra...), nil)
+}
+
+// Describe sends nothing: the exporter is an unchecked collector (its
+// series depend on the runs).
+func (e *Exporter) Describe(chan<- *prometheus.Desc) {}
+
+// Collect emits every run's series.
+func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range e.runs {
+		lv := r.labels.values()
+		for c := metrics.Counter(0); c < metrics.NumCounters; c++ {
+			ch <- prometheus.MustNewConstMetric(desc(c.Prom(), "mqbench events (see the README's JSON result)"), prometheus.CounterValue, float64(r.counts[c]), lv...)
+		}
+		gauge := func(name, help string, v float64) {
+			ch <- prometheus.MustNewConstMetric(desc(name, help), prometheus.GaugeValue, v, lv...)
+		}
+		gauge("connections_up", "open AMQP connections", float64(r.up))
+		gauge("connections_blocked", "connections the broker blocks (connection.blocked)", float64(r.iv.Blocked))
+		gauge("disconnected_workers", "workers waiting for a lost connection", float64(r.iv.Disconnected))
+		gauge("client_cpu_cores", "mqbench's CPU use over the last interval, in cores", r.iv.CPUCores)
+		if r.iv.Backlog != nil {
+			gauge("backlog_messages", "ready messages over the run's queues", float64(*r.iv.Backlog))
+		}
+		for role, n := range r.workers {
+			ch <- prometheus.MustNewConstMetric(desc("workers", "workers by role", "role"), prometheus.GaugeValue, float64(n), append(lv, role)...)
+		}
+		for _, k := range metrics.Kinds() {
+			d := desc(k.Info().Prom, "mqbench latency: "+k.Info().Doc+" (seconds)")
+			ch <- hdrMetric{desc: d, labels: labelPairs(lv), h: r.hists[k]}
+		}
+	}
+}
+
+// labelPairs are the run's labels as a histogram carries them: sorted by
+// name, as Prometheus expects of a written metric.
+func labelPairs(values []string) []*dto.LabelPair {
+	out := make([]*dto.LabelPair, len(labelNames))
+	for i := range labelNames {
+		name := labelNames[i]
+		out[i] = &dto.LabelPair{Name: &name, Value: &values[i]}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
+	return out
+}

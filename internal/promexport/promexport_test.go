@@ -1,0 +1,124 @@
+package promexport
+
+import (
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/mqbench/mqbench/internal/engine"
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/result"
+)
+
+// TestSpans: native buckets are encoded as runs with offsets and deltas,
+// as Prometheus decodes them.
+func TestSpans(t *testing.T) {
+	sp, d := spans(map[int]int64{3: 5, 4: 7, 9: 1, -2: 2})
+	got := ""
+	for _, s := range sp {
+		got += " " + strconv.Itoa(int(s.GetOffset())) + "/" + strconv.Itoa(int(s.GetLength()))
+	}
+	if got != " -2/1 4/2 4/1" || len(d) != 4 || d[0] != 2 || d[1] != 3 || d[2] != 2 || d[3] != -6 {
+		t.Fatalf("spans%s deltas %v", got, d)
+	}
+}
+
+// TestNativeIndex: bucket i holds (2^((i-1)/8), 2^(i/8)].
+func TestNativeIndex(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want int
+	}{{1, 0}, {1.0001, 1}, {math.Pow(2, 1.0/8), 1}, {2, 8}, {0.5, -8}, {0.001, -79}} {
+		if got := nativeIndex(c.v); got != c.want {
+			t.Errorf("nativeIndex(%g) = %d, want %d", c.v, got, c.want)
+		}
+	}
+}
+
+// TestHistogramAgreesWithHDR: the written histogram's count and sum are
+// the HDR's, its classic buckets count what lies below each bound, and the
+// native buckets hold every sample.
+func TestHistogramAgreesWithHDR(t *testing.T) {
+	h := metrics.NewHistogram()
+	for v := int64(1); v <= 100_000; v += 7 { // 1 µs to 100 ms
+		_ = h.RecordValue(v)
+	}
+	var m dto.Metric
+	if err := (hdrMetric{h: h}).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	hp := m.GetHistogram()
+	if int64(hp.GetSampleCount()) != h.TotalCount() {
+		t.Fatalf("count %d, HDR %d", hp.GetSampleCount(), h.TotalCount())
+	}
+	if mean := hp.GetSampleSum() / float64(hp.GetSampleCount()); math.Abs(mean-h.Mean()/1e6) > 1e-6 {
+		t.Errorf("mean %g s, HDR %g s", mean, h.Mean()/1e6)
+	}
+	for _, b := range hp.GetBucket() {
+		want := 0
+		for v := int64(1); v <= 100_000; v += 7 {
+			if float64(v)/1e6 <= b.GetUpperBound()*1.001 {
+				want++
+			}
+		}
+		if got := int(b.GetCumulativeCount()); got < want-want/500-1 || got > want {
+			t.Errorf("bucket ≤ %gs: %d, want %d", b.GetUpperBound(), got, want)
+		}
+	}
+	var native int64
+	var running int64
+	for _, d := range hp.GetPositiveDelta() {
+		running += d
+		native += running
+	}
+	if native+int64(hp.GetZeroCount()) != h.TotalCount() {
+		t.Errorf("native buckets hold %d of %d samples", native, h.TotalCount())
+	}
+}
+
+// TestMetricsEndpoint: /metrics serves the counters, gauges and
+// histograms with the run's labels.
+func TestMetricsEndpoint(t *testing.T) {
+	e, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	s := e.Run(Labels{Scenario: "t", Variant: "prefetch=1"}, map[string]int{"producer": 2}).(engine.SnapshotSink)
+	var c metrics.Counts
+	c[metrics.Published], c[metrics.Consumed] = 1000, 990
+	lat := [metrics.NumKinds]*hdr.Histogram{}
+	lat[metrics.EndToEnd] = metrics.NewHistogram()
+	_ = lat[metrics.EndToEnd].RecordValue(1500)
+	backlog := int64(10)
+	s.Snapshot(engine.Snapshot{Counts: c, Latency: lat, Interval: result.Interval{Backlog: &backlog, Seconds: 1}, ConnectionsUp: 3})
+	resp, err := http.Get("http://" + e.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(body)
+	for _, want := range []string{
+		`mqbench_messages_published_total{scenario="t",shard="",variant="prefetch=1"} 1000`,
+		`mqbench_messages_consumed_total{scenario="t",shard="",variant="prefetch=1"} 990`,
+		`mqbench_connections_up{scenario="t",shard="",variant="prefetch=1"} 3`,
+		`mqbench_backlog_messages{scenario="t",shard="",variant="prefetch=1"} 10`,
+		`mqbench_workers{role="producer",scenario="t",shard="",variant="prefetch=1"} 2`,
+		`mqbench_end_to_end_latency_seconds_bucket{scenario="t",shard="",variant="prefetch=1",le="0.0025"} 1`,
+		`mqbench_end_to_end_latency_seconds_count{scenario="t",shard="",variant="prefetch=1"} 1`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(text)
+	}
+}
