@@ -22,7 +22,7 @@ type flagSet struct {
 	specs []runFlag
 	out   outputFlags // where progress goes: not part of the scenario
 	v     struct {
-		url, ack, exchange, exchangeType, queue, routingKey, queueType, out, name       string
+		url, ack, exchange, exchangeType, queue, routingKey, queueType, out, name, mgmt string
 		producers, consumers, pconns, cconns, size, confirm, multiAck, prefetch, queues int
 		pmessages, cmessages                                                            int64
 		rate, totalRate                                                                 float64
@@ -119,6 +119,7 @@ func newFlagSet() *flagSet {
 	add("auto-delete", "", "queues[*].auto_delete", boolean(&v.autoDelete, "declare auto-delete queues"), allQueues(func(q *scenario.Queue) { q.AutoDelete = v.autoDelete }))
 	add("queue-type", "", "queues[*].type", str(&v.queueType, "classic, quorum or stream"), allQueues(func(q *scenario.Queue) { q.Type = v.queueType }))
 	add("out", "o", "out", str(&v.out, "where the JSON result goes (- = stdout; default results/<UTC time>-<name>.json)"), set(func(s *scenario.Scenario) { s.Out = v.out }))
+	add("management-url", "", "management_url", str(&v.mgmt, "sample the broker's management API every interval: http://[user:password@]host:15672/"), set(func(s *scenario.Scenario) { s.ManagementURL = v.mgmt }))
 	add("keep", "", "keep", boolean(&v.keep, "do not delete what mqbench declared"), set(func(s *scenario.Scenario) { s.Keep = v.keep }))
 	add("name", "", "name", str(&v.name, "scenario name (used in the result file name)"), set(func(s *scenario.Scenario) { s.Name = v.name }))
 	f.addRPC(add, str, num, num64, dur, set)

@@ -19,16 +19,26 @@ import (
 // touching the shared broker. It is stopped and removed when the test ends,
 // whatever happens.
 type Node struct {
-	Name string // node name, e.g. mqbench-1a2b3c@localhost
-	Port int    // AMQP port on 127.0.0.1
+	Name     string // node name, e.g. mqbench-1a2b3c@localhost
+	Port     int    // AMQP port on 127.0.0.1
+	MgmtPort int    // management HTTP port on 127.0.0.1 (0 without the plugin)
 	dir  string
 	env  []string
 	t    testing.TB
 }
 
+// NodeOption changes how a private node is started.
+type NodeOption func(*nodeConfig)
+
+type nodeConfig struct{ management bool }
+
+// WithManagement enables the management plugin (HTTP API) on a free
+// loopback port: a few seconds more to start.
+func WithManagement() NodeOption { return func(c *nodeConfig) { c.management = true } }
+
 // StartNode starts a private node, or skips the test when rabbitmq-server
 // is not installed (unless MQBENCH_REQUIRE_BROKER=1, which fails instead).
-func StartNode(t testing.TB) *Node {
+func StartNode(t testing.TB, opts ...NodeOption) *Node {
 	t.Helper()
 	if _, err := exec.LookPath("rabbitmq-server"); err != nil {
 		if os.Getenv("MQBENCH_REQUIRE_BROKER") == "1" {
@@ -51,9 +61,21 @@ func StartNode(t testing.TB) *Node {
 		gid, _ := strconv.Atoi(u.Gid)
 		_ = os.Chown(dir, uid, gid)
 	}
+	var cfg nodeConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	conf := filepath.Join(dir, "rabbitmq.conf")
-	_ = os.WriteFile(conf, []byte(fmt.Sprintf(
-		"listeners.tcp.default = 127.0.0.1:%d\nloopback_users = none\n", amqpPort)), 0o644)
+	text := fmt.Sprintf("listeners.tcp.default = 127.0.0.1:%d\nloopback_users = none\n", amqpPort)
+	plugins := "[]."
+	if cfg.management {
+		n.MgmtPort = freePort(t)
+		// Statistics every 500 ms rather than 5 s: a test run is short.
+		text += fmt.Sprintf("management.tcp.port = %d\nmanagement.tcp.ip = 127.0.0.1\ncollect_statistics_interval = 500\n", n.MgmtPort)
+		plugins = "[rabbitmq_management]."
+	}
+	_ = os.WriteFile(conf, []byte(text), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "enabled_plugins"), []byte(plugins+"\n"), 0o644)
 	n.env = append(os.Environ(),
 		"RABBITMQ_NODENAME="+n.Name,
 		"RABBITMQ_NODE_PORT="+strconv.Itoa(amqpPort),
@@ -71,18 +93,27 @@ func StartNode(t testing.TB) *Node {
 	// -detached returns before the VM has even registered: wait for the
 	// AMQP listener, which opens once the node has booted.
 	deadline := time.Now().Add(90 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", amqpPort), 500*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return n
+	for _, port := range []int{amqpPort, n.MgmtPort} {
+		if port == 0 {
+			continue
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s did not open port %d within 90s\n%s", n.Name, amqpPort, n.logs())
+		for {
+			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 500*time.Millisecond)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %s did not open port %d within 90s\n%s", n.Name, port, n.logs())
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		time.Sleep(200 * time.Millisecond)
 	}
+	return n
 }
+
+// MgmtURL is the node's management API base URL for the guest user.
+func (n *Node) MgmtURL() string { return fmt.Sprintf("http://guest:guest@127.0.0.1:%d/", n.MgmtPort) }
 
 // URL is the node's AMQP URL for the default guest user.
 func (n *Node) URL() string { return fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/", n.Port) }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/mgmt"
 
 	"github.com/mqbench/mqbench/internal/brokertest"
 	"github.com/mqbench/mqbench/internal/scenario"
@@ -58,5 +59,51 @@ func TestMemoryAlarmShowsInFaultsBlocked(t *testing.T) {
 	}
 	if res.Latency[metrics.SendLag] == nil || res.Latency[metrics.SendLag].MaxUs < 500_000 {
 		t.Errorf("the block should show in the send lag: %+v", res.Latency[metrics.SendLag])
+	}
+}
+
+// TestManagementSampling: with the management API of a private node, the
+// broker's memory, processes and connections are sampled every interval
+// and their peaks are in the result, the credentials masked.
+func TestManagementSampling(t *testing.T) {
+	n := brokertest.StartNode(t, brokertest.WithManagement())
+	// The management agent reports a node's figures a few seconds after
+	// it boots: wait for them, so the run samples real ones.
+	c, err := mgmt.New(n.MgmtURL(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		if s, err := c.Sample(t.Context()); err == nil && s.MemoryBytes > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the management API never reported the node's memory")
+		}
+	}
+	sc := scenario.Default()
+	sc.URL = n.URL()
+	sc.ManagementURL = n.MgmtURL()
+	sc.Duration = scenario.Duration(6 * time.Second)
+	sc.Interval = scenario.Duration(500 * time.Millisecond)
+	sc.Producers = scenario.Producers{Count: 1, Rate: 500, Confirm: 50}
+	sc.Queues = []scenario.Queue{{Name: "mqbench-mgmt", Durable: true}}
+	sc.Normalize()
+	res := runOK(t, sc)
+	m := res.Broker.Management
+	if m == nil || m.Samples < 3 || m.MemoryPeakBytes < 10<<20 || m.ErlangProcessesPeak < 100 || m.ConnectionsPeak < 1 {
+		t.Fatalf("broker peaks %+v: want memory, processes and mqbench's connections sampled", m)
+	}
+	sampled := 0
+	for _, iv := range res.Intervals {
+		if iv.Broker != nil && len(iv.Broker.Nodes) == 1 && iv.Broker.Nodes[0].Name == n.Name {
+			sampled++
+		}
+	}
+	if sampled < 3 {
+		t.Errorf("%d intervals carry the node's sample", sampled)
+	}
+	if contains(res.Scenario.ManagementURL, "guest:guest") {
+		t.Errorf("the management URL's password is in the result: %s", res.Scenario.ManagementURL)
 	}
 }

@@ -5,6 +5,7 @@ package driver
 
 import (
 	"context"
+
 	crand "crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -14,9 +15,12 @@ import (
 	"strings"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/mgmt"
 	"github.com/mqbench/mqbench/internal/proc"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
@@ -108,6 +112,12 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 			w = nil
 		}
 	}()
+	if sc.ManagementURL != "" {
+		u, _ := amqp.ParseURI(sc.URL) // validated
+		if w.mgmt, err = mgmt.New(sc.ManagementURL, u.Username, u.Password); err != nil {
+			return w, info, err
+		}
+	}
 	admin, err := d.Dial(connName(e.run, "admin", 0))
 	if err != nil {
 		return w, info, err

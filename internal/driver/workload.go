@@ -9,6 +9,7 @@ import (
 	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/mgmt"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
@@ -51,6 +52,9 @@ type workload struct {
 	closing atomic.Bool // set once Finish starts: failures after that are ours
 	backlog atomic.Int64
 	hasLog  atomic.Bool
+
+	mgmt   *mgmt.Client                        // nil without --management-url
+	broker atomic.Pointer[result.BrokerSample] // its latest sample
 }
 
 // fail reports a fatal error once; later ones and those caused by our own
@@ -108,6 +112,9 @@ func (w *workload) Start() {
 	}
 	close(w.start)
 	w.goAndTrack(w.sampleBacklog)
+	if w.mgmt != nil {
+		w.goAndTrack(w.sampleBroker)
+	}
 	if w.sc.Consumers.ExitWhen != "" {
 		w.goAndTrack(w.watchExit)
 	}
@@ -259,6 +266,29 @@ func (w *workload) ConnectionsUp() int {
 
 // Blocked returns how many connections the broker blocks right now.
 func (w *workload) Blocked() int { return w.dialer.Faults().Blocked() }
+
+// BrokerSample returns the management API's latest sample, or nil.
+func (w *workload) BrokerSample() *result.BrokerSample { return w.broker.Load() }
+
+// sampleBroker reads the management API every interval in its own
+// goroutine (a slow API never delays the collector); a failed read keeps
+// the previous sample.
+func (w *workload) sampleBroker() {
+	t := time.NewTicker(w.sc.Interval.D())
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(w.ctx, w.sc.Interval.D())
+		if s, err := w.mgmt.Sample(ctx); err == nil {
+			w.broker.Store(&s)
+		}
+		cancel()
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
 
 // Backlog returns the last sampled number of ready messages over all queues.
 func (w *workload) Backlog() (int64, bool) { return w.backlog.Load(), w.hasLog.Load() }

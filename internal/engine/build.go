@@ -30,8 +30,45 @@ func build(cfg Config, t timeline) (*result.Result, error) {
 			break
 		}
 	}
+	res.Broker.Management = brokerPeaks(t.intervals)
 	res.Warnings = append(append(warnings(res), cfg.Warnings...), t.final.Warnings...)
 	return res, err
+}
+
+// brokerPeaks are the highest management API figures over the intervals,
+// or nil when none was sampled.
+func brokerPeaks(ivs []result.Interval) *result.BrokerPeaks {
+	var p result.BrokerPeaks
+	seen := map[string]bool{}
+	for _, iv := range ivs {
+		b := iv.Broker
+		if b == nil {
+			continue
+		}
+		p.Samples++
+		p.MemoryPeakBytes = max(p.MemoryPeakBytes, b.MemoryBytes)
+		p.ConnectionsPeak = max(p.ConnectionsPeak, b.Connections)
+		p.MessagesReadyPeak = max(p.MessagesReadyPeak, b.MessagesReady)
+		var procs, fds int64
+		for _, n := range b.Nodes {
+			procs, fds = procs+n.ErlangProcesses, fds+n.FileDescriptors
+			for _, a := range n.Alarms {
+				if key := n.Name + ": " + a; !seen[key] {
+					seen[key] = true
+					p.Alarms = append(p.Alarms, key)
+				}
+			}
+		}
+		p.ErlangProcessesPeak = max(p.ErlangProcessesPeak, procs)
+		p.FileDescriptorsPeak = max(p.FileDescriptorsPeak, fds)
+	}
+	if p.Samples == 0 {
+		return nil
+	}
+	if p.Alarms == nil {
+		p.Alarms = []string{}
+	}
+	return &p
 }
 
 // client is what the run cost the client.

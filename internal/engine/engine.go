@@ -41,6 +41,9 @@ type Workload interface {
 	Disconnected() int
 	// ConnectionsUp returns how many of the workload's connections are open.
 	ConnectionsUp() int
+	// BrokerSample returns the broker's own latest figures (the management
+	// API), or nil.
+	BrokerSample() *result.BrokerSample
 	// Finish stops every worker, deletes what was declared and
 	// disconnects, and returns what only the workload knows: per-queue
 	// figures, the audit, faults. After it returns no worker records again.
@@ -296,6 +299,7 @@ func (r *runner) tick(now int64) {
 	if b, ok := r.w.Backlog(); ok {
 		out.Backlog = &b
 	}
+	out.Broker = r.w.BrokerSample()
 	r.snapshot(iv, out, false)
 	if out.Seconds <= 0 {
 		return

@@ -64,6 +64,9 @@ func (f *fake) Backlog() (int64, bool)   { return 7, true }
 func (f *fake) Blocked() int             { return 0 }
 func (f *fake) Disconnected() int        { return 0 }
 func (f *fake) ConnectionsUp() int       { return 1 }
+func (f *fake) BrokerSample() *result.BrokerSample {
+	return nil
+}
 func (f *fake) Drain(context.Context) {
 	for i := int64(0); i < f.drained; i++ {
 		f.w.Count(metrics.Consumed, f.now())

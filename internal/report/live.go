@@ -33,6 +33,9 @@ func (l *Live) Interval(iv result.Interval) {
 		rpc = fmt.Sprintf("  rpc %s/s p50 %s p99 %s timeouts %s", per(*iv.RPCReplies),
 			MicrosPtr(iv.RPCP50Us), MicrosPtr(iv.RPCP99Us), CountPtr(iv.RPCTimeouts))
 	}
+	if b := iv.Broker; b != nil {
+		tag += fmt.Sprintf("  broker mem %s MiB", Count(b.MemoryBytes>>20))
+	}
 	if iv.Disconnected > 0 {
 		tag += fmt.Sprintf("  DISCONNECTED (%d workers reconnecting)", iv.Disconnected)
 	}

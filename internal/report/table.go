@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -48,6 +49,15 @@ func WriteTable(w io.Writer, r *result.Result) error {
 	}
 	fmt.Fprintf(w, "\nclient: %.2f CPU s in the measured window (%.2f of %d cores), peak RSS %s MiB, merge %.0fµs per interval\n",
 		r.Client.CPUS, r.Client.Cores, r.Client.CoresAvailable, Count(r.Client.MaxRSSBytes>>20), r.Client.CollectMeanUs)
+	if m := r.Broker.Management; m != nil {
+		alarms := "none"
+		if len(m.Alarms) > 0 {
+			alarms = strings.Join(m.Alarms, ", ")
+		}
+		fmt.Fprintf(w, "broker (management API, %d samples): memory peak %s MiB, Erlang processes peak %s, file descriptors peak %s, connections peak %s, ready messages peak %s, alarms: %s\n",
+			m.Samples, Count(m.MemoryPeakBytes>>20), Count(m.ErlangProcessesPeak), Count(m.FileDescriptorsPeak), Count(m.ConnectionsPeak),
+			Count(m.MessagesReadyPeak), alarms)
+	}
 	for _, b := range r.Faults.Blocked {
 		end := "the end of the run"
 		if b.End != nil {

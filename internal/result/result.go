@@ -111,11 +111,54 @@ type Tool struct {
 	Version string `json:"version"`
 }
 
-// Broker is what the broker said about itself when mqbench connected.
+// Broker is what the broker said about itself when mqbench connected, and
+// with --management-url the peaks of what its management API reported.
 type Broker struct {
-	URL     string `json:"url"` // password masked
-	Product string `json:"product"`
-	Version string `json:"version"`
+	URL        string       `json:"url"` // password masked
+	Product    string       `json:"product"`
+	Version    string       `json:"version"`
+	Management *BrokerPeaks `json:"management,omitempty"`
+}
+
+// BrokerPeaks are the highest figures the management API reported over
+// the run's intervals (summed over nodes), and every alarm seen.
+type BrokerPeaks struct {
+	Samples             int      `json:"samples"`
+	MemoryPeakBytes     int64    `json:"memory_peak_bytes"`
+	ErlangProcessesPeak int64    `json:"erlang_processes_peak"`
+	FileDescriptorsPeak int64    `json:"file_descriptors_peak"`
+	ConnectionsPeak     int64    `json:"connections_peak"`
+	MessagesReadyPeak   int64    `json:"messages_ready_peak"`
+	Alarms              []string `json:"alarms"`
+}
+
+// BrokerSample is the management API's view at the end of an interval:
+// totals over the cluster and each node.
+type BrokerSample struct {
+	MemoryBytes     int64        `json:"memory_bytes"`
+	MessagesReady   int64        `json:"messages_ready"`
+	MessagesUnacked int64        `json:"messages_unacked"`
+	Connections     int64        `json:"connections"`
+	Channels        int64        `json:"channels"`
+	Queues          int64        `json:"queues"`
+	PublishRate     float64      `json:"publish_rate"` // the broker's own rates, messages per second
+	DeliverRate     float64      `json:"deliver_rate"`
+	ConfirmRate     float64      `json:"confirm_rate"`
+	AckRate         float64      `json:"ack_rate"`
+	Nodes           []BrokerNode `json:"nodes"`
+}
+
+// BrokerNode is one node's state.
+type BrokerNode struct {
+	Name             string   `json:"name"`
+	Running          bool     `json:"running"`
+	MemoryBytes      int64    `json:"memory_bytes"`
+	MemoryLimitBytes int64    `json:"memory_limit_bytes"`
+	ErlangProcesses  int64    `json:"erlang_processes"`
+	FileDescriptors  int64    `json:"file_descriptors"`
+	Sockets          int64    `json:"sockets"`
+	DiskFreeBytes    int64    `json:"disk_free_bytes"`
+	Alarms           []string `json:"alarms,omitempty"`
 }
 
 // Totals count events from the end of warm-up to the end of the run,
@@ -274,6 +317,8 @@ type Interval struct {
 	// Disconnected is the number of workers waiting for a lost connection
 	// to come back at the end of the interval.
 	Disconnected int `json:"disconnected_workers"`
+	// Broker is the management API's latest sample (--management-url).
+	Broker *BrokerSample `json:"broker,omitempty"`
 }
 
 // ClientBoundShare is the share of its cores above which the client itself

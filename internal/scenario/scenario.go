@@ -41,6 +41,10 @@ type Scenario struct {
 	Cooldown Duration `yaml:"cooldown" json:"-"`
 	Keep     bool     `yaml:"keep" json:"keep"`
 	Out      string   `yaml:"out" json:"out,omitempty"`
+	// ManagementURL, when set, is sampled every interval for the broker's
+	// side: http(s)://[user:password@]host:port/ (the AMQP URL's
+	// credentials when it has none).
+	ManagementURL string `yaml:"management_url" json:"management_url,omitempty"`
 }
 
 // Producers describes the publishing workers.
@@ -331,5 +335,8 @@ func MaskURL(raw string) string {
 // Masked returns a copy of s that is safe to print or save.
 func (s Scenario) Masked() Scenario {
 	s.URL = MaskURL(s.URL)
+	if s.ManagementURL != "" {
+		s.ManagementURL = MaskURL(s.ManagementURL)
+	}
 	return s
 }

@@ -77,6 +77,11 @@ func (s *Scenario) validateRun(c *checker) {
 	u, err := url.Parse(s.URL)
 	c.check(err == nil && (u.Scheme == "amqp" || u.Scheme == "amqps") && u.Host != "", "url", MaskURL(s.URL),
 		"must be an amqp:// or amqps:// URI with a host")
+	if s.ManagementURL != "" {
+		m, err := url.Parse(s.ManagementURL)
+		c.check(err == nil && (m.Scheme == "http" || m.Scheme == "https") && m.Host != "", "management_url", MaskURL(s.ManagementURL),
+			"must be an http:// or https:// URL with a host")
+	}
 	c.duration("duration", s.Duration, 0)
 	c.duration("warmup", s.Warmup, 0)
 	c.check(s.Duration == 0 || s.Warmup < s.Duration, "warmup", s.Warmup,
