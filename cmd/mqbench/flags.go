@@ -22,20 +22,32 @@ type flagSet struct {
 	specs []runFlag
 	out   outputFlags // where progress goes: not part of the scenario
 	v     struct {
-		url, ack, exchange, exchangeType, queue, routingKey, queueType, out, name, mgmt string
-		producers, consumers, pconns, cconns, size, confirm, multiAck, prefetch, queues int
-		pmessages, cmessages                                                            int64
-		rate, totalRate                                                                 float64
-		duration, warmup, interval, drain, connect, delay                               scenario.Duration
-		persistent, mandatory, durable, exclusive, autoDelete, keep, noReconnect        bool
-		reconnect                                                                       scenario.Duration
-		rpc                                                                             rpcFlags
-		shapes                                                                          shapeFlags
-		tls                                                                             scenario.TLS
-		sweeps                                                                          sweepFlag
-		repeat                                                                          int
-		cooldown                                                                        scenario.Duration
+		ack, exchange, exchangeType, queue, routingKey, queueType, out, name, mgmt, allocation string
+		urls                                                                                   listFlag
+		producers, consumers, pconns, cconns, size, confirm, multiAck, prefetch, queues        int
+		pmessages, cmessages                                                                   int64
+		rate, totalRate                                                                        float64
+		duration, warmup, interval, drain, connect, delay                                      scenario.Duration
+		persistent, mandatory, durable, exclusive, autoDelete, keep, noReconnect               bool
+		reconnect                                                                              scenario.Duration
+		rpc                                                                                    rpcFlags
+		shapes                                                                                 shapeFlags
+		tls                                                                                    scenario.TLS
+		sweeps                                                                                 sweepFlag
+		repeat                                                                                 int
+		cooldown                                                                               scenario.Duration
 	}
+}
+
+// listFlag collects a repeated string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+// Set appends one value.
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }
 
 // sweepFlag collects repeated --sweep NAME=V1,V2 arguments.
@@ -83,7 +95,10 @@ func newFlagSet() *flagSet {
 		return func(sc *scenario.Scenario) error { fn(sc); return nil }
 	}
 
-	add("url", "", "url", str(&v.url, "broker URI (default $MQBENCH_URL, else amqp://guest:guest@localhost:5672/)"), set(func(s *scenario.Scenario) { s.URL = v.url }))
+	add("url", "", "urls", func(n string) {
+		fs.Var(&v.urls, n, "broker URI (default $MQBENCH_URL, else amqp://guest:guest@localhost:5672/); repeat it for the nodes of a cluster")
+	}, set(func(s *scenario.Scenario) { s.URLs, s.URL = v.urls, v.urls[0] }))
+	add("connection-allocation", "", "connection_allocation", str(&v.allocation, "how connections spread over the --url nodes: round-robin (default) or random"), set(func(s *scenario.Scenario) { s.ConnectionAllocation = v.allocation }))
 	add("producers", "x", "producers.count", num(&v.producers, "number of producers (default 1)"), set(func(s *scenario.Scenario) { s.Producers.Count = v.producers }))
 	add("consumers", "y", "consumers.count", num(&v.consumers, "number of consumers (default 1)"), set(func(s *scenario.Scenario) { s.Consumers.Count = v.consumers }))
 	add("producer-connections", "", "producers.connections", num(&v.pconns, "connections the producers are spread over (0 = one per producer)"), set(func(s *scenario.Scenario) { s.Producers.Connections = v.pconns }))

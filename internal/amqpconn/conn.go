@@ -17,6 +17,7 @@ type Conn struct {
 	d    *Dialer
 
 	cur  atomic.Pointer[amqp.Connection] // the current generation's connection
+	node atomic.Int32                    // the node (index into the dialer's) it is on
 	down atomic.Pointer[chan struct{}]   // closed when the current generation is lost or closed
 	gen  atomic.Int64                    // bumped by every successful recovery
 

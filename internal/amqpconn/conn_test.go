@@ -26,7 +26,7 @@ func viaProxy(t *testing.T, ctx context.Context, brokerURL string, reconnect boo
 	}
 	p := brokertest.NewProxy(t, u.Host)
 	u.Host = p.Addr()
-	d, err := NewDialer(ctx, Options{URL: u.String(), ConnectTimeout: 2 * time.Second, Reconnect: reconnect, ReconnectTimeout: time.Minute})
+	d, err := NewDialer(ctx, Options{URLs: []string{u.String()}, ConnectTimeout: 2 * time.Second, Reconnect: reconnect, ReconnectTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestCancelEndsRecoveryAtOnce(t *testing.T) {
 // reason of its own (404) is a configuration error, reported at once with
 // the broker's reason — not waited on as a possible outage, not recovered.
 func TestChannelExceptionIsNotALoss(t *testing.T) {
-	d, err := NewDialer(t.Context(), Options{URL: brokertest.URL(t), ConnectTimeout: 2 * time.Second, Reconnect: true, ReconnectTimeout: time.Minute})
+	d, err := NewDialer(t.Context(), Options{URLs: []string{brokertest.URL(t)}, ConnectTimeout: 2 * time.Second, Reconnect: true, ReconnectTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestDialErrorsNameHostNotPassword(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	d, err := NewDialer(t.Context(), Options{URL: fmt.Sprintf("amqp://u:s3cr3t-pw@%s/", addr), ConnectTimeout: time.Second})
+	d, err := NewDialer(t.Context(), Options{URLs: []string{fmt.Sprintf("amqp://u:s3cr3t-pw@%s/", addr)}, ConnectTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,12 +18,15 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
@@ -34,7 +37,12 @@ const Heartbeat = 10 * time.Second
 // Options say how to reach the broker and what to do when a connection is
 // lost.
 type Options struct {
-	URL            string
+	// URLs are the broker's nodes (one, or a cluster's); Allocation says
+	// how connections spread over them: round-robin (connection k on node
+	// k mod N, in the order they are dialed) or random (seeded by Seed).
+	URLs           []string
+	Allocation     string
+	Seed           uint64
 	ConnectTimeout time.Duration
 	TLS            scenario.TLS
 	// Reconnect on loss, for up to ReconnectTimeout per outage; false makes
@@ -49,67 +57,112 @@ type Options struct {
 type Dialer struct {
 	ctx    context.Context
 	opts   Options
-	uri    amqp.URI
+	nodes  []node
 	tls    *tls.Config // nil for amqp://
 	faults *Faults
+
+	mu     sync.Mutex // guards dialed, rng and conns
+	dialed int        // connections dialed so far
+	rng    *rand.Rand
+	conns  []*Conn
 }
+
+// node is one broker node mqbench connects to.
+type node struct {
+	url string
+	uri amqp.URI
+}
+
+// HostPort is the node's address, for messages and results (never the URL,
+// which may hold a password).
+func (n node) HostPort() string { return net.JoinHostPort(n.uri.Host, fmt.Sprint(n.uri.Port)) }
 
 // NewDialer checks the URL and TLS settings; nothing is dialed yet.
 func NewDialer(ctx context.Context, o Options) (*Dialer, error) {
-	u, err := amqp.ParseURI(o.URL)
-	if err != nil {
-		// The parser's message can quote the URL; never echo a password.
-		return nil, fmt.Errorf("invalid broker URL: %s", redact(err, u.Password))
+	if len(o.URLs) == 0 {
+		return nil, fmt.Errorf("no broker URL")
 	}
-	d := &Dialer{ctx: ctx, opts: o, uri: u, faults: newFaults()}
-	if u.Scheme == "amqps" {
-		if d.tls, err = tlsConfig(o.TLS, u.Host); err != nil {
+	d := &Dialer{ctx: ctx, opts: o, faults: newFaults(), rng: rand.New(rand.NewPCG(o.Seed, 0x616c6c6f63))}
+	for _, raw := range o.URLs {
+		u, err := amqp.ParseURI(raw)
+		if err != nil {
+			// The parser's message can quote the URL; never echo a password.
+			return nil, fmt.Errorf("invalid broker URL: %s", redact(err, u.Password))
+		}
+		d.nodes = append(d.nodes, node{url: raw, uri: u})
+	}
+	if first := d.nodes[0].uri; first.Scheme == "amqps" {
+		var err error
+		if d.tls, err = tlsConfig(o.TLS, first.Host); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
 }
 
+// pick chooses the node of the next connection dialed.
+func (d *Dialer) pick() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := d.dialed
+	d.dialed++
+	if d.opts.Allocation == "random" {
+		return d.rng.IntN(len(d.nodes))
+	}
+	return k % len(d.nodes)
+}
+
+// Connections lists every connection dialed: its name and the node it
+// is on now.
+func (d *Dialer) Connections() []result.Connection {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]result.Connection, 0, len(d.conns))
+	for _, c := range d.conns {
+		out = append(out, result.Connection{Name: c.name, Node: d.nodes[c.node.Load()].HostPort(), Reconnects: int(c.gen.Load())})
+	}
+	return out
+}
+
 // Faults is the record of blocked connections and outages of every
 // connection this dialer opened.
 func (d *Dialer) Faults() *Faults { return d.faults }
 
-// HostPort is the broker's address, for messages (never the URL, which
-// may hold a password).
-func (d *Dialer) HostPort() string {
-	return net.JoinHostPort(d.uri.Host, fmt.Sprint(d.uri.Port))
-}
-
 // Dial opens a named connection (the name shows in the management UI and
-// rabbitmqctl list_connections).
+// rabbitmqctl list_connections) on the next node.
 func (d *Dialer) Dial(name string) (*Conn, error) {
-	c, err := d.dialRaw(name)
+	n := d.pick()
+	c, err := d.dialRaw(name, n)
 	if err != nil {
 		return nil, err
 	}
 	cn := &Conn{name: name, d: d}
+	cn.node.Store(int32(n))
 	cn.install(c, 0)
+	d.mu.Lock()
+	d.conns = append(d.conns, cn)
+	d.mu.Unlock()
 	return cn, nil
 }
 
-// dialRaw opens the AMQP connection itself.
-func (d *Dialer) dialRaw(name string) (*amqp.Connection, error) {
-	c, err := amqp.DialConfig(d.opts.URL, amqp.Config{
+// dialRaw opens the AMQP connection itself, to node n.
+func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, error) {
+	c, err := amqp.DialConfig(d.nodes[n].url, amqp.Config{
 		Dial:            amqp.DefaultDial(d.opts.ConnectTimeout),
 		Heartbeat:       Heartbeat,
 		TLSClientConfig: d.tls,
 		Properties:      amqp.Table{"connection_name": name, "product": "mqbench"},
 	})
 	if err != nil {
-		return nil, d.explain(err)
+		return nil, d.explain(err, d.nodes[n])
 	}
 	return c, nil
 }
 
 // explain turns a dial error into a message that names host and port and
 // says what went wrong, without the URL (which may hold a password).
-func (d *Dialer) explain(err error) error {
-	hp := d.HostPort()
+func (d *Dialer) explain(err error, n node) error {
+	hp := n.HostPort()
 	if te := explainTLS(err, hp); te != nil {
 		return te
 	}
@@ -117,9 +170,9 @@ func (d *Dialer) explain(err error) error {
 	var ne net.Error
 	switch {
 	case errors.Is(err, amqp.ErrCredentials):
-		return fmt.Errorf("authentication failed for user %q at %s: check the username and password", d.uri.Username, hp)
+		return fmt.Errorf("authentication failed for user %q at %s: check the username and password", n.uri.Username, hp)
 	case errors.Is(err, amqp.ErrVhost):
-		return fmt.Errorf("vhost %q at %s does not exist or user %q may not use it", d.uri.Vhost, hp, d.uri.Username)
+		return fmt.Errorf("vhost %q at %s does not exist or user %q may not use it", n.uri.Vhost, hp, n.uri.Username)
 	case errors.Is(err, amqp.ErrSASL):
 		return fmt.Errorf("authentication failed at %s: no shared SASL mechanism", hp)
 	case errors.As(err, &ne) && ne.Timeout():
@@ -134,7 +187,7 @@ func (d *Dialer) explain(err error) error {
 	if errors.As(err, &oe) {
 		return fmt.Errorf("cannot connect to the broker at %s: %v", hp, oe.Err)
 	}
-	return fmt.Errorf("cannot connect to the broker at %s: %s", hp, redact(err, d.uri.Password))
+	return fmt.Errorf("cannot connect to the broker at %s: %s", hp, redact(err, n.uri.Password))
 }
 
 func redact(err error, password string) string {

@@ -57,7 +57,10 @@ func (cn *Conn) recover(ctx context.Context, seen int64, who string) error {
 		if cn.closed.Load() || ctx.Err() != nil || cn.d.ctx.Err() != nil {
 			return fmt.Errorf("%s: %w: the run ended", who, ErrLost)
 		}
-		if last = cn.redial(ctx, seen+1); last == nil {
+		// A cluster: try the next node first (the lost one may be down),
+		// and go round them all.
+		n := (int(cn.node.Load()) + 1) % len(cn.d.nodes)
+		if last = cn.redial(ctx, seen+1, n); last == nil {
 			f.recordOutage(cn.name, start, time.Now().UTC())
 			return nil
 		}
@@ -71,11 +74,13 @@ func (cn *Conn) recover(ctx context.Context, seen int64, who string) error {
 
 // redial opens a new connection and, once what it owns is re-declared,
 // makes it generation gen.
-func (cn *Conn) redial(ctx context.Context, gen int64) error {
-	nc, err := cn.d.dialRaw(cn.name)
+func (cn *Conn) redial(ctx context.Context, gen int64, node int) error {
+	nc, err := cn.d.dialRaw(cn.name, node)
 	if err != nil {
+		cn.node.Store(int32(node)) // the next attempt tries the one after
 		return err
 	}
+	cn.node.Store(int32(node))
 	cn.mu.Lock()
 	if cn.closed.Load() { // closed while we dialed: this connection is not wanted
 		cn.mu.Unlock()

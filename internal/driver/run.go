@@ -94,7 +94,8 @@ type brokerProps struct{ product, version string }
 // every goroutine it started included.
 func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, info brokerProps, err error) {
 	life, cancel := context.WithCancel(context.Background())
-	d, err := amqpconn.NewDialer(life, amqpconn.Options{URL: sc.URL, ConnectTimeout: sc.ConnectTimeout.D(), TLS: sc.TLS,
+	d, err := amqpconn.NewDialer(life, amqpconn.Options{URLs: sc.Nodes(), Allocation: sc.ConnectionAllocation, Seed: rngSeed,
+		ConnectTimeout: sc.ConnectTimeout.D(), TLS: sc.TLS,
 		Reconnect: !sc.NoReconnect, ReconnectTimeout: sc.ReconnectTimeout.D()})
 	if err != nil {
 		cancel()

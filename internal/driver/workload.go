@@ -359,6 +359,7 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 	var final engine.Final
 	final.Queues, final.MaxUnacked = w.queueFigures()
 	final.Faults = w.dialer.Faults().Snapshot()
+	final.Connections = w.dialer.Connections()
 	ends := w.queueEnds(ctx)
 	w.cancel()
 	var err error

@@ -16,7 +16,7 @@ func build(cfg Config, t timeline) (*result.Result, error) {
 		Schema: result.Schema, Tool: cfg.Header.Tool, Scenario: cfg.Header.Scenario, Broker: cfg.Header.Broker,
 		StartedAt: time.Unix(0, t.start).UTC(), EndedAt: time.Unix(0, t.end).UTC(),
 		MeasuredS: time.Duration(t.windowEnd - t.measureStart).Seconds(), StopReason: t.reason,
-		Queues: t.final.Queues, Intervals: t.intervals, Faults: t.final.Faults, Audit: t.final.Audit,
+		Queues: t.final.Queues, Connections: t.final.Connections, Intervals: t.intervals, Faults: t.final.Faults, Audit: t.final.Audit,
 	}
 	if t.runErr != nil {
 		res.Error = t.runErr.Error()

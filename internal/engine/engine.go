@@ -52,11 +52,12 @@ type Workload interface {
 
 // Final is the workload's part of the result.
 type Final struct {
-	Queues     []result.Queue
-	Audit      *result.Audit
-	Faults     result.Faults
-	MaxUnacked *int64 // null with automatic acks
-	Warnings   []string
+	Queues      []result.Queue
+	Connections []result.Connection
+	Audit       *result.Audit
+	Faults      result.Faults
+	MaxUnacked  *int64 // null with automatic acks
+	Warnings    []string
 }
 
 // Sink receives a run's progress. Calls come from the engine's goroutine,

@@ -45,8 +45,10 @@ type Result struct {
 	Latency    Latency           `json:"latency"`
 	Client     Client            `json:"client"`
 	Queues     []Queue           `json:"queues"`
-	Intervals  []Interval        `json:"intervals"`
-	Faults     Faults            `json:"faults"`
+	// Connections are every connection the run opened and its node.
+	Connections []Connection `json:"connections"`
+	Intervals   []Interval   `json:"intervals"`
+	Faults      Faults       `json:"faults"`
 	// Audit accounts for every message (null when bodies are too small for
 	// the audit stamp, or nothing was consumed).
 	Audit *Audit `json:"audit"`
@@ -67,6 +69,14 @@ type Audit struct {
 	// MemoryBytes is what the audit's bitsets took (1 bit per message per
 	// producer, and per consumer that received it).
 	MemoryBytes int64 `json:"memory_bytes"`
+}
+
+// Connection is one of the run's connections and the node it ended on
+// (host:port; after reconnects, the last node it reached).
+type Connection struct {
+	Name       string `json:"name"`
+	Node       string `json:"node"`
+	Reconnects int    `json:"reconnects"`
 }
 
 // Faults records what went wrong on the broker's side during the run.

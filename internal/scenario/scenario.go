@@ -14,14 +14,18 @@ import (
 // the same field names; the JSON form is embedded, fully resolved and with
 // the password masked, in every result.
 type Scenario struct {
-	Name           string   `yaml:"name" json:"name"`
-	URL            string   `yaml:"url" json:"url"`
-	TLS            TLS      `yaml:"tls" json:"tls"`
-	Duration       Duration `yaml:"duration" json:"duration"`
-	Warmup         Duration `yaml:"warmup" json:"warmup"`
-	Interval       Duration `yaml:"interval" json:"interval"`
-	DrainTimeout   Duration `yaml:"drain_timeout" json:"drain_timeout"`
-	ConnectTimeout Duration `yaml:"connect_timeout" json:"connect_timeout"`
+	Name string `yaml:"name" json:"name"`
+	URL  string `yaml:"url" json:"url"`
+	// URLs are the nodes of a cluster (URL is the first of them); the
+	// connections are spread over them as ConnectionAllocation says.
+	URLs                 []string `yaml:"urls" json:"urls,omitempty"`
+	ConnectionAllocation string   `yaml:"connection_allocation" json:"connection_allocation,omitempty"`
+	TLS                  TLS      `yaml:"tls" json:"tls"`
+	Duration             Duration `yaml:"duration" json:"duration"`
+	Warmup               Duration `yaml:"warmup" json:"warmup"`
+	Interval             Duration `yaml:"interval" json:"interval"`
+	DrainTimeout         Duration `yaml:"drain_timeout" json:"drain_timeout"`
+	ConnectTimeout       Duration `yaml:"connect_timeout" json:"connect_timeout"`
 	// NoReconnect makes a lost connection end the run (exit 1, partial
 	// result saved); otherwise mqbench reconnects for up to
 	// ReconnectTimeout, re-declares its topology and carries on.
@@ -123,6 +127,20 @@ const (
 	ExchangeTopic   = "topic"
 	ExchangeHeaders = "headers"
 )
+
+// Connection allocations over a cluster's nodes.
+const (
+	AllocateRoundRobin = "round-robin" // connection k on node k mod N, in the order they are opened
+	AllocateRandom     = "random"      // each connection on a node drawn at random (seeded by the run)
+)
+
+// Nodes are the broker URLs connections are spread over: URLs, or URL.
+func (s Scenario) Nodes() []string {
+	if len(s.URLs) > 0 {
+		return s.URLs
+	}
+	return []string{s.URL}
+}
 
 // x-match modes of a headers binding, the values RabbitMQ accepts.
 const (
@@ -263,6 +281,12 @@ func (s *Scenario) Normalize() {
 	if s.Exchange.Type == "" {
 		s.Exchange.Type = ExchangeDirect
 	}
+	if len(s.URLs) > 0 {
+		s.URL = s.URLs[0]
+	}
+	if len(s.URLs) > 1 && s.ConnectionAllocation == "" {
+		s.ConnectionAllocation = AllocateRoundRobin
+	}
 	if s.Producers.Size == 0 {
 		s.Producers.Size = s.Producers.defaultSize()
 	}
@@ -335,6 +359,13 @@ func MaskURL(raw string) string {
 // Masked returns a copy of s that is safe to print or save.
 func (s Scenario) Masked() Scenario {
 	s.URL = MaskURL(s.URL)
+	if len(s.URLs) > 0 {
+		masked := make([]string, len(s.URLs))
+		for i, u := range s.URLs {
+			masked[i] = MaskURL(u)
+		}
+		s.URLs = masked
+	}
 	if s.ManagementURL != "" {
 		s.ManagementURL = MaskURL(s.ManagementURL)
 	}

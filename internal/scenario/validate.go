@@ -77,6 +77,14 @@ func (s *Scenario) validateRun(c *checker) {
 	u, err := url.Parse(s.URL)
 	c.check(err == nil && (u.Scheme == "amqp" || u.Scheme == "amqps") && u.Host != "", "url", MaskURL(s.URL),
 		"must be an amqp:// or amqps:// URI with a host")
+	c.check(len(s.URLs) <= 100, "urls", len(s.URLs), "at most 100 nodes")
+	for i, raw := range s.URLs {
+		u, err := url.Parse(raw)
+		c.check(err == nil && (u.Scheme == "amqp" || u.Scheme == "amqps") && u.Host != "", fmt.Sprintf("urls[%d]", i), MaskURL(raw),
+			"must be an amqp:// or amqps:// URI with a host")
+	}
+	c.check(s.ConnectionAllocation == "" || s.ConnectionAllocation == AllocateRoundRobin || s.ConnectionAllocation == AllocateRandom,
+		"connection_allocation", s.ConnectionAllocation, "must be round-robin or random")
 	if s.ManagementURL != "" {
 		m, err := url.Parse(s.ManagementURL)
 		c.check(err == nil && (m.Scheme == "http" || m.Scheme == "https") && m.Host != "", "management_url", MaskURL(s.ManagementURL),
