@@ -164,3 +164,44 @@ func freePort(t testing.TB) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// StartCluster starts n private nodes and joins them into one cluster (the
+// others join the first); they are stopped and removed when the test ends.
+func StartCluster(t testing.TB, n int) []*Node {
+	t.Helper()
+	nodes := make([]*Node, n)
+	for i := range nodes {
+		nodes[i] = StartNode(t)
+	}
+	for _, m := range nodes[1:] {
+		for _, args := range [][]string{{"stop_app"}, {"join_cluster", nodes[0].Name}, {"start_app"}} {
+			if out, err := m.Ctl(args...); err != nil {
+				t.Fatalf("%s %v: %v\n%s", m.Name, args, err, out)
+			}
+		}
+	}
+	// Every node must see every other running before the test begins.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		out, err := nodes[0].Ctl("cluster_status", "--formatter", "json")
+		if err == nil && strings.Count(runningNodes(out), "mqbench-") == n {
+			return nodes
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cluster did not form: %v\n%s", err, out)
+		}
+	}
+}
+
+// runningNodes is the running_nodes list of rabbitmqctl cluster_status's
+// JSON, as text.
+func runningNodes(statusJSON string) string {
+	i := strings.Index(statusJSON, `"running_nodes"`)
+	if i < 0 {
+		return ""
+	}
+	rest := statusJSON[i:]
+	if j := strings.Index(rest, "]"); j >= 0 {
+		return rest[:j]
+	}
+	return ""
+}
