@@ -22,9 +22,9 @@ type Node struct {
 	Name     string // node name, e.g. mqbench-1a2b3c@localhost
 	Port     int    // AMQP port on 127.0.0.1
 	MgmtPort int    // management HTTP port on 127.0.0.1 (0 without the plugin)
-	dir  string
-	env  []string
-	t    testing.TB
+	dir      string
+	env      []string
+	t        testing.TB
 }
 
 // NodeOption changes how a private node is started.
