@@ -9,7 +9,8 @@
 #   mqbench run SCENARIO --shard I/N --start-at START_AT --out DIR/shard-I.json --quiet [run flags]
 # for I = 0..N-1 in the background, waits for all of them (any failure fails
 # the whole run, with that shard's stderr), then merges the shards into
-# DIR/merged.json and prints the report. DIR is results/shards-<UTC time>.
+# DIR/merged.json and prints the report. DIR is results/shards-<UTC time>,
+# or $SHARDS_DIR when set.
 #
 # --prometheus HOST:PORT among the run flags gives shard I port PORT+I (N
 # processes cannot share one port); deploy/prometheus/prometheus.yml scrapes
@@ -95,7 +96,7 @@ main() {
 
   local now dir start i
   now=$(date +%s)
-  dir="$(run_dir "$now")"
+  dir="${SHARDS_DIR:-$(run_dir "$now")}"
   start="$(rfc3339 $(( now + delay )))"
   mkdir -p "$dir"
   echo "shards-local.sh: $SHARDS shards of ${SCENARIO:-the scenario the flags describe}, START_AT $start, results in $dir" >&2

@@ -83,6 +83,9 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	if sc.Shard != nil || sc.StartAt != nil {
+		return exitUsage, usagef("capacity runs many runs one after another: it cannot be sharded (--shard, --shards, --start-at are for mqbench run)")
+	}
 	if sc.Producers.Count == 0 && sc.RPC.Clients == 0 {
 		return exitUsage, usagef("capacity needs producers (or RPC clients) whose rate it can set")
 	}

@@ -62,6 +62,13 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		docs[i], sides[i] = l, l.side()
 	}
+	if docs[0].isCapacity() != docs[1].isCapacity() {
+		capDoc, other := files[0], files[1]
+		if docs[1].isCapacity() {
+			capDoc, other = other, capDoc
+		}
+		return exitUsage, usagef("%s is a capacity document and %s is not: they share no figure; compare capacities with capacities, runs with runs", capDoc, other)
+	}
 	pairing := compare.Match(sides[0], sides[1])
 	if len(pairing.Pairs) == 0 {
 		return exitUsage, usagef("no variant of %s has the parameters of one in %s", files[1], files[0])

@@ -32,6 +32,7 @@ type flagSet struct {
 		reconnect                                                                              scenario.Duration
 		rpc                                                                                    rpcFlags
 		shapes                                                                                 shapeFlags
+		shards                                                                                 shardFlags
 		tls                                                                                    scenario.TLS
 		sweeps                                                                                 sweepFlag
 		repeat                                                                                 int
@@ -139,6 +140,7 @@ func newFlagSet() *flagSet {
 	add("name", "", "name", str(&v.name, "scenario name (used in the result file name)"), set(func(s *scenario.Scenario) { s.Name = v.name }))
 	f.addRPC(add, str, num, num64, dur, set)
 	f.addShapes(add, str, num, dur, set)
+	f.addShards(add)
 	add("tls-ca", "", "tls.ca", str(&v.tls.CA, "CA certificate (PEM) to verify the broker with (amqps://); default: the system's roots"), set(func(s *scenario.Scenario) { s.TLS.CA = v.tls.CA }))
 	add("tls-cert", "", "tls.cert", str(&v.tls.Cert, "client certificate (PEM) for amqps://"), set(func(s *scenario.Scenario) { s.TLS.Cert = v.tls.Cert }))
 	add("tls-key", "", "tls.key", str(&v.tls.Key, "client certificate's key (PEM)"), set(func(s *scenario.Scenario) { s.TLS.Key = v.tls.Key }))

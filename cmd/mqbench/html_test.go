@@ -140,7 +140,7 @@ func TestReportCapacityDocument(t *testing.T) {
 		t.Error("no capacity chart")
 	}
 	code, stdout, _ := run("report", file)
-	if code != exitOK || !strings.Contains(stdout, "capacity document: use --format html or json") {
+	if code != exitOK || !strings.Contains(stdout, "capacity: 500/s") {
 		t.Errorf("table: exit %d, %q", code, stdout)
 	}
 	code, stdout, _ = run("report", "--format", "json", file)
@@ -148,7 +148,7 @@ func TestReportCapacityDocument(t *testing.T) {
 		t.Errorf("json: exit %d", code)
 	}
 	if code, _, stderr := run("compare", file, step); code != exitUsage || !strings.Contains(stderr, "capacity document") {
-		t.Errorf("compare with a capacity document: exit %d, %q", code, stderr)
+		t.Errorf("compare a capacity document with a run: exit %d, %q", code, stderr)
 	}
 }
 

@@ -4,6 +4,7 @@
 //	mqbench report [--format F] [--out FILE] FILE...   re-render saved results, sweeps and capacity searches
 //	mqbench capacity [SCENARIO.yaml] [flags] --slo PATH<=VALUE...  the highest sustainable rate
 //	mqbench compare BASE CANDIDATE [--max-regression METRIC=PCT]... [--format F] [--out FILE]
+//	mqbench merge SHARD.json... [--out FILE]     merge the shards of a sharded run
 //	mqbench version                              print the version
 //
 // Exit codes: 0 success, 1 the run failed, 2 usage or scenario error, 3 a
@@ -71,6 +72,8 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 		code, err = compareCmd(args[1:], stdout, stderr)
 	case "capacity":
 		code, err = capacityCmd(args[1:], stdout, stderr)
+	case "merge":
+		code, err = mergeCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "mqbench", version())
 		return exitOK
@@ -108,6 +111,8 @@ usage:
                                              the highest rate the setup sustains within its objectives
   mqbench compare BASE.json CANDIDATE.json [--max-regression METRIC=PCT]... [--format table|markdown|html] [--out FILE]
                                              side by side with deltas; exit 3 when a gate is crossed
+  mqbench merge SHARD.json... [--out MERGED.json]
+                                             merge the results of a sharded run's shards (run --shard I/N)
   mqbench version                            print the version
 `
 

@@ -20,7 +20,6 @@ type outputFlags struct {
 	csv        string
 	prometheus string
 	promLinger scenario.Duration
-	shard      string // the shard label, "I/N" (set by --shard)
 }
 
 func (o *outputFlags) register(f *flagSet) {
@@ -74,7 +73,7 @@ func (o *outputs) sinks(sc scenario.Scenario, variant string) []engine.Sink {
 	if o.prom != nil {
 		workers := map[string]int{"producer": sc.Producers.Count, "consumer": sc.Consumers.Count,
 			"rpc_client": sc.RPC.Clients, "rpc_server": sc.RPC.Servers}
-		s = append(s, o.prom.Run(promexport.Labels{Scenario: sc.Name, Variant: variant, Shard: o.flags.shard}, workers))
+		s = append(s, o.prom.Run(promexport.Labels{Scenario: sc.Name, Variant: variant, Shard: shardLabel(sc)}, workers))
 	}
 	return s
 }
@@ -97,4 +96,12 @@ func (o *outputs) close() error {
 		return fmt.Errorf("--csv %s: %w", o.flags.csv, err)
 	}
 	return nil
+}
+
+// shardLabel is the run's shard as "I/N", "" when it is not sharded.
+func shardLabel(sc scenario.Scenario) string {
+	if sc.Shard == nil {
+		return ""
+	}
+	return sc.Shard.String()
 }

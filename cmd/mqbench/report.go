@@ -56,6 +56,9 @@ func load(file string) (loaded, error) {
 	return loaded{}, usagef("%s: schema %q is none of %s, %s, %s, %s", file, head.Schema, result.Schema, sweep.Schema, capacity.Schema, capacity.SweepSchema)
 }
 
+// isCapacity reports whether l is a capacity search or a sweep of them.
+func (l loaded) isCapacity() bool { return l.capacity != nil || l.capacitySweep != nil }
+
 func (l loaded) side() compare.Side {
 	switch {
 	case l.sweep != nil:

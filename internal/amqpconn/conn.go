@@ -16,10 +16,11 @@ type Conn struct {
 	name string
 	d    *Dialer
 
-	cur  atomic.Pointer[amqp.Connection] // the current generation's connection
-	node atomic.Int32                    // the node (index into the dialer's) it is on
-	down atomic.Pointer[chan struct{}]   // closed when the current generation is lost or closed
-	gen  atomic.Int64                    // bumped by every successful recovery
+	cur       atomic.Pointer[amqp.Connection] // the current generation's connection
+	node      atomic.Int32                    // the node (index into the dialer's) it is on
+	firstNode int                             // the node it was first opened on
+	down      atomic.Pointer[chan struct{}]   // closed when the current generation is lost or closed
+	gen       atomic.Int64                    // bumped by every successful recovery
 
 	mu      sync.Mutex    // guards control
 	control *amqp.Channel // for declares, deletes and depth checks; reopened when the broker closes it

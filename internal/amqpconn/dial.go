@@ -119,7 +119,8 @@ func (d *Dialer) Connections() []result.Connection {
 	defer d.mu.Unlock()
 	out := make([]result.Connection, 0, len(d.conns))
 	for _, c := range d.conns {
-		out = append(out, result.Connection{Name: c.name, Node: d.nodes[c.node.Load()].HostPort(), Reconnects: int(c.gen.Load())})
+		out = append(out, result.Connection{Name: c.name, Node: d.nodes[c.node.Load()].HostPort(),
+			FirstNode: d.nodes[c.firstNode].HostPort(), Reconnects: int(c.gen.Load())})
 	}
 	return out
 }
@@ -136,7 +137,7 @@ func (d *Dialer) Dial(name string) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cn := &Conn{name: name, d: d}
+	cn := &Conn{name: name, d: d, firstNode: n}
 	cn.node.Store(int32(n))
 	cn.install(c, 0)
 	d.mu.Lock()

@@ -194,6 +194,9 @@ func Reconcile(name string, producers []*Producer, routed func(id int, seq uint3
 	var byConsumers int64     // refused without requeue, so dropped by the broker
 	var lostUnconfirmed int64 // not consumed nor found, never confirmed
 	for id, p := range producers {
+		if p == nil { // a producer of another shard, or one that never ran
+			p = &Producer{}
+		}
 		var swept *Bitset
 		if end.Swept != nil {
 			if s := end.Swept.peek(id); s != nil {

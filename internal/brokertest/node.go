@@ -167,10 +167,15 @@ func freePort(t testing.TB) int {
 
 // StartCluster starts n private nodes and joins them into one cluster (the
 // others join the first); they are stopped and removed when the test ends.
-func StartCluster(t testing.TB, n int) []*Node {
+// opts apply to the first node.
+func StartCluster(t testing.TB, n int, opts ...NodeOption) []*Node {
 	t.Helper()
 	nodes := make([]*Node, n)
 	for i := range nodes {
+		if i == 0 {
+			nodes[i] = StartNode(t, opts...)
+			continue
+		}
 		nodes[i] = StartNode(t)
 	}
 	for _, m := range nodes[1:] {

@@ -36,46 +36,93 @@ func (t *topology) routes(keys []string, headers map[string]any, rules routing.R
 	return out
 }
 
-// reconcile audits every queue mqbench's consumers read: what each owed
-// (the messages routed to it), what arrived, what was lost. It runs after
-// every producer and consumer has stopped: their bitsets are read here.
-func (w *workload) reconcile(ends map[*queue]audit.End) *result.Audit {
-	if len(w.producers) == 0 || w.producers[0].audit == nil || len(w.consumers) == 0 {
+// audited reports whether q is in the audit: a queue of the scenario that
+// has consumers in the whole run (consumer i reads queue i mod queues), in
+// whichever shard they run.
+func (w *workload) audited(q *queue) bool {
+	return !q.rpc && q.index < w.sc.Consumers.Count
+}
+
+// auditState gathers what the audit needs from this process: its
+// producers' sides, and per audited queue where messages were routed,
+// its consumers' views and (where this process read it) what was left. It
+// runs after every producer and consumer has stopped: their bitsets are
+// read here. Nil when the run is not audited.
+func (w *workload) auditState(ends map[*queue]audit.End) *audit.State {
+	sc := w.sc
+	if !sc.Producers.Audited() || sc.Producers.Count == 0 || sc.Consumers.Count == 0 || w.keys == nil {
 		return nil
 	}
-	prods := make([]*audit.Producer, len(w.producers))
-	for i, p := range w.producers {
-		prods[i] = p.audit
+	st := &audit.State{Producers: sc.Producers.Count, Keys: w.keys.n}
+	for _, p := range w.producers {
+		if p.audit != nil {
+			st.Publishers = append(st.Publishers, audit.ProducerState{ID: p.id, Published: p.audit.Published, Confirms: p.audit.Confirms, Acked: p.audit.Acked})
+		}
 	}
-	keys := w.producers[0].keys.n
-	out := &result.Audit{Balanced: true}
 	for qi, q := range w.topo.queues {
-		if q.rpc || q.consumers == 0 {
+		if !w.audited(q) {
 			continue
 		}
-		routed := func(id int, seq uint32) bool {
-			return w.routes[routing.KeyIndex(id, int64(seq), keys)][qi] // the producer's key for message seq
+		qs := audit.QueueState{Index: q.index, Name: q.currentName(), Routes: make([]bool, w.keys.n)}
+		for k := range qs.Routes {
+			qs.Routes[k] = w.routes[k][qi]
 		}
-		for _, g := range w.auditGroups(q, ends[q], out) {
-			a := audit.Reconcile(g.name, prods, routed, g.consumers, g.end)
-			out.Queues = append(out.Queues, a)
-			out.Total.Add(a)
-			out.Balanced = out.Balanced && a.Balanced()
+		for _, g := range w.auditGroups(q, ends[q], st) {
+			gs := audit.GroupState{Name: g.name}
+			for _, c := range g.consumers {
+				gs.Consumers = append(gs.Consumers, c.State())
+			}
+			if g.ended {
+				gs.End = &audit.EndState{Depth: g.end.Depth, DropReason: g.end.DropReason}
+				if g.end.Swept != nil {
+					swept := g.end.Swept.State()
+					gs.End.Swept = &swept
+				}
+			}
+			qs.Groups = append(qs.Groups, gs)
 		}
+		st.Queues = append(st.Queues, qs)
 	}
-	for _, p := range prods {
-		out.MemoryBytes += p.Acked.Bytes()
+	return st
+}
+
+// reconcile audits every queue mqbench's consumers read: what each owed
+// (the messages routed to it), what arrived, what was lost. A shard of a
+// sharded run does not: it saves its state for mqbench merge, which
+// reconciles the whole run's.
+func (w *workload) reconcile(ends map[*queue]audit.End) (*result.Audit, error) {
+	st := w.auditState(ends)
+	if st == nil {
+		return nil, nil
+	}
+	out := &result.Audit{MemoryBytes: w.auditMemory(ends)}
+	if w.sc.Shard.Sharded() {
+		out.State = st
+		out.Note = fmt.Sprintf("shard %s: this shard's part of the audit only; mqbench merge reconciles the whole run's", w.sc.Shard)
+		return out, nil
+	}
+	return result.ReconcileAudit(st, out.MemoryBytes)
+}
+
+// auditMemory is what the audit's bitsets took.
+func (w *workload) auditMemory(ends map[*queue]audit.End) int64 {
+	var n int64
+	for _, p := range w.producers {
+		if p.audit != nil {
+			n += p.audit.Acked.Bytes()
+		}
 	}
 	for _, c := range w.consumers {
-		out.MemoryBytes += c.audit.Bytes()
+		if c.audit != nil {
+			n += c.audit.Bytes()
+		}
 	}
 	for _, e := range ends {
 		if e.Swept != nil {
-			out.MemoryBytes += e.Swept.Bytes()
+			n += e.Swept.Bytes()
 		}
 	}
-	out.Total.Name = "total"
-	return out
+	return n
 }
 
 // auditGroup is what one account of the audit covers: a queue's
@@ -84,6 +131,7 @@ type auditGroup struct {
 	name      string
 	consumers []*audit.Consumer
 	end       audit.End
+	ended     bool // end is known here (not in a shard that leaves the queue to the owner)
 }
 
 // auditGroups splits a queue's consumers into accounts. Competing
@@ -92,7 +140,7 @@ type auditGroup struct {
 // it did not read is still in the stream (left). A stream consumer that
 // started elsewhere than the first or next offset owes an unknown part of
 // it and is not audited.
-func (w *workload) auditGroups(q *queue, end audit.End, out *result.Audit) []auditGroup {
+func (w *workload) auditGroups(q *queue, end audit.End, out *audit.State) []auditGroup {
 	stream := q.spec.Type == scenario.QueueStream
 	var shared []*audit.Consumer
 	var groups []auditGroup
@@ -103,7 +151,7 @@ func (w *workload) auditGroups(q *queue, end audit.End, out *result.Audit) []aud
 		select {
 		case <-c.finished:
 		default: // still running: its bitsets are not safe to read
-			out.Balanced = false
+			out.Incomplete = true
 			out.Note = "a consumer did not stop in time; its deliveries are not in the audit"
 			continue
 		}
@@ -116,10 +164,10 @@ func (w *workload) auditGroups(q *queue, end audit.End, out *result.Audit) []aud
 			continue
 		}
 		groups = append(groups, auditGroup{name: fmt.Sprintf("%s (consumer %d)", q.currentName(), c.id),
-			consumers: []*audit.Consumer{c.audit}, end: audit.End{Depth: math.MaxInt64}})
+			consumers: []*audit.Consumer{c.audit}, end: audit.End{Depth: math.MaxInt64}, ended: true})
 	}
 	if !stream {
-		groups = append(groups, auditGroup{name: q.currentName(), consumers: shared, end: end})
+		groups = append(groups, auditGroup{name: q.currentName(), consumers: shared, end: end, ended: w.sc.Shard.Owner()})
 	}
 	return groups
 }

@@ -27,13 +27,13 @@ const sweepQuiet = 200 * time.Millisecond
 // consumers stopped and before the topology is deleted.
 func (w *workload) queueEnds(ctx context.Context) map[*queue]audit.End {
 	out := map[*queue]audit.End{}
-	if len(w.producers) == 0 || w.producers[0].audit == nil {
+	if !w.sc.Producers.Audited() || !w.sc.Shard.Owner() { // in a sharded run, the owner reads what is left
 		return out
 	}
 	ctx, cancel := context.WithTimeout(ctx, sweepTimeout)
 	defer cancel()
 	for _, q := range w.topo.queues {
-		if q.rpc || q.consumers == 0 || q.spec.Type == scenario.QueueStream {
+		if !w.audited(q) || q.spec.Type == scenario.QueueStream {
 			continue
 		}
 		end := audit.End{DropReason: dropReason(q.spec, w.brokerMajor)}
@@ -51,7 +51,7 @@ func (w *workload) queueEnds(ctx context.Context) map[*queue]audit.End {
 // sweep reads every message left in q with automatic acks (the queue is
 // about to be deleted) and returns this run's, by producer and sequence.
 func (w *workload) sweep(ctx context.Context, q *queue) *audit.Consumer {
-	seen := audit.NewConsumer(len(w.producers))
+	seen := audit.NewConsumer(w.sc.Producers.Count)
 	h, err := q.owner.Open("sweep of "+q.currentName(), nil)
 	if err != nil {
 		return nil

@@ -26,14 +26,21 @@ func (w *workload) prepareConsumers(ctx context.Context, e env) error {
 	}
 	for _, spec := range sc.Queues {
 		for _, name := range spec.Names() {
-			w.topo.queues = append(w.topo.queues, &queue{spec: spec, name: name})
+			w.topo.queues = append(w.topo.queues, &queue{spec: spec, name: name, index: len(w.topo.queues)})
 		}
 	}
 	k := sc.Consumers
 	var quota *atomic.Int64
 	if k.Messages > 0 {
+		// This shard's consumers' shares of the count (all of it unsharded).
+		var share int64
+		for i := 0; i < k.Count; i++ {
+			if sc.Shard.Owns(i) {
+				share += split(k.Messages, k.Count, i)
+			}
+		}
 		quota = &atomic.Int64{}
-		quota.Store(k.Messages)
+		quota.Store(share)
 	}
 	err := w.group(ctx, e, "consumer", k.Count, k.Connections, func(i int, cn *amqpconn.Conn) (err error) {
 		q := w.topo.queues[i%len(w.topo.queues)]
@@ -110,7 +117,7 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 		if schedule != nil && p.StartJitter > 0 {
 			pr.jitter = time.Duration(pr.rng.Int64N(int64(p.StartJitter)))
 		}
-		if p.Audited() && len(w.consumers) > 0 {
+		if p.Audited() && sc.Consumers.Count > 0 { // consumers in any shard
 			pr.audit = &audit.Producer{Confirms: p.Confirm > 0}
 		}
 		pr.msg.DeliveryMode = mode
@@ -126,11 +133,15 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 
 // group sets up one group of count workers spread over conns connections
 // (0 = one each; worker i on connection i mod conns), dialing each
-// connection on first use and calling each for every worker in order.
-// ctx ending stops it.
+// connection on first use and calling each for every worker in order —
+// in a sharded run, for the workers of this shard only, under their
+// numbers in the whole run. ctx ending stops it.
 func (w *workload) group(ctx context.Context, e env, role string, count, conns int, each func(i int, cn *amqpconn.Conn) error) error {
 	pool := make([]*amqpconn.Conn, scenario.ConnectionCount(count, conns))
 	for i := 0; i < count; i++ {
+		if !w.sc.Shard.Owns(i) {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}

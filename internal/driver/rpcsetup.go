@@ -23,7 +23,8 @@ func (w *workload) prepareRPC(ctx context.Context, e env) error {
 	}
 	// Durable: RabbitMQ 4.3 refuses transient non-exclusive queues, and an
 	// exclusive one could only be consumed on the admin connection.
-	q := &queue{spec: scenario.Queue{Name: r.Queue, Count: 1, Type: scenario.QueueClassic, Durable: true}, name: r.Queue, rpc: true, consumers: r.Servers}
+	q := &queue{spec: scenario.Queue{Name: r.Queue, Count: 1, Type: scenario.QueueClassic, Durable: true}, name: r.Queue, rpc: true,
+		consumers: w.sc.Shard.Share(r.Servers), index: len(w.topo.queues)}
 	if r.Servers == 0 {
 		err := w.topo.admin.Control(func(ch *amqp.Channel) error {
 			_, err := ch.QueueDeclarePassive(r.Queue, false, false, false, false, nil)

@@ -31,6 +31,10 @@ import (
 type Options struct {
 	Version string        // mqbench's version, for the result
 	Sinks   []engine.Sink // live progress and other outputs
+	// ShardWait is how long after --start-at a shard waits for the other
+	// shards to be ready before the run fails (default 60s plus the
+	// connect timeout).
+	ShardWait time.Duration
 }
 
 // SetupError is a failure before the start signal: nothing was measured.
@@ -49,7 +53,7 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*result.Resul
 	clock := stamp.NewClock()
 	win := metrics.NewWindow() // nothing counts until the engine opens it
 	reg := metrics.NewRegistry(shardCount(sc.Producers.Count+sc.Consumers.Count+sc.RPC.Clients+sc.RPC.Servers), win)
-	w, info, err := prepare(ctx, &sc, env{reg: reg, win: win, clock: clock})
+	w, info, err := prepare(ctx, &sc, env{reg: reg, win: win, clock: clock, shardWait: opts.ShardWait})
 	if err != nil {
 		return nil, &SetupError{err}
 	}
@@ -65,7 +69,35 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*result.Resul
 	if sc.TLS.Insecure {
 		cfg.Warnings = append(cfg.Warnings, "--tls-insecure: the broker's certificate was not verified; anyone on the path could have answered")
 	}
+	if sc.Shard != nil {
+		cfg.Header.Shard = &result.Shard{Index: sc.Shard.Index, Count: sc.Shard.Count, RunID: fmt.Sprintf("%016x", w.runID)}
+		cfg.IntervalHistograms = true
+		if sc.Shard.Sharded() && sc.Shard.Owner() {
+			cfg.FinishTimeout = finishWait + w.othersGoneWait()
+		}
+	}
+	if sc.StartAt != nil {
+		late, err := waitStart(ctx, *sc.StartAt)
+		if err != nil {
+			w.abort()
+			return nil, &SetupError{fmt.Errorf("interrupted while waiting for --start-at %s: %w", sc.StartAt.Format(time.RFC3339), err)}
+		}
+		cfg.Header.Start = &result.Start{At: *sc.StartAt, LateS: roundMillis(late)}
+		if late >= lateStart {
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("started %.3f s after --start-at %s: this shard was not ready in time "+
+				"(it started late, or the other shards kept it waiting); its window is shifted against the others'", late.Seconds(), sc.StartAt.Format(time.RFC3339)))
+		}
+	}
 	return engine.Run(ctx, cfg, w)
+}
+
+// lateStart is how late after --start-at a start is reported as late: a
+// timer wakes a little after its time, and the shards' clocks differ by
+// more than that anyway.
+const lateStart = 100 * time.Millisecond
+
+func roundMillis(d time.Duration) float64 {
+	return float64(d.Round(time.Millisecond)) / float64(time.Second)
 }
 
 // shardCount bounds the histogram shards: enough that workers rarely share
@@ -85,6 +117,8 @@ type env struct {
 	win   *metrics.Window
 	clock *stamp.Clock
 	run   string // the run's id in connection names
+	// shardWait is Options.ShardWait.
+	shardWait time.Duration
 }
 
 type brokerProps struct{ product, version string }
@@ -102,8 +136,12 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 		return nil, info, err
 	}
 	e.run = runName()
+	id := runID()
+	if sc.Shard.Sharded() {
+		id = shardRunID(sc)
+	}
 	w = &workload{
-		ctx: life, cancel: cancel, sc: sc, dialer: d, runID: runID(),
+		ctx: life, cancel: cancel, sc: sc, dialer: d, runID: id, shardWait: e.shardWait,
 		start: make(chan struct{}), stop: make(chan struct{}), abandon: make(chan struct{}),
 		flush: make(chan struct{}), events: make(chan engine.Event, 1),
 	}
@@ -126,7 +164,12 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 	w.conns = append(w.conns, admin)
 	info = brokerInfo(admin)
 	w.brokerMajor = majorVersion(info.version)
-	w.topo = &topology{sc: sc, admin: admin}
+	w.topo = &topology{sc: sc, admin: admin, passive: !sc.Shard.Owner()}
+	if sc.Shard.Sharded() && !sc.Shard.Owner() {
+		if err = w.awaitOwner(ctx); err != nil {
+			return w, info, err
+		}
+	}
 	if err = w.topo.declareExchange(); err != nil {
 		return w, info, err
 	}
@@ -142,7 +185,10 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 		c.OnRecover(w.topo.redeclare)
 	}
 	admin.Watch()
-	return w, info, nil
+	if sc.Shard.Sharded() {
+		err = w.awaitShards(ctx)
+	}
+	return w, info, err
 }
 
 // abort undoes a setup that failed part-way: the workers' goroutines end

@@ -15,6 +15,7 @@ import (
 // queue is one declared queue.
 type queue struct {
 	spec      scenario.Queue
+	index     int                // in the scenario's queue order (the RPC request queue comes last)
 	name      string             // resolved (server-named queues get theirs on declare)
 	owner     *amqpconn.Conn     // the connection that declared it; the only one that may use an exclusive queue
 	created   bool               // false when it existed before the run: then it is left in place
@@ -36,6 +37,11 @@ type topology struct {
 	// renamed is called after a re-declaration gave a server-named queue
 	// a new name, so that routing keys follow it.
 	renamed func()
+	// passive is set in the shards of a sharded run that do not own the
+	// topology: they look it up, and neither declare nor delete it.
+	passive bool
+	// marker is this shard's marker queue (shards.go), "" when unsharded.
+	marker string
 }
 
 // declareExchange declares the scenario's exchange unless it is predeclared
@@ -45,9 +51,16 @@ func (t *topology) declareExchange() error {
 	if ex.Predeclared() {
 		return nil
 	}
-	exists := t.admin.Control(func(ch *amqp.Channel) error {
+	perr := t.admin.Control(func(ch *amqp.Channel) error {
 		return ch.ExchangeDeclarePassive(ex.Name, ex.Type, ex.Durable, ex.AutoDelete, false, false, nil)
-	}) == nil
+	})
+	if t.passive {
+		if perr != nil {
+			return fmt.Errorf("look up exchange %q, which the owner shard declared: %w", ex.Name, perr)
+		}
+		return nil
+	}
+	exists := perr == nil
 	err := t.admin.Control(func(ch *amqp.Channel) error {
 		return ch.ExchangeDeclare(ex.Name, ex.Type, ex.Durable, ex.AutoDelete, false, false, nil)
 	})
@@ -67,6 +80,18 @@ func (t *topology) declareExchange() error {
 func (t *topology) redeclare(_ context.Context, c *amqpconn.Conn) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if c == t.admin && t.marker != "" {
+		err := c.Control(func(ch *amqp.Channel) error {
+			_, err := ch.QueueDeclare(t.marker, false, true, true, false, nil)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("re-declare the shard's marker queue %s: %w", t.marker, err)
+		}
+	}
+	if t.passive {
+		return nil // the owner restores the topology
+	}
 	if c == t.admin && !t.sc.Exchange.Predeclared() {
 		created := t.exchangeCreated
 		if err := t.declareExchange(); err != nil {
@@ -111,6 +136,9 @@ func (t *topology) declare(q *queue, owner *amqpconn.Conn, again bool) error {
 	if q.owner != owner {
 		q.owner = owner
 	}
+	if t.passive {
+		return t.lookUp(q)
+	}
 	existed := false
 	name := q.name
 	if q.spec.Name == "" {
@@ -150,10 +178,25 @@ func (t *topology) declare(q *queue, owner *amqpconn.Conn, again bool) error {
 	return t.bind(q, again)
 }
 
-// bind binds q as its spec says, or by the default rule: fanout and headers
-// bind everything; direct and topic bind the producers' routing keys when
-// given, else the queue's own name.
-func (t *topology) bind(q *queue, again bool) error {
+// lookUp finds a queue the owner shard declared (a passive declare) and
+// records the bindings the owner made, for the audit's routing.
+func (t *topology) lookUp(q *queue) error {
+	err := q.owner.Control(func(ch *amqp.Channel) error {
+		_, err := ch.QueueDeclarePassive(q.name, false, false, false, false, nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("look up queue %s, which the owner shard declared: %w", displayName(q.name), err)
+	}
+	q.bound = t.bindings(q)
+	return nil
+}
+
+// bindings are q's bindings as its spec says, or by the default rule:
+// fanout and headers bind everything; direct and topic bind the producers'
+// routing keys when given, else the queue's own name. None on the default
+// exchange.
+func (t *topology) bindings(q *queue) []scenario.Binding {
 	ex := t.sc.Exchange
 	if ex.Name == "" {
 		return nil // the default exchange routes by queue name
@@ -171,6 +214,13 @@ func (t *topology) bind(q *queue, again bool) error {
 			bindings = []scenario.Binding{{Key: q.name}}
 		}
 	}
+	return bindings
+}
+
+// bind binds q (see bindings).
+func (t *topology) bind(q *queue, again bool) error {
+	ex := t.sc.Exchange
+	bindings := t.bindings(q)
 	if !again {
 		q.bound = bindings
 	}

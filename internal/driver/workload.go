@@ -2,9 +2,12 @@ package driver
 
 import (
 	"context"
+
 	"sync"
 	"sync/atomic"
 	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/engine"
@@ -33,6 +36,7 @@ type workload struct {
 	keys       *keyRing // the producers' routing keys
 	routes     [][]bool // key index → queue index → routed there (the audit's expectations)
 	runID      uint64   // this run's identity in every audited body
+	shardWait  time.Duration
 	// brokerMajor is the broker's major version (0 when it did not say):
 	// some defaults differ between releases.
 	brokerMajor int
@@ -356,6 +360,14 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 		case <-ctx.Done():
 		}
 	}
+	var shardWarning string
+	if w.sc.Shard.Sharded() && w.sc.Shard.Owner() {
+		// What is left in the queues, and their depth at the end, are
+		// known only once the other shards' consumers have gone.
+		wait, cancel := context.WithTimeout(ctx, w.othersGoneWait())
+		shardWarning = w.awaitOthersGone(wait)
+		cancel()
+	}
 	var final engine.Final
 	final.Queues, final.MaxUnacked = w.queueFigures()
 	final.Faults = w.dialer.Faults().Snapshot()
@@ -367,8 +379,17 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 		err = w.topo.teardown()
 	}
 	w.closeAll(ctx)
-	final.Audit = w.reconcile(ends)
+	var aerr error
+	if final.Audit, aerr = w.reconcile(ends); err == nil {
+		err = aerr
+	}
 	final.Warnings = w.warnings()
+	if shardWarning != "" {
+		final.Warnings = append(final.Warnings, shardWarning)
+	}
+	if w.crossShard(final.Audit) {
+		final.Warnings = append(final.Warnings, crossShardWarning)
+	}
 	return final, err
 }
 
@@ -413,9 +434,48 @@ func (w *workload) queueFigures() ([]result.Queue, *int64) {
 				r.Depth = &n
 			}
 		}
+		if q.spec.Type == scenario.QueueQuorum || q.spec.Type == scenario.QueueStream {
+			r.LeaderLocator = q.spec.LeaderLocator
+			if v, ok := q.spec.Arguments["x-queue-leader-locator"].(string); ok && r.LeaderLocator == "" {
+				r.LeaderLocator = v
+			}
+			if r.LeaderLocator == "" {
+				r.LeaderLocator = "broker default"
+			}
+		}
 		out = append(out, r)
 	}
+	w.placements(out)
 	return out, mu
+}
+
+// maxPlacements bounds how many queues' placement is read from the
+// management API at the end (one request each), and placementWait how long
+// that may take.
+const (
+	maxPlacements = 1000
+	placementWait = 10 * time.Second
+)
+
+// placements reads each queue's leader and members from the management
+// API, when there is one; a queue it cannot read keeps none.
+func (w *workload) placements(qs []result.Queue) {
+	if w.mgmt == nil {
+		return
+	}
+	u, err := amqp.ParseURI(w.sc.URL)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), placementWait)
+	defer cancel()
+	for i := range qs[:min(len(qs), maxPlacements)] {
+		p, err := w.mgmt.Placement(ctx, u.Vhost, qs[i].Name)
+		if err != nil {
+			continue
+		}
+		qs[i].Leader, qs[i].Members = p.Leader, p.Members
+	}
 }
 
 func (w *workload) rpcQueue() *queue {

@@ -3,6 +3,8 @@ package engine
 import (
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/result"
 )
@@ -17,6 +19,7 @@ func build(cfg Config, t timeline) (*result.Result, error) {
 		StartedAt: time.Unix(0, t.start).UTC(), EndedAt: time.Unix(0, t.end).UTC(),
 		MeasuredS: time.Duration(t.windowEnd - t.measureStart).Seconds(), StopReason: t.reason,
 		Queues: t.final.Queues, Connections: t.final.Connections, Intervals: t.intervals, Faults: t.final.Faults, Audit: t.final.Audit,
+		Start: cfg.Header.Start, Shard: cfg.Header.Shard,
 	}
 	if t.runErr != nil {
 		res.Error = t.runErr.Error()
@@ -31,7 +34,7 @@ func build(cfg Config, t timeline) (*result.Result, error) {
 		}
 	}
 	res.Broker.Management = brokerPeaks(t.intervals)
-	res.Warnings = append(append(warnings(res), cfg.Warnings...), t.final.Warnings...)
+	res.Warnings = append(append(Warnings(res), cfg.Warnings...), t.final.Warnings...)
 	return res, err
 }
 
@@ -137,4 +140,28 @@ func fillCounts(res *result.Result, window, totals metrics.Counts) {
 	if sc.RPC.Servers > 0 {
 		res.Totals.RPCServed = ptr(totals[metrics.RPCServed])
 	}
+}
+
+// intervalKinds are the latencies intervals report percentiles of.
+var intervalKinds = []metrics.Kind{metrics.EndToEnd, metrics.Confirm, metrics.RPC}
+
+// intervalHDR encodes an interval's histograms of intervalKinds, by kind
+// name; nil when none holds a sample.
+func intervalHDR(lat [metrics.NumKinds]*hdr.Histogram) map[string]string {
+	var out map[string]string
+	for _, k := range intervalKinds {
+		h := lat[k]
+		if h == nil || h.TotalCount() == 0 {
+			continue
+		}
+		enc, err := metrics.EncodeHDR(h)
+		if err != nil {
+			continue // the percentiles beside it still stand
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k.String()] = enc
+	}
+	return out
 }

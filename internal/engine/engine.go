@@ -110,6 +110,12 @@ type Config struct {
 	// the start (an unverified TLS certificate).
 	Header   result.Header
 	Warnings []string
+	// IntervalHistograms puts each interval's latency histograms into the
+	// interval (the shards of a sharded run, for an exact merge).
+	IntervalHistograms bool
+	// FinishTimeout bounds the clean-up (default 30s): the owner of a
+	// sharded run's topology waits in it for the other shards to finish.
+	FinishTimeout time.Duration
 }
 
 // Run drives w from the start signal to clean-up and returns the run's
@@ -193,7 +199,11 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 		r.w.Drain(drainCtx)
 		cancel()
 	}
-	finCtx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+	fin := r.cfg.FinishTimeout
+	if fin <= 0 {
+		fin = finishTimeout
+	}
+	finCtx, cancel := context.WithTimeout(context.Background(), fin)
 	final, finErr := r.w.Finish(finCtx)
 	cancel()
 	// Collected after Finish so that deliveries still buffered in the client
@@ -291,7 +301,7 @@ func (r *runner) tick(now int64) {
 		out.ConfirmP99Us = ptr(h.ValueAtQuantile(99))
 	}
 	if r.rpc {
-		out.RPCReplies, out.RPCTimeouts = ptr(d[metrics.RPCReplies]), ptr(d[metrics.RPCTimeouts])
+		out.RPCRequests, out.RPCReplies, out.RPCTimeouts = ptr(d[metrics.RPCRequests]), ptr(d[metrics.RPCReplies]), ptr(d[metrics.RPCTimeouts])
 		if h := iv.Latency[metrics.RPC]; h.TotalCount() > 0 {
 			out.RPCP50Us = ptr(h.ValueAtQuantile(50))
 			out.RPCP99Us = ptr(h.ValueAtQuantile(99))
@@ -299,6 +309,9 @@ func (r *runner) tick(now int64) {
 	}
 	if b, ok := r.w.Backlog(); ok {
 		out.Backlog = &b
+	}
+	if r.cfg.IntervalHistograms {
+		out.HDR = intervalHDR(iv.Latency)
 	}
 	out.Broker = r.w.BrokerSample()
 	r.snapshot(iv, out, false)

@@ -6,10 +6,10 @@ import (
 	"github.com/mqbench/mqbench/internal/result"
 )
 
-// warnings says when the figures may not describe the broker: the client
-// used most of its cores, the backlog grew through the run, or the broker
-// blocked publishers.
-func warnings(res *result.Result) []string {
+// Warnings says when the figures of a result may not describe the broker:
+// the client used most of its cores, the backlog grew through the run, the
+// audit found losses, or the broker blocked publishers.
+func Warnings(res *result.Result) []string {
 	out := []string{}
 	c := res.Client
 	if result.ClientBound(c.Cores, c.CoresAvailable) {

@@ -36,7 +36,7 @@ func TestWarnings(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := warnings(&c.res)
+			got := Warnings(&c.res)
 			if len(got) != len(c.want) {
 				t.Fatalf("warnings %q, want %d", got, len(c.want))
 			}

@@ -36,15 +36,25 @@ func Summarize(h *hdr.Histogram) (*Summary, error) {
 		return nil, nil
 	}
 	p := h.ValueAtPercentilesSlice(reportedPercentiles)
-	enc, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
+	enc, err := EncodeHDR(h)
 	if err != nil {
-		return nil, fmt.Errorf("encode histogram: %w", err)
+		return nil, err
 	}
 	return &Summary{
 		Count: h.TotalCount(), MinUs: h.Min(), MeanUs: round2(h.Mean()),
 		P50Us: p[0], P75Us: p[1], P90Us: p[2], P95Us: p[3], P99Us: p[4], P999Us: p[5], P9999Us: p[6],
-		MaxUs: h.Max(), HDR: base64.StdEncoding.EncodeToString(enc),
+		MaxUs: h.Max(), HDR: enc,
 	}, nil
+}
+
+// EncodeHDR encodes h as a Summary's HDR field: HdrHistogram's V2
+// compressed encoding, base64.
+func EncodeHDR(h *hdr.Histogram) (string, error) {
+	enc, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return "", fmt.Errorf("encode histogram: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(enc), nil
 }
 
 // DecodeHDR decodes a Summary's HDR field back into a histogram.

@@ -136,3 +136,27 @@ func (c *Client) Sample(ctx context.Context) (result.BrokerSample, error) {
 	}
 	return s, nil
 }
+
+// Placement is where a queue lives: for quorum queues and streams, the
+// node of its leader and its members; for classic queues, its node.
+type Placement struct {
+	Leader  string
+	Members []string
+}
+
+// Placement reads where queue name of vhost lives.
+func (c *Client) Placement(ctx context.Context, vhost, name string) (Placement, error) {
+	var q struct {
+		Node    string   `json:"node"`
+		Leader  string   `json:"leader"`
+		Members []string `json:"members"`
+	}
+	if err := c.get(ctx, "/api/queues/"+url.PathEscape(vhost)+"/"+url.PathEscape(name), &q); err != nil {
+		return Placement{}, err
+	}
+	p := Placement{Leader: q.Leader, Members: q.Members}
+	if p.Leader == "" {
+		p.Leader = q.Node
+	}
+	return p, nil
+}

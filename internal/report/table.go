@@ -23,6 +23,7 @@ func WriteTable(w io.Writer, r *result.Result) error {
 	if r.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", r.Error)
 	}
+	writeShardLine(w, r)
 	fmt.Fprintln(w)
 	if err := WriteBox(w, []string{"", "total", "per second"}, countRows(r)); err != nil {
 		return err
@@ -67,6 +68,11 @@ func WriteTable(w io.Writer, r *result.Result) error {
 	}
 	if a := r.Audit; a != nil {
 		writeAudit(w, a)
+	}
+	if m := r.Merged; m != nil {
+		if err := writeShards(w, m); err != nil {
+			return err
+		}
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "WARNING: %s\n", warn)
@@ -173,6 +179,10 @@ func countRows(r *result.Result) [][]string {
 // writeAudit prints the audit's one-line account and, when it does not
 // balance, which queue does not.
 func writeAudit(w io.Writer, a *result.Audit) {
+	if a.State != nil { // a shard's: reconciled only over all shards
+		fmt.Fprintf(w, "audit: %s\n", a.Note)
+		return
+	}
 	t := a.Total
 	verdict := "balanced: every message routed to a queue was consumed, left, dropped, lost or unconfirmed"
 	if !a.Balanced {

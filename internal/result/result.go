@@ -55,6 +55,30 @@ type Result struct {
 	// Warnings say when a figure may not mean what it seems: the client was
 	// the bottleneck, the backlog grew, the broker blocked publishers.
 	Warnings []string `json:"warnings"`
+	// Start is set when the run waited for --start-at; Shard when it was
+	// one shard of a sharded run; Merged when mqbench merge made it from
+	// the shards' results.
+	Start  *Start  `json:"start,omitempty"`
+	Shard  *Shard  `json:"shard,omitempty"`
+	Merged *Merged `json:"merged,omitempty"`
+}
+
+// Start is when the workers were due (--start-at) and how late they were
+// released: a shard that was not ready in time (it started after the
+// time, or the others kept it waiting) starts late, and its window is
+// shifted against the others'.
+type Start struct {
+	At    time.Time `json:"at"`
+	LateS float64   `json:"late_s"`
+}
+
+// Shard is this result's place in a sharded run.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// RunID is the run identity every shard stamps into its messages
+	// (hexadecimal): the same in every shard of one run.
+	RunID string `json:"run_id"`
 }
 
 // Audit is the delivery audit: per queue and in total, every message
@@ -69,13 +93,20 @@ type Audit struct {
 	// MemoryBytes is what the audit's bitsets took (1 bit per message per
 	// producer, and per consumer that received it).
 	MemoryBytes int64 `json:"memory_bytes"`
+	// State is, in a shard of a sharded run, everything the audit needs
+	// from this shard (its figures above are then empty): mqbench merge
+	// merges the shards' states and reconciles the whole run exactly.
+	State *audit.State `json:"state,omitempty"`
 }
 
 // Connection is one of the run's connections and the node it ended on
 // (host:port; after reconnects, the last node it reached).
 type Connection struct {
-	Name       string `json:"name"`
-	Node       string `json:"node"`
+	Name string `json:"name"`
+	Node string `json:"node"`
+	// FirstNode is the node the connection was first opened on, as the
+	// connection allocation placed it.
+	FirstNode  string `json:"first_node"`
 	Reconnects int    `json:"reconnects"`
 }
 
@@ -113,6 +144,8 @@ type Header struct {
 	Tool     Tool
 	Scenario scenario.Scenario
 	Broker   Broker
+	Start    *Start
+	Shard    *Shard
 }
 
 // Tool names the program that produced the result.
@@ -297,6 +330,15 @@ type Queue struct {
 	Depth *int64 `json:"depth_end"`
 	// RPC marks the RPC request queue; its consumers are RPC servers.
 	RPC bool `json:"rpc,omitempty"`
+	// LeaderLocator is, for quorum queues and streams, the strategy that
+	// placed the leader: the x-queue-leader-locator the queue was declared
+	// with, or "broker default" (its queue_leader_locator setting).
+	LeaderLocator string `json:"leader_locator,omitempty"`
+	// Leader and Members are where the queue lived at the end (its
+	// leader's node and its replicas' nodes; a classic queue's node as
+	// leader), read from the management API with --management-url.
+	Leader  string   `json:"leader,omitempty"`
+	Members []string `json:"members,omitempty"`
 }
 
 // Interval is one live-progress interval: counts are events within it.
@@ -313,6 +355,7 @@ type Interval struct {
 	ConfirmP99Us *int64  `json:"confirm_p99_us"`
 	Backlog      *int64  `json:"backlog"` // ready messages over all queues, when sampled
 	// RPC figures, null without RPC clients.
+	RPCRequests *int64 `json:"rpc_requests,omitempty"`
 	RPCReplies  *int64 `json:"rpc_replies"`
 	RPCTimeouts *int64 `json:"rpc_timeouts"`
 	RPCP50Us    *int64 `json:"rpc_p50_us"`
@@ -329,6 +372,11 @@ type Interval struct {
 	Disconnected int `json:"disconnected_workers"`
 	// Broker is the management API's latest sample (--management-url).
 	Broker *BrokerSample `json:"broker,omitempty"`
+	// HDR holds, in the results of a sharded run's shards, the interval's
+	// latency histograms by kind (end_to_end, confirm, rpc; HdrHistogram
+	// V2 compressed, base64), so that merged intervals have exact
+	// percentiles.
+	HDR map[string]string `json:"hdr,omitempty"`
 }
 
 // ClientBoundShare is the share of its cores above which the client itself

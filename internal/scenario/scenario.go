@@ -49,6 +49,12 @@ type Scenario struct {
 	// side: http(s)://[user:password@]host:port/ (the AMQP URL's
 	// credentials when it has none).
 	ManagementURL string `yaml:"management_url" json:"management_url,omitempty"`
+	// Shard is this process's part of a sharded run (--shard I/N), nil
+	// when the run is not sharded; StartAt is the wall-clock time the
+	// workers are released (--start-at). Both come from flags only: one
+	// scenario file serves every shard.
+	Shard   *Shard     `yaml:"-" json:"shard,omitempty"`
+	StartAt *time.Time `yaml:"-" json:"start_at,omitempty"`
 }
 
 // Producers describes the publishing workers.

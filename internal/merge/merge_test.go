@@ -1,0 +1,130 @@
+package merge
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/result"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// shard makes shard i of n: started offset after t0, measuring secs
+// seconds, publishing perSec messages every second (one interval per
+// second), with latencies values.
+func shard(t *testing.T, i, n int, offset time.Duration, secs int, perSec int64, values ...int64) *result.Result {
+	t.Helper()
+	sc := scenario.Default()
+	sc.Name = "merge-test"
+	sc.Shard = &scenario.Shard{Index: i, Count: n}
+	r := &result.Result{Schema: result.Schema, Scenario: sc, StartedAt: t0.Add(offset), MeasuredS: float64(secs),
+		StopReason: result.StopDuration, Shard: &result.Shard{Index: i, Count: n, RunID: "abc"}}
+	r.EndedAt = r.StartedAt.Add(time.Duration(secs) * time.Second)
+	h := hdr.New(1, 60_000_000, 3)
+	for _, v := range values {
+		if err := h.RecordValue(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := metrics.Summarize(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Latency[metrics.EndToEnd] = s
+	for k := 1; k <= secs; k++ {
+		iv := result.Interval{TS: float64(k), Seconds: 1, Published: perSec, Consumed: perSec}
+		enc, _ := metrics.EncodeHDR(h)
+		iv.HDR = map[string]string{metrics.EndToEnd.String(): enc}
+		p50, p99 := h.ValueAtQuantile(50), h.ValueAtQuantile(99)
+		iv.E2EP50Us, iv.E2EP99Us = &p50, &p99
+		r.Intervals = append(r.Intervals, iv)
+	}
+	consumed := perSec * int64(secs)
+	r.Totals = result.Totals{Published: perSec * int64(secs), Consumed: &consumed}
+	r.Rates = result.Rates{PublishedPerS: float64(perSec), ConsumedPerS: ptrF(float64(perSec))}
+	r.Queues = []result.Queue{{Name: "q", Type: "classic", Consumers: 1, Consumed: consumed}}
+	return r
+}
+
+// TestMergeFigures: totals add up; the latency is that of all samples;
+// rates count only the window every shard measured; intervals line up by
+// wall-clock time.
+func TestMergeFigures(t *testing.T) {
+	a := shard(t, 0, 2, 0, 10, 100, 100, 200, 300)
+	b := shard(t, 1, 2, 2*time.Second, 10, 300, 1000, 2000, 3000, 4000)
+	m, err := Merge([]Input{{"b.json", b}, {"a.json", a}}) // any order
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Totals.Published != 4000 || *m.Totals.Consumed != 4000 {
+		t.Errorf("totals %+v", m.Totals)
+	}
+	e := m.Latency[metrics.EndToEnd]
+	if e.Count != 7 || e.MinUs != 100 || e.MaxUs < 4000 || e.P50Us < 1000 || e.P50Us > 1001 {
+		t.Errorf("merged latency %+v: want the 7 samples together (median 1000)", e)
+	}
+	// Common window: 2 s (b's start) to 10 s (a's end): 8 s, in which a
+	// published 100/s and b 300/s.
+	if m.MeasuredS != 8 || m.Rates.PublishedPerS != 400 {
+		t.Errorf("measured %.3f s at %.3f/s, want 8 s at 400/s", m.MeasuredS, m.Rates.PublishedPerS)
+	}
+	if m.Merged.StartSkewS != 2 || len(m.Merged.PerShard) != 2 || m.Merged.PerShard[1].File != "b.json" {
+		t.Errorf("merged section %+v", m.Merged)
+	}
+	// a's intervals end at 1..10 s, b's at 3..12 s: slots 1..12, where 3..10
+	// hold both.
+	if len(m.Intervals) != 12 {
+		t.Fatalf("%d intervals, want 12", len(m.Intervals))
+	}
+	both := m.Intervals[4] // ends at 5 s
+	if both.Published != 400 || both.Seconds != 1 || *both.E2EP99Us < 4000 {
+		t.Errorf("interval at 5 s: %+v", both)
+	}
+	if one := m.Intervals[0]; one.Published != 100 || *one.E2EP99Us != 300 {
+		t.Errorf("interval at 1 s: %+v", one)
+	}
+	if m.Queues[0].Consumers != 2 || m.Queues[0].Consumed != 4000 {
+		t.Errorf("queues %+v", m.Queues)
+	}
+	if m.Shard != nil || m.Scenario.Shard != nil || m.Merged == nil {
+		t.Error("a merged result is not a shard's")
+	}
+}
+
+// TestMergeRefuses: inputs that are not the shards of one run are refused,
+// naming the file and what is wrong.
+func TestMergeRefuses(t *testing.T) {
+	a, b, c := shard(t, 0, 3, 0, 2, 1, 1), shard(t, 1, 3, 0, 2, 1, 1), shard(t, 2, 3, 0, 2, 1, 1)
+	notShard := shard(t, 0, 3, 0, 2, 1, 1)
+	notShard.Shard = nil
+	otherRun := shard(t, 2, 3, 0, 2, 1, 1)
+	otherRun.Shard.RunID = "def"
+	otherScenario := shard(t, 2, 3, 0, 2, 1, 1)
+	otherScenario.Scenario.Producers.Count = 7
+	merged, err := Merge([]Input{{"a", a}, {"b", b}, {"c", c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		in   []Input
+		want string
+	}{
+		"none":           {nil, "no result"},
+		"not a shard":    {[]Input{{"x.json", notShard}}, "x.json: not a shard's result"},
+		"missing":        {[]Input{{"a", a}, {"c", c}}, "shards 1 of 3 are missing"},
+		"twice":          {[]Input{{"a", a}, {"b", b}, {"b2", b}, {"c", c}}, "b2: shard 1 again (also b)"},
+		"other run":      {[]Input{{"a", a}, {"b", b}, {"o", otherRun}}, "o: run def"},
+		"other scenario": {[]Input{{"a", a}, {"b", b}, {"o", otherScenario}}, "field producers"},
+		"merged":         {[]Input{{"m", merged}}, "m: already a merged result"},
+	} {
+		_, err := Merge(tc.in)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+}
