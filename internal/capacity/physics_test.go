@@ -7,6 +7,7 @@ import (
 
 	"github.com/mqbench/mqbench/internal/brokertest"
 	"github.com/mqbench/mqbench/internal/driver"
+	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
@@ -72,9 +73,20 @@ func TestCapacityObeysRPCServerPhysics(t *testing.T) {
 	sc.RPC.Queue = "mqbench-capacity-rpc-" + brokertest.Suffix(t)
 	doc := brokerSearch(t, sc, Config{MinRate: 50, MaxRate: 400})
 	got, bound := doc.Capacity.RatePerS, 200.0
-	t.Logf("capacity %.0f req/s, S/d = %.0f (%.0f%%)", got, bound, 100*got/bound)
-	if got > bound || got < 0.75*bound {
-		t.Fatalf("capacity %.0f req/s: want just under S/d = %.0f", got, bound)
+	// What a server really takes per request (the sleep overshoots, the
+	// reply must be published, and on a busy machine both take longer),
+	// as the servers measured it at the capacity found: S over that is
+	// the bound the machine could reach.
+	served := bound
+	for _, st := range doc.Steps {
+		if st.Pass && st.TargetRate == got && st.Result != nil && st.Result.Latency[metrics.RPCServer] != nil {
+			served = 2 / (st.Result.Latency[metrics.RPCServer].MeanUs / 1e6)
+		}
+	}
+	t.Logf("capacity %.0f req/s, S/d = %.0f (%.0f%%), S/measured service time = %.0f (%.0f%%)",
+		got, bound, 100*got/bound, served, 100*got/served)
+	if got > bound || got < 0.75*min(bound, served) {
+		t.Fatalf("capacity %.0f req/s: want just under S/d = %.0f, and at least 75%% of S/(measured service time) = %.0f", got, bound, served)
 	}
 }
 
