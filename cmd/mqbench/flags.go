@@ -28,7 +28,7 @@ type flagSet struct {
 		pmessages, cmessages                                                                   int64
 		rate, totalRate                                                                        float64
 		duration, warmup, interval, drain, connect, delay                                      scenario.Duration
-		persistent, mandatory, durable, exclusive, autoDelete, keep, noReconnect               bool
+		persistent, mandatory, durable, exclusive, autoDelete, keep, noReconnect, noCoalesce   bool
 		reconnect                                                                              scenario.Duration
 		rpc                                                                                    rpcFlags
 		shapes                                                                                 shapeFlags
@@ -109,6 +109,7 @@ func newFlagSet() *flagSet {
 	add("interval", "i", "interval", dur(&v.interval, "live progress interval (default 1s)"), set(func(s *scenario.Scenario) { s.Interval = v.interval }))
 	add("drain-timeout", "", "drain_timeout", dur(&v.drain, "longest time consumers may drain after the load stops (default 10s)"), set(func(s *scenario.Scenario) { s.DrainTimeout = v.drain }))
 	add("no-reconnect", "", "no_reconnect", boolean(&v.noReconnect, "a lost connection ends the run (exit 1, partial result saved) instead of reconnecting"), set(func(s *scenario.Scenario) { s.NoReconnect = v.noReconnect }))
+	add("no-coalesce", "", "no_coalesce", boolean(&v.noCoalesce, "one socket write per publish (as amqp091-go does), instead of gathering the writes that queue up behind one in progress"), set(func(s *scenario.Scenario) { s.NoCoalesce = v.noCoalesce }))
 	add("reconnect-timeout", "", "reconnect_timeout", dur(&v.reconnect, "how long to keep reconnecting a lost connection (default 60s)"), set(func(s *scenario.Scenario) { s.ReconnectTimeout = v.reconnect }))
 	add("connect-timeout", "", "connect_timeout", dur(&v.connect, "TCP connect timeout (default 10s)"), set(func(s *scenario.Scenario) { s.ConnectTimeout = v.connect }))
 	add("pmessages", "C", "producers.messages", num64(&v.pmessages, "stop after this many published messages in total"), set(func(s *scenario.Scenario) { s.Producers.Messages = v.pmessages }))

@@ -30,7 +30,7 @@ func (f *flagSet) addShards(add addFunc) {
 		}
 		sh, err := scenario.ParseShard(v.shard)
 		if err != nil {
-			return asUsage(err)
+			return usagef("--shard %s: %v", v.shard, err)
 		}
 		s.Shard = &sh
 		return nil
@@ -51,7 +51,7 @@ func (f *flagSet) addShards(add addFunc) {
 		}
 		sh, err := scenario.ParseShard(strconv.Itoa(idx) + "/" + strconv.Itoa(v.shards))
 		if err != nil {
-			return asUsage(err)
+			return usagef("--shards %d with $%s=%s: %v", v.shards, jobIndexEnv, raw, err)
 		}
 		s.Shard = &sh
 		return nil

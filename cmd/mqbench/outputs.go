@@ -71,8 +71,9 @@ func (o *outputs) sinks(sc scenario.Scenario, variant string) []engine.Sink {
 		s = append(s, o.csv.Sink(variant))
 	}
 	if o.prom != nil {
-		workers := map[string]int{"producer": sc.Producers.Count, "consumer": sc.Consumers.Count,
-			"rpc_client": sc.RPC.Clients, "rpc_server": sc.RPC.Servers}
+		sh := sc.Shard // this process's workers: its share of a sharded run
+		workers := map[string]int{"producer": sh.Share(sc.Producers.Count), "consumer": sh.Share(sc.Consumers.Count),
+			"rpc_client": sh.Share(sc.RPC.Clients), "rpc_server": sh.Share(sc.RPC.Servers)}
 		s = append(s, o.prom.Run(promexport.Labels{Scenario: sc.Name, Variant: variant, Shard: shardLabel(sc)}, workers))
 	}
 	return s

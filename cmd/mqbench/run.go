@@ -60,6 +60,9 @@ func runOrSweep(ctx context.Context, sc scenario.Scenario, outs *outputs, sigs *
 	}
 	res, runErr := driver.Run(ctx, sc, driver.Options{Version: version(), Sinks: outs.sinks(sc, "")})
 	if res == nil { // nothing was measured
+		if ctx.Err() != nil { // interrupted before the start (waiting for --start-at or the other shards)
+			return sigs.exitCode(), runErr
+		}
 		return exitFailed, runErr
 	}
 	tableOut := stdout

@@ -42,7 +42,10 @@ func TestShardFlags(t *testing.T) {
 		want []string
 	}{
 		{[]string{"run", "--shard", "3/3", at, queue}, []string{"shard index 3", "0 to 2"}},
-		{[]string{"run", "--shard", "one", at, queue}, []string{`--shard "one"`, "I/N"}},
+		{[]string{"run", "--shard", "one", at, queue}, []string{"--shard one", "I/N"}},
+		{[]string{"run", "--shard", "0/2", at, queue, "--cmessages", "100"}, []string{"--cmessages = 100", "one pool"}},
+		{[]string{"run", "--shard", "0/2", at, queue, "--exit-when", "empty", "--pmessages", "10"}, []string{"--exit-when = empty", "not both"}},
+		{[]string{"run", at, "--sweep", "prefetch=1,2"}, []string{"--start-at = 2030-01-02T03:04:05Z", "starts one run"}},
 		{[]string{"run", "--shard", "0/2", queue}, []string{"start_at", "--start-at"}},
 		{[]string{"run", "--shard", "0/2", at}, []string{"queues[0].name", "named queues"}},
 		{[]string{"run", "--shard", "0/2", "--shards", "2", at, queue}, []string{"--shard and --shards"}},
@@ -52,7 +55,7 @@ func TestShardFlags(t *testing.T) {
 		{[]string{"capacity", "--shard", "0/2", at, queue, "--slo", "latency.end_to_end.p99_us<=1000"}, []string{"cannot be sharded"}},
 	}
 	t.Setenv(jobIndexEnv, "12")
-	cases[5].want = []string{"shard index 12", "0 to 8"}
+	cases[8].want = []string{"--shards 9 with $" + jobIndexEnv + "=12", "shard index 12", "0 to 8"}
 	for _, c := range cases {
 		code, _, stderr := run(c.args...)
 		if code != exitUsage {
@@ -93,9 +96,10 @@ func TestMergeCommandRefuses(t *testing.T) {
 }
 
 // TestShardsLocalScript runs scripts/shards-local.sh for real: three
-// mqbench processes against the broker, one start time, merged. The
-// merged totals are the shards' sums, the audit balances, and report,
-// compare and the HTML report read the merged result.
+// mqbench processes of 1,000 msg/s each against the broker, one start
+// time, merged to 3,000 msg/s ± 1%. The merged totals are the shards'
+// sums, the audit balances, and report, compare and the HTML report read
+// the merged result.
 func TestShardsLocalScript(t *testing.T) {
 	url := brokertest.URL(t)
 	if _, err := exec.LookPath("bash"); err != nil {
@@ -106,7 +110,7 @@ func TestShardsLocalScript(t *testing.T) {
 	scenario := filepath.Join(dir, "s.yaml")
 	os.WriteFile(scenario, []byte("name: local-shards\nqueues:\n  - name: mqbench-local-shards-"+suffix+"-%d\n    count: 3\n    durable: true\n"), 0o644)
 	cmd := exec.Command("bash", "scripts/shards-local.sh", "3", scenario, "--url", url,
-		"-x", "3", "-y", "3", "-r", "200", "-c", "50", "-z", "3s")
+		"-x", "3", "-y", "3", "-r", "1000", "-c", "100", "-z", "4s")
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "START_DELAY=4", "SHARDS_DIR="+filepath.Join(dir, "out"))
 	out, err := cmd.CombinedOutput()
@@ -131,8 +135,8 @@ func TestShardsLocalScript(t *testing.T) {
 	if m.Totals.Published != published || m.Audit == nil || !m.Audit.Balanced || m.Audit.Total.Expected != published {
 		t.Fatalf("merged published %d (shards %d), audit %+v", m.Totals.Published, published, m.Audit)
 	}
-	if r := m.Rates.PublishedPerS; r < 594 || r > 606 {
-		t.Errorf("3 × 200 msg/s merged to %.1f msg/s", r)
+	if r := m.Rates.PublishedPerS; r < 2970 || r > 3030 {
+		t.Errorf("3 shards × 1,000 msg/s merged to %.1f msg/s, want 3,000 ± 1%%", r)
 	}
 	if !strings.Contains(string(out), "merged from 3 shards") {
 		t.Errorf("no merged report printed:\n%s", out)

@@ -49,6 +49,9 @@ type Options struct {
 	// a lost connection end the run.
 	Reconnect        bool
 	ReconnectTimeout time.Duration
+	// Coalesce gathers the library's socket writes into batches (see
+	// CoalescingConn): many publishes per system call under load.
+	Coalesce bool
 }
 
 // Dialer opens connections to one broker. Its context bounds every
@@ -148,8 +151,12 @@ func (d *Dialer) Dial(name string) (*Conn, error) {
 
 // dialRaw opens the AMQP connection itself, to node n.
 func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, error) {
+	dial := amqp.DefaultDial(d.opts.ConnectTimeout)
+	if d.opts.Coalesce {
+		dial = CoalescingDial(dial, CoalesceOptions{})
+	}
 	c, err := amqp.DialConfig(d.nodes[n].url, amqp.Config{
-		Dial:            amqp.DefaultDial(d.opts.ConnectTimeout),
+		Dial:            dial,
 		Heartbeat:       Heartbeat,
 		TLSClientConfig: d.tls,
 		Properties:      amqp.Table{"connection_name": name, "product": "mqbench"},

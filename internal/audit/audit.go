@@ -191,8 +191,7 @@ func Reconcile(name string, producers []*Producer, routed func(id int, seq uint3
 			}
 		}
 	}
-	var byConsumers int64     // refused without requeue, so dropped by the broker
-	var lostUnconfirmed int64 // not consumed nor found, never confirmed
+	var t tally
 	for id, p := range producers {
 		if p == nil { // a producer of another shard, or one that never ran
 			p = &Producer{}
@@ -203,42 +202,50 @@ func Reconcile(name string, producers []*Producer, routed func(id int, seq uint3
 				swept = &s.set
 			}
 		}
-		for seq := uint32(0); seq < p.Published; seq++ {
-			consumed := merged[id].Has(seq)
-			if !routed(id, seq) {
-				if consumed {
-					q.Unexpected++
-				}
-				continue
-			}
-			q.Expected++
-			switch {
-			case consumed:
-				q.Consumed++
-			case swept != nil && swept.Has(seq):
-				q.Left++
-			case refused[id].Has(seq):
-				byConsumers++
-			case p.Confirms && p.Acked.Has(seq):
-				q.Lost++
-			default:
-				lostUnconfirmed++
-			}
-		}
+		t.producer(&q, p, func(seq uint32) bool { return routed(id, seq) }, &merged[id], swept, &refused[id])
 		// Anything consumed beyond what was published is not of this run.
-		for seq := p.Published; int(seq/64) < len(merged[id].words); seq++ {
-			if merged[id].Has(seq) {
-				q.Unexpected++
-			}
-		}
+		q.Unexpected += merged[id].CountFrom(p.Published)
 	}
-	q.Unconfirmed = lostUnconfirmed
+	q.Unconfirmed = t.unconfirmed
 	q.settle(end)
-	if byConsumers > 0 {
-		q.Dropped += byConsumers
+	if t.refused > 0 {
+		q.Dropped += t.refused
 		q.DropReason = joinReasons("refused by the consumers without requeue", q.DropReason)
 	}
 	return q
+}
+
+// tally is what Reconcile counts beside the queue's own figures.
+type tally struct {
+	refused     int64 // refused without requeue, so dropped by the broker
+	unconfirmed int64 // not consumed nor found, never confirmed
+}
+
+// producer accounts for each message of p routed to the queue: consumed,
+// left (swept), refused, lost (confirmed) or unconfirmed.
+func (t *tally) producer(q *Queue, p *Producer, routed func(seq uint32) bool, consumed, swept, refused *Bitset) {
+	for seq := uint32(0); seq < p.Published; seq++ {
+		got := consumed.Has(seq)
+		if !routed(seq) {
+			if got {
+				q.Unexpected++
+			}
+			continue
+		}
+		q.Expected++
+		switch {
+		case got:
+			q.Consumed++
+		case swept != nil && swept.Has(seq):
+			q.Left++
+		case refused.Has(seq):
+			t.refused++
+		case p.Confirms && p.Acked.Has(seq):
+			q.Lost++
+		default:
+			t.unconfirmed++
+		}
+	}
 }
 
 func joinReasons(a, b string) string {

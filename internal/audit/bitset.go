@@ -41,6 +41,23 @@ func (b *Bitset) Count() int64 {
 	return n
 }
 
+// CountFrom returns the number of members from n up.
+func (b *Bitset) CountFrom(n uint32) int64 {
+	w := int(n / 64)
+	if w >= len(b.words) {
+		return 0
+	}
+	c := int64(bits.OnesCount64(b.words[w] >> (n % 64)))
+	for _, x := range b.words[w+1:] {
+		c += int64(bits.OnesCount64(x))
+	}
+	return c
+}
+
+// Len is one more than the largest member the set can hold without
+// growing (its words × 64).
+func (b *Bitset) Len() uint64 { return 64 * uint64(len(b.words)) }
+
 // Merge adds o's members and returns how many were in both.
 func (b *Bitset) Merge(o *Bitset) (both int64) {
 	if len(o.words) > len(b.words) {

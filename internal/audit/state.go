@@ -123,11 +123,17 @@ func (s ConsumerState) consumer(producers int) (*Consumer, error) {
 // one, in the state's queue order; keyIndex says which routing key (by
 // index) producer id used for message seq.
 func (st *State) Reconcile(keyIndex func(id int, seq uint32) int) ([]Queue, error) {
+	if st.Producers < 1 || st.Producers > maxProducers || st.Keys < 1 || st.Keys > maxKeys {
+		return nil, fmt.Errorf("audit state: %d producers and %d routing keys: want 1 to %d and 1 to %d", st.Producers, st.Keys, maxProducers, maxKeys)
+	}
 	prods := make([]*Producer, st.Producers)
 	for i := range st.Publishers {
 		p := &st.Publishers[i]
 		if p.ID < 0 || p.ID >= st.Producers || prods[p.ID] != nil {
 			return nil, fmt.Errorf("audit state: producer %d (of %d) is out of range or twice", p.ID, st.Producers)
+		}
+		if p.Acked.CountFrom(p.Published) > 0 {
+			return nil, fmt.Errorf("audit state: producer %d has confirms of messages beyond the %d it published", p.ID, p.Published)
 		}
 		prods[p.ID] = &Producer{Published: p.Published, Acked: p.Acked, Confirms: p.Confirms}
 	}
@@ -162,6 +168,31 @@ func (st *State) Reconcile(keyIndex func(id int, seq uint32) int) ([]Queue, erro
 	}
 	return out, nil
 }
+
+// ConsumedFromOthers reports whether any consumer of the state received
+// messages of a producer that own says is not this process's (in a
+// sharded run: of another shard).
+func (st *State) ConsumedFromOthers(own func(producer int) bool) bool {
+	for _, q := range st.Queues {
+		for _, g := range q.Groups {
+			for _, c := range g.Consumers {
+				for _, s := range c.Seen {
+					if !own(s.Producer) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// Bounds of a state read from a file: a run has at most this many
+// producers (scenario.MaxWorkers) and routing keys.
+const (
+	maxProducers = 100_000
+	maxKeys      = 1 << 20
+)
 
 // Merge combines the states of a sharded run's shards into the state of
 // the whole run: the producers of all (each id once), and per queue every
@@ -292,13 +323,19 @@ func (b *Bitset) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// setRange adds members from..to-1.
+// setRange adds members from..to-1, a word at a time.
 func (b *Bitset) setRange(from uint32, to uint64) {
 	if to == uint64(from) {
 		return
 	}
 	b.Set(uint32(to - 1)) // grows once
-	for i := uint64(from); i < to; i++ {
+	for i := uint64(from); i < to; {
+		if i%64 == 0 && to-i >= 64 {
+			b.words[i/64] = ^uint64(0)
+			i += 64
+			continue
+		}
 		b.words[i/64] |= 1 << (i % 64)
+		i++
 	}
 }

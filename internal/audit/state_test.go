@@ -200,3 +200,32 @@ func TestMergeRefusesStatesOfAnotherRun(t *testing.T) {
 		t.Error("a producer twice: no error")
 	}
 }
+
+// TestHostileStatesAreRefused: a state read from a file that no run could
+// have written is an error, never a panic or a hang.
+func TestHostileStatesAreRefused(t *testing.T) {
+	key := func(int, uint32) int { return 0 }
+	var huge Bitset
+	if err := json.Unmarshal([]byte(`"AICAgIAB"`), &huge); err != nil { // members 0..2^28-1
+		t.Fatal(err)
+	}
+	for name, st := range map[string]*State{
+		"no keys":            {Producers: 1, Keys: 0},
+		"negative producers": {Producers: -1, Keys: 1},
+		"many producers":     {Producers: 1 << 30, Keys: 1},
+		"confirms beyond":    {Producers: 1, Keys: 1, Publishers: []ProducerState{{ID: 0, Published: 3, Acked: huge}}},
+	} {
+		if _, err := st.Reconcile(key); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	// A consumer's set beyond what was published counts as unexpected, at
+	// once (not bit by bit).
+	st := &State{Producers: 1, Keys: 1, Publishers: []ProducerState{{ID: 0, Published: 2}},
+		Queues: []QueueState{{Name: "q", Routes: []bool{true}, Groups: []GroupState{{Name: "q",
+			Consumers: []ConsumerState{{Seen: []SeenState{{Producer: 0, Set: huge, Last: 1}}}}}}}}}
+	qs, err := st.Reconcile(key)
+	if err != nil || qs[0].Unexpected != 1<<28-2 {
+		t.Fatalf("%+v %v", qs, err)
+	}
+}

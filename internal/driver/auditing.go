@@ -95,13 +95,16 @@ func (w *workload) reconcile(ends map[*queue]audit.End) (*result.Audit, error) {
 	if st == nil {
 		return nil, nil
 	}
-	out := &result.Audit{MemoryBytes: w.auditMemory(ends)}
+	memory := w.auditMemory(ends)
 	if w.sc.Shard.Sharded() {
-		out.State = st
-		out.Note = fmt.Sprintf("shard %s: this shard's part of the audit only; mqbench merge reconciles the whole run's", w.sc.Shard)
-		return out, nil
+		note := fmt.Sprintf("shard %s: this shard's part of the audit only; mqbench merge reconciles the whole run's", w.sc.Shard)
+		return &result.Audit{MemoryBytes: memory, State: st, Note: note, Partial: true}, nil
 	}
-	return result.ReconcileAudit(st, out.MemoryBytes)
+	out, err := result.ReconcileAudit(st, memory)
+	if err == nil && w.sc.Shard != nil {
+		out.State = st // --shard 0/1: the whole run, and mergeable
+	}
+	return out, err
 }
 
 // auditMemory is what the audit's bitsets took.

@@ -31,16 +31,9 @@ func (w *workload) prepareConsumers(ctx context.Context, e env) error {
 	}
 	k := sc.Consumers
 	var quota *atomic.Int64
-	if k.Messages > 0 {
-		// This shard's consumers' shares of the count (all of it unsharded).
-		var share int64
-		for i := 0; i < k.Count; i++ {
-			if sc.Shard.Owns(i) {
-				share += split(k.Messages, k.Count, i)
-			}
-		}
+	if k.Messages > 0 { // one pool all consumers draw from (sharded runs refuse it)
 		quota = &atomic.Int64{}
-		quota.Store(share)
+		quota.Store(k.Messages)
 	}
 	err := w.group(ctx, e, "consumer", k.Count, k.Connections, func(i int, cn *amqpconn.Conn) (err error) {
 		q := w.topo.queues[i%len(w.topo.queues)]
@@ -54,26 +47,7 @@ func (w *workload) prepareConsumers(ctx context.Context, e env) error {
 			}
 		}
 		q.consumers++
-		c := &consumer{
-			id: i, q: q, m: e.reg.NewWorker(), clock: e.clock, win: e.win, tag: fmt.Sprintf("mqbench-consumer-%d", i),
-			ack: k.Ack, every: k.MultiAckEvery, prefetch: k.Prefetch, delay: k.Delay.D(),
-			quota: quota, onQuota: func() { w.emit(result.StopMessageCount) }, fail: w.fail,
-			flush: w.flush, finished: make(chan struct{}), stop: make(chan struct{}),
-			requeue: k.Requeue, polling: k.Polling, pollEvery: max(k.PollingInterval.D(), time.Millisecond), args: consumeArgs(k, q.spec),
-		}
-		if k.Refuses() {
-			c.refuse = k.RejectFraction
-			if c.refuse == 0 {
-				c.refuse = 1 // every delivery
-			}
-		}
-		if k.Polling && k.PollingInterval == 0 {
-			c.pollEvery = defaultPollingInterval
-		}
-		if sc.Producers.Audited() {
-			c.audit = audit.NewConsumer(sc.Producers.Count)
-			c.runID = w.runID
-		}
+		c := w.newConsumer(i, q, quota, e)
 		if c.h, err = cn.Open(fmt.Sprintf("consumer %d", i), c.setup); err != nil {
 			return err
 		}
@@ -92,6 +66,32 @@ func (w *workload) prepareConsumers(ctx context.Context, e env) error {
 		}
 	}
 	return nil
+}
+
+// newConsumer is consumer i of queue q, as the scenario shapes it.
+func (w *workload) newConsumer(i int, q *queue, quota *atomic.Int64, e env) *consumer {
+	sc, k := w.sc, w.sc.Consumers
+	c := &consumer{
+		id: i, q: q, m: e.reg.NewWorker(), clock: e.clock, win: e.win, tag: fmt.Sprintf("mqbench-consumer-%d", i),
+		ack: k.Ack, every: k.MultiAckEvery, prefetch: k.Prefetch, delay: k.Delay.D(),
+		quota: quota, onQuota: func() { w.emit(result.StopMessageCount) }, fail: w.fail,
+		flush: w.flush, finished: make(chan struct{}), stop: make(chan struct{}),
+		requeue: k.Requeue, polling: k.Polling, pollEvery: max(k.PollingInterval.D(), time.Millisecond), args: consumeArgs(k, q.spec),
+	}
+	if k.Refuses() {
+		c.refuse = k.RejectFraction
+		if c.refuse == 0 {
+			c.refuse = 1 // every delivery
+		}
+	}
+	if k.Polling && k.PollingInterval == 0 {
+		c.pollEvery = defaultPollingInterval
+	}
+	if sc.Producers.Audited() {
+		c.audit = audit.NewConsumer(sc.Producers.Count)
+		c.runID = w.runID
+	}
+	return c
 }
 
 // prepareProducers opens every producer's channel; they wait for the start

@@ -10,7 +10,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -52,14 +54,14 @@ func (e *SetupError) Unwrap() error { return e.Err }
 func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*result.Result, error) {
 	clock := stamp.NewClock()
 	win := metrics.NewWindow() // nothing counts until the engine opens it
-	reg := metrics.NewRegistry(shardCount(sc.Producers.Count+sc.Consumers.Count+sc.RPC.Clients+sc.RPC.Servers), win)
+	reg := metrics.NewRegistryOf(shardCount(sc.Producers.Count+sc.Consumers.Count+sc.RPC.Clients+sc.RPC.Servers), win, recordedKinds(sc))
 	w, info, err := prepare(ctx, &sc, env{reg: reg, win: win, clock: clock, shardWait: opts.ShardWait})
 	if err != nil {
 		return nil, &SetupError{err}
 	}
 	cfg := engine.Config{
 		Duration: sc.Duration.D(), Warmup: sc.Warmup.D(), Interval: sc.Interval.D(), DrainTimeout: sc.DrainTimeout.D(),
-		Now: clock.Now, CPU: proc.CPUTime, Cores: runtime.GOMAXPROCS(0), Cost: proc.Cost, Registry: reg, Sinks: opts.Sinks,
+		Now: clock.Now, CPU: proc.CPUTime, Cores: runtime.GOMAXPROCS(0), Host: hostname(), Cost: proc.Cost, Registry: reg, Sinks: opts.Sinks,
 		Header: result.Header{
 			Tool:     result.Tool{Name: "mqbench", Version: opts.Version},
 			Scenario: sc.Masked(),
@@ -76,19 +78,38 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*result.Resul
 			cfg.FinishTimeout = finishWait + w.othersGoneWait()
 		}
 	}
+	// Setting up thousands of workers leaves garbage the heap would
+	// otherwise keep for the whole run; collect it and hand the pages back
+	// before the start (outside the measured window).
+	debug.FreeOSMemory()
 	if sc.StartAt != nil {
-		late, err := waitStart(ctx, *sc.StartAt)
-		if err != nil {
+		if err := w.releaseAt(ctx, &cfg); err != nil {
 			w.abort()
-			return nil, &SetupError{fmt.Errorf("interrupted while waiting for --start-at %s: %w", sc.StartAt.Format(time.RFC3339), err)}
-		}
-		cfg.Header.Start = &result.Start{At: *sc.StartAt, LateS: roundMillis(late)}
-		if late >= lateStart {
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("started %.3f s after --start-at %s: this shard was not ready in time "+
-				"(it started late, or the other shards kept it waiting); its window is shifted against the others'", late.Seconds(), sc.StartAt.Format(time.RFC3339)))
+			return nil, &SetupError{err}
 		}
 	}
 	return engine.Run(ctx, cfg, w)
+}
+
+// releaseAt waits for --start-at; in a sharded run it checks that every
+// shard is still there. It records how late the start is.
+func (w *workload) releaseAt(ctx context.Context, cfg *engine.Config) error {
+	at := *w.sc.StartAt
+	if err := waitStart(ctx, at); err != nil {
+		return fmt.Errorf("interrupted while waiting for --start-at %s: %w", at.Format(time.RFC3339), err)
+	}
+	if w.sc.Shard.Sharded() {
+		if err := w.stillThere(); err != nil {
+			return err
+		}
+	}
+	late := max(0, time.Since(at))
+	cfg.Header.Start = &result.Start{At: at, LateS: roundMillis(late)}
+	if late >= lateStart {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("started %.3f s after --start-at %s: this shard was not ready in time "+
+			"(it started late, or the other shards kept it waiting); its window is shifted against the others'", late.Seconds(), at.Format(time.RFC3339)))
+	}
+	return nil
 }
 
 // lateStart is how late after --start-at a start is reported as late: a
@@ -100,16 +121,39 @@ func roundMillis(d time.Duration) float64 {
 	return float64(d.Round(time.Millisecond)) / float64(time.Second)
 }
 
-// shardCount bounds the histogram shards: enough that workers rarely share
-// one, few enough that memory and merge time stay flat at thousands of
-// workers.
-func shardCount(workers int) int {
-	n := 4 * runtime.GOMAXPROCS(0)
-	if workers < n {
-		n = workers
-	}
-	return max(n, 1)
+// hostname is the machine's name ("" when it cannot be read).
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
 }
+
+// recordedKinds are the latencies the scenario's workers can record:
+// consumers record end-to-end latency (from the actual send too, whenever
+// a body carries a schedule, whoever published it), paced producers their
+// send lag, confirming producers the confirm latency, RPC clients and
+// servers theirs.
+func recordedKinds(sc scenario.Scenario) metrics.KindSet {
+	var k metrics.KindSet
+	k[metrics.EndToEnd] = sc.Consumers.Count > 0
+	k[metrics.EndToEndActual] = sc.Consumers.Count > 0
+	k[metrics.SendLag] = sc.Producers.Count > 0 && sc.Producers.Paced()
+	k[metrics.Confirm] = sc.Producers.Count > 0 && sc.Producers.Confirm > 0
+	k[metrics.RPC] = sc.RPC.Clients > 0
+	k[metrics.RPCServer] = sc.RPC.Servers > 0
+	return k
+}
+
+// shardCount bounds the histogram shards: enough that workers rarely wait
+// for one (two per core: a record holds a shard's lock for tens of
+// nanoseconds), few enough that memory and merge time stay flat at
+// thousands of workers and on large machines (each shard holds two
+// histograms of about 190 KB per latency kind).
+func shardCount(workers int) int {
+	return max(min(2*runtime.GOMAXPROCS(0), maxShards, workers), 1)
+}
+
+// maxShards caps the histogram shards on large machines.
+const maxShards = 32
 
 // env is what every worker records with.
 type env struct {
@@ -130,18 +174,14 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 	life, cancel := context.WithCancel(context.Background())
 	d, err := amqpconn.NewDialer(life, amqpconn.Options{URLs: sc.Nodes(), Allocation: sc.ConnectionAllocation, Seed: rngSeed,
 		ConnectTimeout: sc.ConnectTimeout.D(), TLS: sc.TLS,
-		Reconnect: !sc.NoReconnect, ReconnectTimeout: sc.ReconnectTimeout.D()})
+		Reconnect: !sc.NoReconnect, ReconnectTimeout: sc.ReconnectTimeout.D(), Coalesce: !sc.NoCoalesce})
 	if err != nil {
 		cancel()
 		return nil, info, err
 	}
 	e.run = runName()
-	id := runID()
-	if sc.Shard.Sharded() {
-		id = shardRunID(sc)
-	}
 	w = &workload{
-		ctx: life, cancel: cancel, sc: sc, dialer: d, runID: id, shardWait: e.shardWait,
+		ctx: life, cancel: cancel, sc: sc, dialer: d, runID: runIdentity(sc), shardWait: e.shardWait,
 		start: make(chan struct{}), stop: make(chan struct{}), abandon: make(chan struct{}),
 		flush: make(chan struct{}), events: make(chan engine.Event, 1),
 	}
@@ -151,11 +191,8 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 			w = nil
 		}
 	}()
-	if sc.ManagementURL != "" {
-		u, _ := amqp.ParseURI(sc.URL) // validated
-		if w.mgmt, err = mgmt.New(sc.ManagementURL, u.Username, u.Password); err != nil {
-			return w, info, err
-		}
+	if w.mgmt, err = managementClient(sc); err != nil {
+		return w, info, err
 	}
 	admin, err := d.Dial(connName(e.run, "admin", 0))
 	if err != nil {
@@ -186,9 +223,21 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 	}
 	admin.Watch()
 	if sc.Shard.Sharded() {
-		err = w.awaitShards(ctx)
+		if err = w.prepareShardStop(); err == nil {
+			err = w.awaitShards(ctx)
+		}
 	}
 	return w, info, err
+}
+
+// managementClient is the management API's client, nil without
+// --management-url; the AMQP URL's credentials serve when it has none.
+func managementClient(sc *scenario.Scenario) (*mgmt.Client, error) {
+	if sc.ManagementURL == "" {
+		return nil, nil
+	}
+	u, _ := amqp.ParseURI(sc.URL) // validated
+	return mgmt.New(sc.ManagementURL, u.Username, u.Password)
 }
 
 // abort undoes a setup that failed part-way: the workers' goroutines end
@@ -243,6 +292,15 @@ func runName() string {
 	b := make([]byte, 4)
 	_, _ = crand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// runIdentity is the run's identity: shared by every shard of a sharded
+// run, random otherwise.
+func runIdentity(sc *scenario.Scenario) uint64 {
+	if sc.Shard.Sharded() {
+		return shardRunID(sc)
+	}
+	return runID()
 }
 
 // runID is the run's identity in message bodies: random and never zero

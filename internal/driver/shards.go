@@ -59,21 +59,32 @@ func markerName(runID uint64, i int) string {
 // holdMarker declares this shard's marker on the admin connection.
 func (w *workload) holdMarker() error {
 	name := markerName(w.runID, w.sc.Shard.Index)
-	err := w.topo.admin.Control(func(ch *amqp.Channel) error {
-		_, err := ch.QueueDeclare(name, false, true, true, false, nil)
-		return err
-	})
-	if err != nil {
+	w.topo.mu.Lock() // a reconnect re-declares it
+	defer w.topo.mu.Unlock()
+	if err := declareMarker(w.topo.admin, name); err != nil {
 		return fmt.Errorf("shard %s: declare its marker queue %s: %w", w.sc.Shard, name, err)
 	}
 	w.topo.marker = name
 	return nil
 }
 
+// declareMarker declares a marker: exclusive to c, so the broker deletes
+// it when c closes, however the process ends.
+func declareMarker(c *amqpconn.Conn, name string) error {
+	return c.Control(func(ch *amqp.Channel) error {
+		_, err := ch.QueueDeclare(name, false, true, true, false, nil)
+		return err
+	})
+}
+
 // markerPresent reports whether shard i's marker exists.
-func (w *workload) markerPresent(i int) (bool, error) {
+func (w *workload) markerPresent(i int) (bool, error) { return w.queuePresent(markerName(w.runID, i)) }
+
+// queuePresent reports whether a marker queue exists (it is another
+// connection's exclusive queue, or this one's).
+func (w *workload) queuePresent(name string) (bool, error) {
 	err := w.topo.admin.Control(func(ch *amqp.Channel) error {
-		_, err := ch.QueueDeclarePassive(markerName(w.runID, i), false, true, true, false, nil)
+		_, err := ch.QueueDeclarePassive(name, false, true, true, false, nil)
 		return err
 	})
 	switch {
@@ -108,7 +119,7 @@ func (w *workload) awaitMarkers(ctx context.Context, want []int, present bool, d
 		want = pending
 		select {
 		case <-ctx.Done():
-			return pending, ctx.Err()
+			return pending, fmt.Errorf("shard %s: interrupted while waiting for shards %s: %w", w.sc.Shard, joinInts(pending), ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -165,6 +176,22 @@ func (w *workload) awaitShards(ctx context.Context) error {
 	return nil
 }
 
+// stillThere checks, at the start, that every shard that was ready still
+// is: one interrupted while waiting for the start time has left (and the
+// owner, leaving, deletes the topology).
+func (w *workload) stillThere() error {
+	for i := 0; i < w.sc.Shard.Count; i++ {
+		ok, err := w.markerPresent(i)
+		if err != nil {
+			return fmt.Errorf("shard %s: look for shard %d's marker at the start: %w", w.sc.Shard, i, err)
+		}
+		if !ok {
+			return fmt.Errorf("shard %s: shard %d left before the start (interrupted, or its connection was lost): the run cannot be the scenario", w.sc.Shard, i)
+		}
+	}
+	return nil
+}
+
 // awaitOthersGone waits, in the owner, until every other shard has
 // finished (its marker is gone), so that no consumer of theirs still
 // reads when the owner sweeps and deletes the queues. It returns a warning
@@ -215,18 +242,7 @@ func (w *workload) crossShard(a *result.Audit) bool {
 	if a == nil || a.State == nil {
 		return w.sc.Producers.Count > sh.Share(w.sc.Producers.Count)
 	}
-	for _, q := range a.State.Queues {
-		for _, g := range q.Groups {
-			for _, c := range g.Consumers {
-				for _, s := range c.Seen {
-					if !sh.Owns(s.Producer) {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
+	return a.State.ConsumedFromOthers(sh.Owns)
 }
 
 func joinInts(v []int) string {
@@ -238,16 +254,16 @@ func joinInts(v []int) string {
 }
 
 // waitStart sleeps until the run's --start-at (at once when it has
-// passed) and returns how late the start is: zero when on time.
-func waitStart(ctx context.Context, at time.Time) (time.Duration, error) {
+// passed).
+func waitStart(ctx context.Context, at time.Time) error {
 	if d := time.Until(at); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return ctx.Err()
 		}
 	}
-	return max(0, time.Since(at)), nil
+	return nil
 }

@@ -87,7 +87,10 @@ func TestShardsMergeExactly(t *testing.T) {
 	if m.Totals.Published != published || val(m.Totals.Consumed) != consumed {
 		t.Errorf("merged totals %d/%d, shards sum to %d/%d", m.Totals.Published, val(m.Totals.Consumed), published, consumed)
 	}
-	if r := m.Rates.PublishedPerS; r < 2970 || r > 3030 {
+	// The race detector slows one process running three shards below
+	// 3,000 msg/s; scripts/test.sh checks the rate without it (this test
+	// in the RabbitMQ 4 pass, and TestShardsLocalScript's processes).
+	if r := m.Rates.PublishedPerS; (r < 2970 || r > 3030) && !raceEnabled {
 		t.Errorf("3 shards × 1,000 msg/s merged to %.1f msg/s, want 3,000 ± 1%%", r)
 	}
 	want := pooledPercentile(t, res, metrics.EndToEnd, 99)
@@ -207,4 +210,102 @@ func hasWarning(r *result.Result, part string) bool {
 		}
 	}
 	return false
+}
+
+// TestShardsStopTogetherAtTheMessageCount: only shard 0 has a producer
+// (its share is the whole count); shard 1 only consumes. Both stop at the
+// message count, as one process would — shard 1 neither runs on forever
+// nor loses its queue under it — and the merged audit balances.
+func TestShardsStopTogetherAtTheMessageCount(t *testing.T) {
+	sc := shardScenario(t, 0)
+	sc.Duration = 0
+	sc.Producers = scenario.Producers{Count: 1, Rate: 200, Messages: 300, Confirm: 50}
+	sc.Consumers.Count = 2
+	sc.Queues = []scenario.Queue{{Name: sc.Queues[0].Name, Count: 1, Durable: true}}
+	sc.Normalize()
+	res, errs := runShards(t, sc, 2, time.Now().Add(2*time.Second), nil, Options{})
+	var in []merge.Input
+	for i, r := range res {
+		if errs[i] != nil || r == nil {
+			t.Fatalf("shard %d: %v", i, errs[i])
+		}
+		if r.StopReason != result.StopMessageCount {
+			t.Errorf("shard %d stopped for %s", i, r.StopReason)
+		}
+		in = append(in, merge.Input{File: fmt.Sprint(i), Result: r})
+	}
+	if d := res[1].EndedAt.Sub(res[0].EndedAt); d > 3*time.Second || d < -3*time.Second {
+		t.Errorf("the shards ended %v apart", d)
+	}
+	m, err := merge.Merge(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Totals.Published != 300 || m.Audit == nil || !m.Audit.Balanced || m.Audit.Total.Consumed != 300 {
+		t.Fatalf("published %d, audit %+v", m.Totals.Published, m.Audit)
+	}
+}
+
+// TestShardsWithoutConsumersFollowExitWhen: --exit-when is for the shards
+// with consumers to judge; one with producers only runs as long as they
+// do (here: until the duration, since paced producers keep the queue busy).
+func TestShardsWithoutConsumersFollowExitWhen(t *testing.T) {
+	sc := shardScenario(t, 3*time.Second)
+	sc.Producers = scenario.Producers{Count: 2, Rate: 50}
+	sc.Consumers.Count = 1
+	sc.Consumers.ExitWhen = scenario.ExitEmpty
+	sc.Queues = []scenario.Queue{{Name: sc.Queues[0].Name, Count: 1, Durable: true}}
+	sc.Normalize()
+	res, errs := runShards(t, sc, 2, time.Now().Add(2*time.Second), nil, Options{})
+	for i, r := range res {
+		if errs[i] != nil || r == nil {
+			t.Fatalf("shard %d: %v", i, errs[i])
+		}
+		if r.MeasuredS < 2.5 {
+			t.Errorf("shard %d stopped after %.2f s (%s)", i, r.MeasuredS, r.StopReason)
+		}
+	}
+}
+
+// TestOneShardMergesToItself: a run of one shard (--shard 0/1) merged
+// alone gives back its own figures: totals, rates (confirmed and RPC
+// replies counted as answers to the window's requests), latency, audit.
+func TestOneShardMergesToItself(t *testing.T) {
+	sc := shardScenario(t, 3*time.Second)
+	sc.Producers = scenario.Producers{Count: 2, Rate: 200, Confirm: 20}
+	sc.Consumers.Count = 2
+	sc.RPC.Clients, sc.RPC.Servers, sc.RPC.Concurrency = 1, 1, 4
+	sc.RPC.ServerDelay = scenario.Delay{Distribution: scenario.DelayFixed, Mean: scenario.Duration(50 * time.Millisecond)}
+	sc.RPC.Queue = "mqbench-shard-rpc-" + brokertest.Suffix(t)
+	sc.Normalize()
+	sc.Shard = &scenario.Shard{Index: 0, Count: 1}
+	at := time.Now().Add(time.Second)
+	sc.StartAt = &at
+	if p := sc.Validate(); p != nil {
+		t.Fatal(p)
+	}
+	r, err := Run(t.Context(), sc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := merge.Merge([]merge.Input{{File: "0", Result: r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	near := func(what string, got, want float64) {
+		if d := got - want; d > 0.01*want+0.01 || d < -(0.01*want+0.01) {
+			t.Errorf("%s: merged %.3f, the shard's own %.3f", what, got, want)
+		}
+	}
+	near("published/s", m.Rates.PublishedPerS, r.Rates.PublishedPerS)
+	near("consumed/s", *m.Rates.ConsumedPerS, *r.Rates.ConsumedPerS)
+	near("confirmed/s", *m.Rates.ConfirmedPerS, *r.Rates.ConfirmedPerS)
+	near("rpc requests/s", *m.Rates.RPCRequestsPerS, *r.Rates.RPCRequestsPerS)
+	near("rpc replies/s", *m.Rates.RPCRepliesPerS, *r.Rates.RPCRepliesPerS)
+	if m.Totals.Published != r.Totals.Published || *m.Latency[metrics.EndToEnd] != *r.Latency[metrics.EndToEnd] {
+		t.Errorf("totals or latency differ")
+	}
+	if m.Audit == nil || r.Audit == nil || m.Audit.Total != r.Audit.Total || !m.Audit.Balanced {
+		t.Errorf("audit: merged %+v, the shard's %+v", m.Audit, r.Audit)
+	}
 }

@@ -40,8 +40,9 @@ type topology struct {
 	// passive is set in the shards of a sharded run that do not own the
 	// topology: they look it up, and neither declare nor delete it.
 	passive bool
-	// marker is this shard's marker queue (shards.go), "" when unsharded.
-	marker string
+	// marker is this shard's marker queue (shards.go), "" when unsharded;
+	// loadMarker its load marker while it holds one (shardstop.go).
+	marker, loadMarker string
 }
 
 // declareExchange declares the scenario's exchange unless it is predeclared
@@ -80,15 +81,26 @@ func (t *topology) declareExchange() error {
 func (t *topology) redeclare(_ context.Context, c *amqpconn.Conn) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if err := t.restore(c); err != nil {
+		return err
+	}
+	if c == t.admin && t.loadMarker != "" {
+		if err := declareMarker(c, t.loadMarker); err != nil {
+			return fmt.Errorf("re-declare the shard's load marker %s: %w", t.loadMarker, err)
+		}
+	}
+	// The shard's marker last: to the other shards it says the topology
+	// is in place.
 	if c == t.admin && t.marker != "" {
-		err := c.Control(func(ch *amqp.Channel) error {
-			_, err := ch.QueueDeclare(t.marker, false, true, true, false, nil)
-			return err
-		})
-		if err != nil {
+		if err := declareMarker(c, t.marker); err != nil {
 			return fmt.Errorf("re-declare the shard's marker queue %s: %w", t.marker, err)
 		}
 	}
+	return nil
+}
+
+// restore re-declares what c owns (see redeclare); under t.mu.
+func (t *topology) restore(c *amqpconn.Conn) error {
 	if t.passive {
 		return nil // the owner restores the topology
 	}

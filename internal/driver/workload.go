@@ -2,12 +2,9 @@ package driver
 
 import (
 	"context"
-
 	"sync"
 	"sync/atomic"
 	"time"
-
-	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/engine"
@@ -37,6 +34,9 @@ type workload struct {
 	routes     [][]bool // key index → queue index → routed there (the audit's expectations)
 	runID      uint64   // this run's identity in every audited body
 	shardWait  time.Duration
+	// shardStop is the stop reason a sharded run's shards coordinate ("":
+	// none; see shardstop.go).
+	shardStop string
 	// brokerMajor is the broker's major version (0 when it did not say):
 	// some defaults differ between releases.
 	brokerMajor int
@@ -119,8 +119,11 @@ func (w *workload) Start() {
 	if w.mgmt != nil {
 		w.goAndTrack(w.sampleBroker)
 	}
-	if w.sc.Consumers.ExitWhen != "" {
-		w.goAndTrack(w.watchExit)
+	if w.sc.Consumers.ExitWhen != "" && len(w.consumers) > 0 {
+		w.goAndTrack(w.watchExit) // a shard without consumers has nothing to watch
+	}
+	if w.shardStop != "" {
+		w.goAndTrack(w.watchShardStop)
 	}
 }
 
@@ -155,10 +158,10 @@ func (w *workload) watchExit() {
 		quiet := time.Since(since)
 		switch {
 		case k.ExitWhen == scenario.ExitIdle && quiet >= idle:
-			w.emit(result.StopIdle)
+			w.stopLocally(result.StopIdle)
 			return
 		case k.ExitWhen == scenario.ExitEmpty && quiet >= exitQuiet && w.consumedQueuesEmpty():
-			w.emit(result.StopQueuesEmpty)
+			w.stopLocally(result.StopQueuesEmpty)
 			return
 		}
 	}
@@ -170,7 +173,7 @@ func (w *workload) watchExit() {
 // never counts down.
 func (w *workload) limitMet() {
 	if !w.stopping.Load() && w.limited.Add(-1) == 0 {
-		w.emit(result.StopMessageCount)
+		w.stopLocally(result.StopMessageCount)
 	}
 }
 
@@ -328,156 +331,7 @@ func (w *workload) sampleBacklog() {
 	}
 }
 
-// Finish stops every worker, records per-queue figures and faults, deletes
-// the topology (unless kept), closes every connection, waits for every
-// goroutine the workload started, and only then reconciles the audit: no
-// worker touches its bitsets any more.
-func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
-	w.closing.Store(true)
-	if w.stopping.CompareAndSwap(false, true) {
-		close(w.stop)
-	}
-	select {
-	case <-w.abandon:
-	default:
-		close(w.abandon)
-	}
-	var finished []chan struct{}
-	for _, c := range w.consumers {
-		c.cancel()
-		finished = append(finished, c.finished)
-	}
-	for _, s := range w.rpcServers {
-		s.cancel()
-		finished = append(finished, s.finished)
-	}
-	for _, c := range w.rpcClients {
-		finished = append(finished, c.finished)
-	}
-	for _, f := range finished {
-		select {
-		case <-f:
-		case <-ctx.Done():
-		}
-	}
-	var shardWarning string
-	if w.sc.Shard.Sharded() && w.sc.Shard.Owner() {
-		// What is left in the queues, and their depth at the end, are
-		// known only once the other shards' consumers have gone.
-		wait, cancel := context.WithTimeout(ctx, w.othersGoneWait())
-		shardWarning = w.awaitOthersGone(wait)
-		cancel()
-	}
-	var final engine.Final
-	final.Queues, final.MaxUnacked = w.queueFigures()
-	final.Faults = w.dialer.Faults().Snapshot()
-	final.Connections = w.dialer.Connections()
-	ends := w.queueEnds(ctx)
-	w.cancel()
-	var err error
-	if !w.sc.Keep {
-		err = w.topo.teardown()
-	}
-	w.closeAll(ctx)
-	var aerr error
-	if final.Audit, aerr = w.reconcile(ends); err == nil {
-		err = aerr
-	}
-	final.Warnings = w.warnings()
-	if shardWarning != "" {
-		final.Warnings = append(final.Warnings, shardWarning)
-	}
-	if w.crossShard(final.Audit) {
-		final.Warnings = append(final.Warnings, crossShardWarning)
-	}
-	return final, err
-}
-
-// closeAll closes every connection and waits (within ctx) for every
-// goroutine the workload started: workers, confirm trackers, samplers.
-func (w *workload) closeAll(ctx context.Context) {
-	w.cancel()
-	for _, c := range w.conns {
-		c.Close()
-	}
-	waitCtx(ctx, &w.goroutines)
-	for _, p := range w.producers {
-		p.stopped(ctx)
-	}
-}
-
-// queueFigures is each queue's share of the run and the most deliveries
-// one consumer held unacknowledged (null with automatic acks).
-func (w *workload) queueFigures() ([]result.Queue, *int64) {
-	per := map[*queue]int64{}
-	var maxUnacked int64
-	for _, c := range w.consumers {
-		select {
-		case <-c.finished:
-			per[c.q] += c.m.LoadMeasured(metrics.Consumed)
-			maxUnacked = max(maxUnacked, c.maxUnacked)
-		default: // still running: its counts are not safe to read
-		}
-	}
-	var mu *int64
-	if len(w.consumers) > 0 && w.sc.Consumers.Ack != scenario.AckAuto {
-		mu = &maxUnacked
-	}
-	for _, s := range w.rpcServers {
-		per[w.rpcQueue()] += s.m.LoadMeasured(metrics.RPCServed)
-	}
-	var out []result.Queue
-	for _, q := range w.topo.queues {
-		r := result.Queue{Name: q.currentName(), Type: q.spec.Type, Consumers: q.consumers, Consumed: per[q], RPC: q.rpc}
-		if q.spec.Type != scenario.QueueStream {
-			if n, err := q.depth(); err == nil {
-				r.Depth = &n
-			}
-		}
-		if q.spec.Type == scenario.QueueQuorum || q.spec.Type == scenario.QueueStream {
-			r.LeaderLocator = q.spec.LeaderLocator
-			if v, ok := q.spec.Arguments["x-queue-leader-locator"].(string); ok && r.LeaderLocator == "" {
-				r.LeaderLocator = v
-			}
-			if r.LeaderLocator == "" {
-				r.LeaderLocator = "broker default"
-			}
-		}
-		out = append(out, r)
-	}
-	w.placements(out)
-	return out, mu
-}
-
-// maxPlacements bounds how many queues' placement is read from the
-// management API at the end (one request each), and placementWait how long
-// that may take.
-const (
-	maxPlacements = 1000
-	placementWait = 10 * time.Second
-)
-
-// placements reads each queue's leader and members from the management
-// API, when there is one; a queue it cannot read keeps none.
-func (w *workload) placements(qs []result.Queue) {
-	if w.mgmt == nil {
-		return
-	}
-	u, err := amqp.ParseURI(w.sc.URL)
-	if err != nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), placementWait)
-	defer cancel()
-	for i := range qs[:min(len(qs), maxPlacements)] {
-		p, err := w.mgmt.Placement(ctx, u.Vhost, qs[i].Name)
-		if err != nil {
-			continue
-		}
-		qs[i].Leader, qs[i].Members = p.Leader, p.Members
-	}
-}
-
+// rpcQueue is the RPC request queue, nil without RPC.
 func (w *workload) rpcQueue() *queue {
 	for _, q := range w.topo.queues {
 		if q.rpc {

@@ -76,12 +76,12 @@ func brokerPeaks(ivs []result.Interval) *result.BrokerPeaks {
 
 // client is what the run cost the client.
 func client(cfg Config, t timeline, measured float64) result.Client {
-	c := result.Client{CPUS: t.cpuWindow.Seconds(), CoresAvailable: cfg.Cores}
+	c := result.Client{CPUS: t.cpuWindow.Seconds(), CoresAvailable: cfg.Cores, Host: cfg.Host}
 	if measured > 0 {
-		c.Cores = round3(c.CPUS / measured)
+		c.Cores = result.Round3(c.CPUS / measured)
 	}
 	if t.collects > 0 {
-		c.CollectMeanUs = round3(float64(t.collectSum.Microseconds()) / float64(t.collects))
+		c.CollectMeanUs = result.Round3(float64(t.collectSum.Microseconds()) / float64(t.collects))
 		c.CollectMaxUs = float64(t.collectMax.Microseconds())
 	}
 	if cfg.Cost != nil {
@@ -104,7 +104,7 @@ func fillCounts(res *result.Result, window, totals metrics.Counts) {
 		if secs <= 0 {
 			return 0
 		}
-		return round3(float64(n) / secs)
+		return result.Round3(float64(n) / secs)
 	}
 	res.Totals.Published = totals[metrics.Published]
 	res.Rates.PublishedPerS = rate(window[metrics.Published])
@@ -142,14 +142,11 @@ func fillCounts(res *result.Result, window, totals metrics.Counts) {
 	}
 }
 
-// intervalKinds are the latencies intervals report percentiles of.
-var intervalKinds = []metrics.Kind{metrics.EndToEnd, metrics.Confirm, metrics.RPC}
-
-// intervalHDR encodes an interval's histograms of intervalKinds, by kind
-// name; nil when none holds a sample.
+// intervalHDR encodes an interval's histograms of the latencies intervals
+// report percentiles of, by kind name; nil when none holds a sample.
 func intervalHDR(lat [metrics.NumKinds]*hdr.Histogram) map[string]string {
 	var out map[string]string
-	for _, k := range intervalKinds {
+	for _, k := range [...]metrics.Kind{metrics.EndToEnd, metrics.Confirm, metrics.RPC} {
 		h := lat[k]
 		if h == nil || h.TotalCount() == 0 {
 			continue

@@ -100,6 +100,7 @@ type Config struct {
 	// and peak resident memory, read once at the end.
 	CPU   func() time.Duration
 	Cores int
+	Host  string // the machine's name, for the result
 	Cost  func() (cpu time.Duration, maxRSS int64)
 	// Registry is where the workers record; its window is opened by Run.
 	Registry *metrics.Registry
@@ -278,8 +279,8 @@ func (r *runner) tick(now int64) {
 	d := iv.Counts.Sub(r.prev)
 	r.prev = iv.Counts
 	out := result.Interval{
-		TS:      round3(time.Duration(now - r.start).Seconds()),
-		Seconds: round3(time.Duration(now - r.lastTick).Seconds()),
+		TS:      result.Round3(time.Duration(now - r.start).Seconds()),
+		Seconds: result.Round3(time.Duration(now - r.lastTick).Seconds()),
 		// An interval that began in the warm-up is not a measured one, even
 		// if it ends after the warm-up (the timer fires a little late).
 		Warmup:    r.lastTick < r.measureStart && r.cfg.Warmup > 0,
@@ -287,22 +288,22 @@ func (r *runner) tick(now int64) {
 		Returned: d[metrics.Returned], Nacked: d[metrics.Nacked],
 	}
 	if out.Seconds > 0 {
-		out.CPUCores = round3((cpu - r.cpuTick).Seconds() / out.Seconds)
+		out.CPUCores = result.Round3((cpu - r.cpuTick).Seconds() / out.Seconds)
 	}
 	r.cpuTick = cpu
 	out.Blocked = r.w.Blocked()
 	out.Disconnected = r.w.Disconnected()
 	r.lastTick = now
-	if h := iv.Latency[metrics.EndToEnd]; h.TotalCount() > 0 {
+	if h := iv.Latency[metrics.EndToEnd]; h != nil && h.TotalCount() > 0 {
 		out.E2EP50Us = ptr(h.ValueAtQuantile(50))
 		out.E2EP99Us = ptr(h.ValueAtQuantile(99))
 	}
-	if h := iv.Latency[metrics.Confirm]; h.TotalCount() > 0 {
+	if h := iv.Latency[metrics.Confirm]; h != nil && h.TotalCount() > 0 {
 		out.ConfirmP99Us = ptr(h.ValueAtQuantile(99))
 	}
 	if r.rpc {
 		out.RPCRequests, out.RPCReplies, out.RPCTimeouts = ptr(d[metrics.RPCRequests]), ptr(d[metrics.RPCReplies]), ptr(d[metrics.RPCTimeouts])
-		if h := iv.Latency[metrics.RPC]; h.TotalCount() > 0 {
+		if h := iv.Latency[metrics.RPC]; h != nil && h.TotalCount() > 0 {
 			out.RPCP50Us = ptr(h.ValueAtQuantile(50))
 			out.RPCP99Us = ptr(h.ValueAtQuantile(99))
 		}
@@ -337,4 +338,3 @@ func (r *runner) snapshot(iv metrics.Interval, out result.Interval, final bool) 
 
 func ptr[T any](v T) *T { return &v }
 
-func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

@@ -95,8 +95,8 @@ func cumulate(r *result.Result, of func(result.Interval) int64) cumulative {
 	return c
 }
 
-// at is the count at t, interpolated between ticks (events are taken as
-// even within an interval).
+// atTime is the count at t, interpolated between ticks (events are taken
+// as even within an interval).
 func (c cumulative) atTime(t time.Time) float64 {
 	i := sort.Search(len(c.at), func(i int) bool { return !c.at[i].Before(t) })
 	switch {
@@ -114,59 +114,98 @@ func (c cumulative) atTime(t time.Time) float64 {
 }
 
 // rates are the shards' counts within the common window over its length.
+// Confirms and RPC replies are counted as a single run counts them — the
+// answers to the window's publishes and requests, whenever they arrived —
+// so each shard's publishes (requests) in the window are scaled by the
+// share of all its publishes (requests) that were answered.
 func rates(out *result.Result, m *result.Merged, shards []Input) {
 	secs := m.WindowEnd.Sub(m.WindowStart).Seconds()
-	over := func(of func(result.Interval) int64) float64 {
+	within := func(of func(result.Interval) int64) []float64 {
+		n := make([]float64, len(shards))
+		for i, s := range shards {
+			c := cumulate(s.Result, of)
+			n[i] = c.atTime(m.WindowEnd) - c.atTime(m.WindowStart)
+		}
+		return n
+	}
+	perSecond := func(counts []float64, share func(result.Totals) float64) float64 {
 		if secs <= 0 {
 			return 0
 		}
 		var n float64
-		for _, s := range shards {
-			c := cumulate(s.Result, of)
-			n += c.atTime(m.WindowEnd) - c.atTime(m.WindowStart)
+		for i, c := range counts {
+			n += c * share(shards[i].Result.Totals)
 		}
-		return round3(n / secs)
+		return result.Round3(n / secs)
 	}
-	deref := func(p *int64) int64 {
-		if p == nil {
-			return 0
-		}
-		return *p
-	}
+	all := func(result.Totals) float64 { return 1 }
 	first := shards[0].Result.Rates
 	r := &out.Rates
-	r.PublishedPerS = over(func(iv result.Interval) int64 { return iv.Published })
+	published := within(func(iv result.Interval) int64 { return iv.Published })
+	r.PublishedPerS = perSecond(published, all)
 	if first.ConfirmedPerS != nil {
-		r.ConfirmedPerS = ptrF(over(func(iv result.Interval) int64 { return iv.Confirmed }))
+		r.ConfirmedPerS = ptrF(perSecond(published, func(t result.Totals) float64 { return answered(t.Confirmed, t.Published) }))
 	}
 	if first.ConsumedPerS != nil {
-		r.ConsumedPerS = ptrF(over(func(iv result.Interval) int64 { return iv.Consumed }))
+		r.ConsumedPerS = ptrF(perSecond(within(func(iv result.Interval) int64 { return iv.Consumed }), all))
 	}
 	if first.RPCRequestsPerS != nil {
-		r.RPCRequestsPerS = ptrF(over(func(iv result.Interval) int64 { return deref(iv.RPCRequests) }))
-		r.RPCRepliesPerS = ptrF(over(func(iv result.Interval) int64 { return deref(iv.RPCReplies) }))
+		requests := within(func(iv result.Interval) int64 { return deref(iv.RPCRequests) })
+		r.RPCRequestsPerS = ptrF(perSecond(requests, all))
+		r.RPCRepliesPerS = ptrF(perSecond(requests, func(t result.Totals) float64 { return answered(t.RPCReplies, deref(t.RPCRequests)) }))
 	}
+}
+
+// answered is the share of asked that was answered (0 when nothing was
+// asked).
+func answered(answers *int64, asked int64) float64 {
+	if answers == nil || asked <= 0 {
+		return 0
+	}
+	return float64(*answers) / float64(asked)
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 func ptrF(f float64) *float64 { return &f }
 
-// client is what the run cost: the shards' CPU and cores add up; the
-// largest process is the peak memory.
+// client is what the run cost: the shards' CPU and cores add up; the cores
+// available count once per host (shards on one machine share its cores,
+// and the client-bound warning must see that); the largest process is the
+// peak memory.
 func client(shards []Input) result.Client {
 	var c result.Client
 	var collect float64
-	for _, s := range shards {
+	hosts := map[string]int{}
+	for i, s := range shards {
 		o := s.Result.Client
 		c.CPUS += o.CPUS
 		c.CPUTotalS += o.CPUTotalS
 		c.Cores += o.Cores
-		c.CoresAvailable += o.CoresAvailable
+		host := o.Host
+		if host == "" { // a result that does not say: a host of its own
+			host = fmt.Sprintf("(shard %d)", i)
+		}
+		hosts[host] = max(hosts[host], o.CoresAvailable)
 		c.MaxRSSBytes = max(c.MaxRSSBytes, o.MaxRSSBytes)
 		c.CollectMaxUs = max(c.CollectMaxUs, o.CollectMaxUs)
 		collect += o.CollectMeanUs
 	}
-	c.CPUS, c.CPUTotalS, c.Cores = round3(c.CPUS), round3(c.CPUTotalS), round3(c.Cores)
-	c.CollectMeanUs = round3(collect / float64(len(shards)))
+	for _, n := range hosts {
+		c.CoresAvailable += n
+	}
+	if len(hosts) == 1 {
+		for h := range hosts {
+			c.Host = h
+		}
+	}
+	c.CPUS, c.CPUTotalS, c.Cores = result.Round3(c.CPUS), result.Round3(c.CPUTotalS), result.Round3(c.Cores)
+	c.CollectMeanUs = result.Round3(collect / float64(len(shards)))
 	return c
 }
 
@@ -185,8 +224,8 @@ func queues(shards []Input) []result.Queue {
 			}
 			out[i].Consumers += q.Consumers
 			out[i].Consumed += q.Consumed
-			if k == 0 {
-				out[i].Depth = q.Depth
+			if k == 0 { // the owner: its depth is the final one, its placement as good as any
+				out[i].Depth, out[i].LeaderLocator, out[i].Leader, out[i].Members = q.Depth, q.LeaderLocator, q.Leader, q.Members
 			}
 		}
 	}
@@ -220,7 +259,7 @@ func brokerPeaks(shards []Input) *result.BrokerPeaks {
 		if out == nil {
 			out = &result.BrokerPeaks{Alarms: []string{}}
 		}
-		out.Samples += p.Samples
+		out.Samples = max(out.Samples, p.Samples) // the same samples, taken by each
 		out.MemoryPeakBytes = max(out.MemoryPeakBytes, p.MemoryPeakBytes)
 		out.ErlangProcessesPeak = max(out.ErlangProcessesPeak, p.ErlangProcessesPeak)
 		out.FileDescriptorsPeak = max(out.FileDescriptorsPeak, p.FileDescriptorsPeak)
@@ -348,13 +387,31 @@ func warnings(out *result.Result, m *result.Merged, shards []Input) []string {
 	if len(reasons) > 1 {
 		w = append(w, "the shards stopped for different reasons (see merged.per_shard)")
 	}
+	return append(w, shardWarnings(shards)...)
+}
+
+// shardWarnings are the shards' own warnings: once for all shards when
+// every shard gave it, else prefixed with the shard.
+func shardWarnings(shards []Input) []string {
+	count := map[string]int{}
 	for _, s := range shards {
 		for _, sw := range s.Result.Warnings {
-			if strings.HasPrefix(sw, "end-to-end latency spans shards") {
-				continue // said once above, for the whole run
-			}
-			w = append(w, fmt.Sprintf("shard %d: %s", s.Result.Shard.Index, sw))
+			count[sw]++
 		}
 	}
-	return w
+	var out []string
+	done := map[string]bool{}
+	for _, s := range shards {
+		for _, sw := range s.Result.Warnings {
+			switch {
+			case strings.HasPrefix(sw, "end-to-end latency spans shards"), done[sw]:
+				continue // said once above, for the whole run
+			case count[sw] == len(shards) && len(shards) > 1:
+				out, done[sw] = append(out, "every shard: "+sw), true
+			default:
+				out = append(out, fmt.Sprintf("shard %d: %s", s.Result.Shard.Index, sw))
+			}
+		}
+	}
+	return out
 }

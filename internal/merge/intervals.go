@@ -12,12 +12,14 @@ import (
 	"github.com/mqbench/mqbench/internal/result"
 )
 
-// intervals aligns the shards' intervals by wall-clock time: an interval
-// goes to the slot of the run's interval length nearest its end, counted
-// from the earliest start. Counts add up; percentiles come from the
-// shards' interval histograms merged (exact), or are null when a shard's
-// interval carries none; the backlog and the broker's sample are the
-// owner's (every shard reads the same queues).
+// intervals aligns the shards' intervals by wall-clock time: shard i's
+// j-th interval goes to slot j plus the shard's start offset from the
+// earliest start, in whole intervals (computed once, so tick jitter never
+// moves an interval to a neighbouring slot, and each shard puts at most one
+// interval in a slot). Counts and gauges add up over the shards;
+// percentiles come from the shards' interval histograms merged (exact), or
+// are null when a shard's interval carries none; the backlog and the
+// broker's sample are the owner's (every shard reads the same queues).
 func intervals(shards []Input, every time.Duration) ([]result.Interval, error) {
 	if every <= 0 {
 		every = time.Second
@@ -29,29 +31,29 @@ func intervals(shards []Input, every time.Duration) ([]result.Interval, error) {
 		}
 	}
 	type slot struct {
-		iv      result.Interval
-		hist    map[string]*hdr.Histogram
-		exact   map[string]bool // every contribution carried its histogram
-		seconds map[int]float64 // per shard
-		endS    float64
+		iv    result.Interval
+		hist  map[string]*hdr.Histogram
+		exact map[string]bool // every contribution carried its histogram
+		endS  float64
 	}
 	slots := map[int]*slot{}
 	for k, s := range shards {
 		r := s.Result
-		for _, iv := range r.Intervals {
-			endS := r.StartedAt.Add(time.Duration(iv.TS * float64(time.Second))).Sub(t0).Seconds()
-			n := int(math.Round(endS / every.Seconds()))
-			sl := slots[n]
+		offset := int(math.Round(r.StartedAt.Sub(t0).Seconds() / every.Seconds()))
+		for j, iv := range r.Intervals {
+			sl := slots[offset+j]
 			if sl == nil {
-				sl = &slot{hist: map[string]*hdr.Histogram{}, exact: map[string]bool{}, seconds: map[int]float64{}}
-				sl.exact[metrics.EndToEnd.String()], sl.exact[metrics.Confirm.String()], sl.exact[metrics.RPC.String()] = true, true, true
-				slots[n] = sl
+				sl = &slot{hist: map[string]*hdr.Histogram{}, exact: map[string]bool{}}
+				for _, kind := range []metrics.Kind{metrics.EndToEnd, metrics.Confirm, metrics.RPC} {
+					sl.exact[kind.String()] = true
+				}
+				slots[offset+j] = sl
 			}
 			if err := addInterval(&sl.iv, iv, sl.hist, sl.exact); err != nil {
 				return nil, fmt.Errorf("%s: interval at %.3f s: %w", s.File, iv.TS, err)
 			}
-			sl.seconds[k] += iv.Seconds
-			sl.endS = max(sl.endS, endS)
+			sl.iv.Seconds = max(sl.iv.Seconds, iv.Seconds)
+			sl.endS = max(sl.endS, r.StartedAt.Add(time.Duration(iv.TS*float64(time.Second))).Sub(t0).Seconds())
 			if k == 0 {
 				sl.iv.Backlog, sl.iv.Broker = iv.Backlog, iv.Broker
 			}
@@ -66,11 +68,7 @@ func intervals(shards []Input, every time.Duration) ([]result.Interval, error) {
 	for _, n := range keys {
 		sl := slots[n]
 		iv := sl.iv
-		iv.TS = round3(sl.endS)
-		for _, secs := range sl.seconds {
-			iv.Seconds = max(iv.Seconds, round3(secs))
-		}
-		iv.CPUCores = round3(iv.CPUCores)
+		iv.TS, iv.CPUCores = result.Round3(sl.endS), result.Round3(iv.CPUCores)
 		percentiles(&iv, sl.hist, sl.exact)
 		iv.HDR = nil
 		out = append(out, iv)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/result"
+	"github.com/mqbench/mqbench/internal/scenario"
 )
 
 // Input is one shard's result and the file it came from (for messages).
@@ -85,9 +86,10 @@ func check(in []Input) ([]Input, error) {
 		if r.Shard == nil {
 			return nil, fmt.Errorf("%s: not a shard's result (run it with --shard I/N or --shards N)", s.File)
 		}
-		sc := r.Scenario
-		sc.Shard, sc.Out = nil, "" // each shard has its own
-		js, _ := json.Marshal(sc)
+		if c := r.Shard.Count; c < 1 || c > scenario.MaxShards || r.Shard.Index < 0 || r.Shard.Index >= c {
+			return nil, fmt.Errorf("%s: shard %d of %d is not a shard (want 0 <= index < count <= %d)", s.File, r.Shard.Index, c, scenario.MaxShards)
+		}
+		js, _ := json.Marshal(comparable(r.Scenario))
 		if k == 0 {
 			n, runID, scenario0 = r.Shard.Count, r.Shard.RunID, js
 		}
@@ -118,6 +120,16 @@ func check(in []Input) ([]Input, error) {
 		return nil, fmt.Errorf("merge: shards %s of %d are missing: the merge of a partial run would not be the scenario", strings.Join(missing, ", "), n)
 	}
 	return out, nil
+}
+
+// comparable is what every shard of one run has in common: its own output
+// file and shard aside, and where it reached the broker (shards in other
+// places may use other addresses of one cluster, or none for the
+// management API).
+func comparable(sc scenario.Scenario) scenario.Scenario {
+	sc.Shard, sc.Out = nil, ""
+	sc.URL, sc.URLs, sc.ManagementURL, sc.ConnectionAllocation = "", nil, "", ""
+	return sc
 }
 
 // firstDifference names the first top-level scenario field two encodings
@@ -179,19 +191,13 @@ func window(out *result.Result, m *result.Merged, shards []Input) {
 			out.Start = &st
 		}
 	}
-	m.StartSkewS = round3(lastStart.Sub(firstStart).Seconds())
+	m.StartSkewS = result.Round3(lastStart.Sub(firstStart).Seconds())
 	if m.WindowEnd.Before(m.WindowStart) {
 		m.WindowEnd = m.WindowStart // no overlap: warnings says so
 	}
-	out.MeasuredS = round3(m.WindowEnd.Sub(m.WindowStart).Seconds())
+	out.MeasuredS = result.Round3(m.WindowEnd.Sub(m.WindowStart).Seconds())
 }
 
-func round3(f float64) float64 {
-	if f < 0 {
-		return -round3(-f)
-	}
-	return float64(int64(f*1000+0.5)) / 1000
-}
 
 // mergeAudit merges the shards' audit states and reconciles the whole
 // run; nil when the shards carry none (an unaudited run).
@@ -216,6 +222,9 @@ func mergeAudit(shards []Input) (*result.Audit, error) {
 	if err != nil {
 		return nil, err
 	}
+	if want := shards[0].Result.Scenario.Producers.Count; st.Producers != want {
+		return nil, fmt.Errorf("merge: the audit states are of %d producers, the scenario has %d", st.Producers, want)
+	}
 	return result.ReconcileAudit(st, memory)
 }
 
@@ -231,16 +240,9 @@ func crossShard(shards []Input) bool {
 			audited = false
 			break
 		}
-		for _, q := range a.State.Queues {
-			for _, g := range q.Groups {
-				for _, c := range g.Consumers {
-					for _, seen := range c.Seen {
-						if seen.Producer%n != s.Result.Shard.Index {
-							return true
-						}
-					}
-				}
-			}
+		sh := scenario.Shard{Index: s.Result.Shard.Index, Count: n}
+		if a.State.ConsumedFromOthers(sh.Owns) {
+			return true
 		}
 	}
 	if audited {

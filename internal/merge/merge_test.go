@@ -106,6 +106,13 @@ func TestMergeRefuses(t *testing.T) {
 	otherRun.Shard.RunID = "def"
 	otherScenario := shard(t, 2, 3, 0, 2, 1, 1)
 	otherScenario.Scenario.Producers.Count = 7
+	zero := shard(t, 0, 3, 0, 2, 1, 1)
+	zero.Shard.Count = 0
+	negative := shard(t, 0, 3, 0, 2, 1, 1)
+	negative.Shard.Count = -1
+	outside := shard(t, 5, 3, 0, 2, 1, 1)
+	otherURL := shard(t, 2, 3, 0, 2, 1, 1)
+	otherURL.Scenario.URL, otherURL.Scenario.ManagementURL = "amqp://elsewhere:5672/", "http://elsewhere:15672/"
 	merged, err := Merge([]Input{{"a", a}, {"b", b}, {"c", c}})
 	if err != nil {
 		t.Fatal(err)
@@ -121,10 +128,45 @@ func TestMergeRefuses(t *testing.T) {
 		"other run":      {[]Input{{"a", a}, {"b", b}, {"o", otherRun}}, "o: run def"},
 		"other scenario": {[]Input{{"a", a}, {"b", b}, {"o", otherScenario}}, "field producers"},
 		"merged":         {[]Input{{"m", merged}}, "m: already a merged result"},
+		"count 0":        {[]Input{{"z", zero}}, "z: shard 0 of 0 is not a shard"},
+		"count -1":       {[]Input{{"n", negative}}, "n: shard 0 of -1 is not a shard"},
+		"index outside":  {[]Input{{"a", a}, {"b", b}, {"c", c}, {"x", outside}}, "x: shard 5 of 3 is not a shard"},
 	} {
 		_, err := Merge(tc.in)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
 		}
+	}
+}
+
+// TestMergeAcceptsOtherAddresses: shards may reach the broker by other
+// URLs (pods in other places), and only some may sample the management
+// API.
+func TestMergeAcceptsOtherAddresses(t *testing.T) {
+	a, b := shard(t, 0, 2, 0, 2, 1, 1), shard(t, 1, 2, 0, 2, 1, 1)
+	b.Scenario.URL, b.Scenario.ManagementURL = "amqp://elsewhere:5672/", "http://elsewhere:15672/"
+	if _, err := Merge([]Input{{"a", a}, {"b", b}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMergeIntervalsOnePerShardAndSlot: a run's last, short interval
+// follows a whole one closely; it keeps a slot of its own, so gauges
+// (CPU cores, blocked connections) are never added up within a shard.
+func TestMergeIntervalsOnePerShardAndSlot(t *testing.T) {
+	a := shard(t, 0, 1, 0, 3, 10, 5)
+	a.Intervals = append(a.Intervals, result.Interval{TS: 3.02, Seconds: 0.02, Published: 1, CPUCores: 0.1})
+	for i := range a.Intervals[:3] {
+		a.Intervals[i].CPUCores, a.Intervals[i].Blocked = 0.5, 1
+	}
+	m, err := Merge([]Input{{"a", a}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Intervals) != 4 {
+		t.Fatalf("%d intervals, want the shard's 4", len(m.Intervals))
+	}
+	if last := m.Intervals[3]; last.CPUCores != 0.1 || last.Published != 1 || m.Intervals[2].CPUCores != 0.5 || m.Intervals[2].Blocked != 1 {
+		t.Errorf("intervals %+v", m.Intervals)
 	}
 }

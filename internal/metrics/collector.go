@@ -17,21 +17,18 @@ type Collector struct {
 func NewCollector(reg *Registry) *Collector {
 	c := &Collector{reg: reg, spare: make([][NumKinds]*hdr.Histogram, len(reg.shards))}
 	for i := range c.spare {
-		for k := range c.spare[i] {
-			c.spare[i][k] = NewHistogram()
-		}
+		c.spare[i] = reg.histograms()
 	}
-	for k := range c.total {
-		c.interval[k] = NewHistogram()
-		c.total[k] = NewHistogram()
-	}
+	c.interval, c.total = reg.histograms(), reg.histograms()
 	return c
 }
 
 // Interval is what one Collect call gathered.
 type Interval struct {
-	Counts  Counts                   // cumulative counters at collection time
-	Latency [NumKinds]*hdr.Histogram // samples recorded since the previous Collect; valid until the next Collect
+	Counts Counts // cumulative counters at collection time
+	// Latency holds the samples recorded since the previous Collect, valid
+	// until the next Collect; nil for a kind the registry does not hold.
+	Latency [NumKinds]*hdr.Histogram
 }
 
 // Collect swaps every shard's histograms for empty ones, merges what they
@@ -39,13 +36,15 @@ type Interval struct {
 // interval. Workers keep recording throughout: a shard is only locked for
 // the pointer swap.
 func (c *Collector) Collect() Interval {
-	for k := range c.interval {
-		c.interval[k].Reset()
+	for _, h := range c.interval {
+		if h != nil {
+			h.Reset()
+		}
 	}
 	for i, s := range c.reg.shards {
 		old := s.swap(c.spare[i])
 		for k, h := range old {
-			if h.TotalCount() > 0 {
+			if h != nil && h.TotalCount() > 0 {
 				c.interval[k].Merge(h)
 				h.Reset()
 			}
@@ -53,12 +52,13 @@ func (c *Collector) Collect() Interval {
 		c.spare[i] = old
 	}
 	for k, h := range c.interval {
-		if h.TotalCount() > 0 {
+		if h != nil && h.TotalCount() > 0 {
 			c.total[k].Merge(h)
 		}
 	}
 	return Interval{Counts: c.reg.Counts(), Latency: c.interval}
 }
 
-// Total returns the cumulative histogram of kind k over every Collect so far.
+// Total returns the cumulative histogram of kind k over every Collect so
+// far (nil for a kind the registry does not hold).
 func (c *Collector) Total(k Kind) *hdr.Histogram { return c.total[k] }

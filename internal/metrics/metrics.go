@@ -209,7 +209,8 @@ type Shard struct {
 }
 
 // Record adds one latency sample. Histograms hold whole microseconds;
-// values outside their range are clamped to it. It does not allocate.
+// values outside their range are clamped to it. It does not allocate. A
+// kind the registry was not made for (NewRegistryOf) is not recorded.
 func (s *Shard) Record(k Kind, d time.Duration) {
 	micros := int64(d / time.Microsecond)
 	if micros < 0 {
@@ -218,7 +219,9 @@ func (s *Shard) Record(k Kind, d time.Duration) {
 		micros = HighestMicros
 	}
 	s.mu.Lock()
-	_ = s.active[k].RecordValue(micros) // cannot fail: clamped to the range
+	if h := s.active[k]; h != nil {
+		_ = h.RecordValue(micros) // cannot fail: clamped to the range
+	}
 	s.mu.Unlock()
 }
 
@@ -243,23 +246,50 @@ type Registry struct {
 	shards  []*Shard
 	workers []*Counters
 	win     *Window
+	kinds   KindSet // the latencies it holds histograms for
+}
+
+// KindSet says which latency kinds a run records.
+type KindSet [NumKinds]bool
+
+// AllKinds is every kind.
+func AllKinds() KindSet {
+	var s KindSet
+	for k := range s {
+		s[k] = true
+	}
+	return s
 }
 
 // NewRegistry returns a registry with the given number of histogram shards
-// (at least one) whose counters split events at win's start.
-func NewRegistry(shards int, win *Window) *Registry {
+// (at least one) whose counters split events at win's start, holding every
+// latency kind.
+func NewRegistry(shards int, win *Window) *Registry { return NewRegistryOf(shards, win, AllKinds()) }
+
+// NewRegistryOf is NewRegistry for the kinds a run can record only: each
+// kind costs a histogram (about 190 KB) per shard and two more in the
+// collector, so a run without RPC or confirms does not carry theirs.
+func NewRegistryOf(shards int, win *Window, kinds KindSet) *Registry {
 	if shards < 1 {
 		shards = 1
 	}
-	r := &Registry{shards: make([]*Shard, shards), win: win}
+	r := &Registry{shards: make([]*Shard, shards), win: win, kinds: kinds}
 	for i := range r.shards {
-		s := &Shard{}
-		for k := range s.active {
-			s.active[k] = NewHistogram()
-		}
-		r.shards[i] = s
+		r.shards[i] = &Shard{active: r.histograms()}
 	}
 	return r
+}
+
+// histograms is a fresh histogram of each of the registry's kinds (nil
+// for the others).
+func (r *Registry) histograms() [NumKinds]*hdr.Histogram {
+	var out [NumKinds]*hdr.Histogram
+	for k, used := range r.kinds {
+		if used {
+			out[k] = NewHistogram()
+		}
+	}
+	return out
 }
 
 // NewWorker registers a worker and returns its recording handle. Workers are

@@ -179,7 +179,7 @@ func countRows(r *result.Result) [][]string {
 // writeAudit prints the audit's one-line account and, when it does not
 // balance, which queue does not.
 func writeAudit(w io.Writer, a *result.Audit) {
-	if a.State != nil { // a shard's: reconciled only over all shards
+	if a.Partial { // a shard's: reconciled only over all shards
 		fmt.Fprintf(w, "audit: %s\n", a.Note)
 		return
 	}

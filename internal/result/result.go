@@ -7,6 +7,7 @@ package result
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/mqbench/mqbench/internal/audit"
@@ -93,10 +94,12 @@ type Audit struct {
 	// MemoryBytes is what the audit's bitsets took (1 bit per message per
 	// producer, and per consumer that received it).
 	MemoryBytes int64 `json:"memory_bytes"`
-	// State is, in a shard of a sharded run, everything the audit needs
-	// from this shard (its figures above are then empty): mqbench merge
-	// merges the shards' states and reconciles the whole run exactly.
-	State *audit.State `json:"state,omitempty"`
+	// State is, in a shard's result, everything the audit needs from this
+	// shard: mqbench merge merges the shards' states and reconciles the
+	// whole run exactly. Partial marks the audit of one shard of several,
+	// whose figures above are empty: only the merge can reconcile it.
+	State   *audit.State `json:"state,omitempty"`
+	Partial bool         `json:"partial,omitempty"`
 }
 
 // Connection is one of the run's connections and the node it ended on
@@ -311,7 +314,10 @@ type Client struct {
 	CPUTotalS      float64 `json:"cpu_total_s"` // over the whole process lifetime up to the result
 	Cores          float64 `json:"cores"`       // cpu_s / measured_s: cores the client kept busy
 	CoresAvailable int     `json:"cores_available"`
-	MaxRSSBytes    int64   `json:"max_rss_bytes"`
+	// Host is the machine mqbench ran on (its hostname): the shards of a
+	// sharded run on one machine share its cores.
+	Host        string `json:"host,omitempty"`
+	MaxRSSBytes int64  `json:"max_rss_bytes"`
 	// CollectMeanUs and CollectMaxUs are the CPU time that merging the
 	// workers' histograms and counters cost per interval (thread CPU time
 	// on Linux, so time spent waiting for a core is not counted).
@@ -387,3 +393,7 @@ const ClientBoundShare = 0.75
 func ClientBound(cores float64, available int) bool {
 	return available > 0 && cores >= ClientBoundShare*float64(available)
 }
+
+// Round3 rounds f to three decimals (half away from zero), as results
+// print rates, seconds and cores.
+func Round3(f float64) float64 { return math.Round(f*1000) / 1000 }

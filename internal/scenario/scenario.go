@@ -29,7 +29,11 @@ type Scenario struct {
 	// NoReconnect makes a lost connection end the run (exit 1, partial
 	// result saved); otherwise mqbench reconnects for up to
 	// ReconnectTimeout, re-declares its topology and carries on.
-	NoReconnect      bool      `yaml:"no_reconnect" json:"no_reconnect"`
+	NoReconnect bool `yaml:"no_reconnect" json:"no_reconnect"`
+	// NoCoalesce writes each of the client library's flushes to the
+	// socket at once (one system call per publish), instead of gathering
+	// those that arrive while a write is in progress into one.
+	NoCoalesce       bool      `yaml:"no_coalesce" json:"no_coalesce"`
 	ReconnectTimeout Duration  `yaml:"reconnect_timeout" json:"reconnect_timeout"`
 	Producers        Producers `yaml:"producers" json:"producers"`
 	Consumers        Consumers `yaml:"consumers" json:"consumers"`

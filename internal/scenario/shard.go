@@ -30,7 +30,7 @@ func ParseShard(v string) (Shard, error) {
 	idx, err1 := strconv.Atoi(strings.TrimSpace(i))
 	cnt, err2 := strconv.Atoi(strings.TrimSpace(n))
 	if !ok || err1 != nil || err2 != nil {
-		return Shard{}, fmt.Errorf("--shard %q: want I/N, this shard's index from 0 and the number of shards, e.g. 0/3", v)
+		return Shard{}, fmt.Errorf("want I/N, this shard's index from 0 and the number of shards, e.g. 0/3")
 	}
 	s := Shard{Index: idx, Count: cnt}
 	return s, s.check()
@@ -89,6 +89,8 @@ func ParseStartAt(v string) (time.Time, error) {
 // name. Server-named queues get a different name in each shard, and an
 // exclusive queue is usable only by the connection that declared it.
 func (s *Scenario) validateShard(c *checker) {
+	c.check(s.StartAt == nil || (len(s.Matrix) == 0 && s.Repeat <= 1), "start_at", startAtText(s.StartAt),
+		"--start-at starts one run; a sweep runs many, one after another")
 	if s.Shard == nil {
 		return
 	}
@@ -99,7 +101,7 @@ func (s *Scenario) validateShard(c *checker) {
 	if !s.Shard.Sharded() {
 		return
 	}
-	c.check(s.StartAt != nil, "start_at", "(unset)",
+	c.check(s.StartAt != nil, "start_at", startAtText(s.StartAt),
 		"a sharded run needs --start-at: the common wall-clock start every shard waits for, which also names the run")
 	for i, q := range s.Queues {
 		c.check(q.Name != "", fmt.Sprintf("queues[%d].name", i), `""`,
@@ -109,4 +111,16 @@ func (s *Scenario) validateShard(c *checker) {
 	}
 	c.check(len(s.Matrix) == 0 && s.Repeat <= 1, "matrix", "(a sweep)",
 		"a sweep cannot be sharded: shard one run at a time")
+	c.check(s.Consumers.Messages == 0, "consumers.messages", s.Consumers.Messages,
+		"a sharded run cannot stop at a consumed count: the count is one pool every consumer draws from, which shards cannot share exactly; "+
+			"use producers.messages (split exactly) or a duration")
+	c.check(s.Consumers.ExitWhen == "" || (s.Producers.Messages == 0 && s.RPC.Requests == 0), "consumers.exit_when", s.Consumers.ExitWhen,
+		"a sharded run stops by one condition the shards agree on: --exit-when or a message count, not both")
+}
+
+func startAtText(t *time.Time) string {
+	if t == nil {
+		return "(unset)"
+	}
+	return t.Format(time.RFC3339Nano)
 }
