@@ -6,7 +6,8 @@
 // per million messages and throughput.
 //
 //	baseline -duration 20s -size 16 [-confirm 1000 -prefetch 1000 -multi-ack 100] [-persistent -durable]
-//	baseline -compare A=loop.json,mqbench.json B=... (print the comparison table)
+//	baseline -compare A=loop.json,mqbench.json[,nocoalesce.json] B=... (print the comparison table)
+//	baseline -latency L=coalesced.json,nocoalesce.json (compare end-to-end latency)
 package main
 
 import (
@@ -15,8 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -46,9 +45,17 @@ func main() {
 	flag.BoolVar(&c.durable, "durable", false, "durable queue")
 	flag.StringVar(&c.out, "out", "-", "where the JSON figures go")
 	flag.BoolVar(&compare, "compare", false, "compare saved figures: args are NAME=LOOP.json,MQBENCH.json")
-	var scale bool
+	var scale, latency bool
 	flag.BoolVar(&scale, "summarize-scale", false, "print a bench-scale.sh row: args are NAME WORKERS CONNECTIONS RESULT.json")
+	flag.BoolVar(&latency, "latency", false, "compare end-to-end latency with and without coalescing: args are NAME=ON.json,OFF.json")
 	flag.Parse()
+	if latency {
+		if err := printLatency(flag.Args()); err != nil {
+			fmt.Fprintln(os.Stderr, "baseline:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	if scale {
 		if err := printScaleRow(flag.Args()); err != nil {
 			fmt.Fprintln(os.Stderr, "baseline:", err)
@@ -214,77 +221,6 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
-}
-
-// printComparison prints, per variant, client CPU seconds per million
-// messages and throughput for the loop and mqbench, with mqbench's ratios.
-// Each argument is NAME=LOOP1.json+LOOP2.json…,MQ1.json+MQ2.json…; with
-// several runs per side the medians are compared (a 2-core machine shared
-// with the broker varies by several percent from run to run). A message
-// counts once whether published or consumed in the window
-// ((published + consumed) / 2), so a run whose consumer lags its publisher
-// is not flattered; throughput is consumed messages per second.
-func printComparison(args []string) error {
-	fmt.Println("| variant | runs | loop CPU s/M msgs | mqbench CPU s/M msgs | CPU ratio | loop consumed/s | mqbench consumed/s | throughput ratio |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
-	for _, a := range args {
-		name, files, ok := strings.Cut(a, "=")
-		loopFiles, mqFiles, ok2 := strings.Cut(files, ",")
-		if !ok || !ok2 {
-			return fmt.Errorf("want NAME=LOOP.json[+…],MQBENCH.json[+…], got %q", a)
-		}
-		lc, lr, n, err := medians(strings.Split(loopFiles, "+"))
-		if err != nil {
-			return err
-		}
-		mc, mr, _, err := medians(strings.Split(mqFiles, "+"))
-		if err != nil {
-			return err
-		}
-		fmt.Printf("| %s | %d | %.2f | %.2f | %.3f | %.0f | %.0f | %.3f |\n", name, n, lc, mc, mc/lc, lr, mr, mr/lr)
-	}
-	return nil
-}
-
-// medians reads runs and returns the median CPU per million messages and
-// the median consumed rate.
-func medians(files []string) (cpu, rate float64, n int, err error) {
-	var cpus, rates []float64
-	for _, f := range files {
-		var fig figures
-		if err := readJSON(f, &fig); err != nil {
-			return 0, 0, 0, err
-		}
-		cpus = append(cpus, fig.cpuPerMillion())
-		rates = append(rates, fig.Rates.ConsumedPerS)
-	}
-	return median(cpus), median(rates), len(files), nil
-}
-
-func median(v []float64) float64 {
-	sort.Float64s(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
-}
-
-// cpuPerMillion is client CPU seconds per million messages moved in the
-// measured window.
-func (f *figures) cpuPerMillion() float64 {
-	moved := (f.Rates.PublishedPerS + f.Rates.ConsumedPerS) / 2 * f.MeasuredS
-	return f.Client.CPUS / moved * 1e6
-}
-
-func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }
 
 // printScaleRow prints one row of scripts/bench-scale.sh's table from an

@@ -49,9 +49,10 @@ type Options struct {
 	// a lost connection end the run.
 	Reconnect        bool
 	ReconnectTimeout time.Duration
-	// Coalesce gathers the library's socket writes into batches (see
-	// CoalescingConn): many publishes per system call under load.
-	Coalesce bool
+	// NoCoalesce writes each of the library's flushes to the socket at
+	// once; by default they are gathered (see CoalescingConn): many
+	// publishes per system call under load.
+	NoCoalesce bool
 }
 
 // Dialer opens connections to one broker. Its context bounds every
@@ -152,7 +153,7 @@ func (d *Dialer) Dial(name string) (*Conn, error) {
 // dialRaw opens the AMQP connection itself, to node n.
 func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, error) {
 	dial := amqp.DefaultDial(d.opts.ConnectTimeout)
-	if d.opts.Coalesce {
+	if !d.opts.NoCoalesce {
 		dial = CoalescingDial(dial, CoalesceOptions{})
 	}
 	c, err := amqp.DialConfig(d.nodes[n].url, amqp.Config{
