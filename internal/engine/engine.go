@@ -337,4 +337,3 @@ func (r *runner) snapshot(iv metrics.Interval, out result.Interval, final bool) 
 }
 
 func ptr[T any](v T) *T { return &v }
-

@@ -198,7 +198,6 @@ func window(out *result.Result, m *result.Merged, shards []Input) {
 	out.MeasuredS = result.Round3(m.WindowEnd.Sub(m.WindowStart).Seconds())
 }
 
-
 // mergeAudit merges the shards' audit states and reconciles the whole
 // run; nil when the shards carry none (an unaudited run).
 func mergeAudit(shards []Input) (*result.Audit, error) {
