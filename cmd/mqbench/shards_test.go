@@ -117,14 +117,12 @@ func TestShardsLocalScript(t *testing.T) {
 	if err != nil {
 		t.Fatalf("shards-local.sh: %v\n%s", err, out)
 	}
-	var shards []*result.Result
 	var published int64
 	for i := 0; i < 3; i++ {
 		r, err := result.Load(filepath.Join(dir, "out", "shard-"+string(rune('0'+i))+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		shards = append(shards, r)
 		published += r.Totals.Published
 	}
 	merged := filepath.Join(dir, "out", "merged.json")
