@@ -14,8 +14,12 @@ type Bitset struct{ words []uint64 }
 func (b *Bitset) Set(i uint32) (was bool) {
 	w := int(i / 64)
 	if w >= len(b.words) {
-		// Grow geometrically: amortized, no allocation per message.
-		n := max(w+1, 2*len(b.words), 16)
+		// Grow geometrically: amortized, no allocation per message. The
+		// first allocation is only what i needs: a consumer sharing a
+		// queue with thousands of producers keeps a set per producer it
+		// hears from, most holding a handful of messages, and a larger
+		// first allocation would cost more than all the messages.
+		n := max(w+1, 2*len(b.words))
 		nw := make([]uint64, n)
 		copy(nw, b.words)
 		b.words = nw
