@@ -50,7 +50,7 @@ go test -run '^$' -bench . -benchmem -benchtime 1s ./internal/stamp ./internal/m
 if [ "${MQBENCH_SKIP_RABBITMQ4:-}" != 1 ]; then
   scripts/rabbitmq4.sh start
   trap 'scripts/rabbitmq4.sh stop >/dev/null 2>&1 || true' EXIT # stopped even when a test fails
-  private='TestManagementSampling|TestScale1000ProducersRate|TestScale5000Workers|TestPasswordNeverWritten|TestBlockedClearedWhenTheConnectionDies|TestMemoryAlarmShowsInFaultsBlocked|TestBrokerRestartDurableLosesNothing|TestBrokerRestartTransientReportsLosses|TestNoReconnectEndsTheRun|TestRPCReconnects'
+  private='TestManagementSampling|TestScale1000ProducersRate|TestScale5000Workers|TestPasswordNeverWritten|TestBlockedClearedWhenTheConnectionDies|TestMemoryAlarmShowsInFaultsBlocked|TestBrokerRestartDurableLosesNothing|TestBrokerRestartTransientReportsLosses|TestNoReconnectEndsTheRun|TestRPCReconnects|TestThreeNodeCluster'
   MQBENCH_URL="$(scripts/rabbitmq4.sh url)" MQBENCH_RABBITMQCTL="scripts/rabbitmq4.sh ctl" \
     go test -count=1 -timeout 15m -skip "^($private)\$" ./cmd/mqbench ./internal/driver ./internal/routing ./internal/amqpconn
   scripts/rabbitmq4.sh stop
