@@ -50,6 +50,8 @@ func TestCompareGateExitCodes(t *testing.T) {
 			[]string{"MISSING    latency.send_lag.p99_us: not in the candidate"}},
 		{"missing from the baseline", []string{noLag, base, "--max-regression", "latency.send_lag.p99_us=10"}, exitGateMissed,
 			[]string{"not in the baseline"}},
+		{"missing from both", []string{noLag, noLag, "--max-regression", "latency.send_lag.p99_us=10"}, exitGateMissed,
+			[]string{"MISSING    latency.send_lag.p99_us: not in either side"}},
 		{"unknown path", []string{base, same, "--max-regression", "latency.e2e.p99_us=10"}, exitUsage,
 			[]string{"unknown metric", "rates.consumed_per_s", "latency.<end_to_end|"}},
 		{"not gateable", []string{base, same, "--max-regression", "totals.published=10"}, exitUsage, []string{"cannot be gated"}},

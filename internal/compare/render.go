@@ -79,7 +79,11 @@ func (v Verdict) String() string {
 	limit := fmt.Sprintf("limit %g%%", v.Gate.Pct)
 	switch {
 	case v.Missing != "":
-		return fmt.Sprintf("MISSING    %s: not in the %s, so the gate cannot be checked: it fails%s", f.Path, v.Missing, where)
+		side := "the " + v.Missing
+		if v.Missing == "both sides" {
+			side = "either side"
+		}
+		return fmt.Sprintf("MISSING    %s: not in %s, so the gate cannot be checked: it fails%s", f.Path, side, where)
 	case v.Regression():
 		return fmt.Sprintf("REGRESSION %s: %.1f%% worse, %s → %s (%s)%s", f.Path, v.WorsePct,
 			report.Value(f.Unit, v.Base.Median), report.Value(f.Unit, v.Cand.Median), limit, where)
