@@ -68,7 +68,7 @@ func (c *capacityFlags) check() error {
 // capacityCmd is `mqbench capacity`: the highest rate the scenario
 // sustains within its objectives.
 func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
-	f := newFlagSet()
+	f := newNamedFlagSet("mqbench capacity")
 	f.fs.SetOutput(stderr)
 	var c capacityFlags
 	c.register(f)

@@ -74,8 +74,13 @@ type rpcFlags struct {
 	replyMode, queue, body                                                                  string
 }
 
-func newFlagSet() *flagSet {
-	f := &flagSet{fs: flag.NewFlagSet("mqbench run", flag.ContinueOnError)}
+// newFlagSet is the flags of `mqbench run` (sweeps parse theirs too).
+func newFlagSet() *flagSet { return newNamedFlagSet("mqbench run") }
+
+// newNamedFlagSet is the run flags under another command's name (its
+// usage line says which command it is).
+func newNamedFlagSet(name string) *flagSet {
+	f := &flagSet{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
 	v := &f.v
 	fs := f.fs
 	add := func(name, alias, path string, bind func(name string), apply func(*scenario.Scenario) error) {
