@@ -8,7 +8,8 @@
 //	mqbench version                              print the version
 //
 // Exit codes: 0 success, 1 the run failed, 2 usage or scenario error, 3 a
-// regression gate was crossed (compare), 130/143 interrupted by
+// regression gate was crossed (compare), 4 a gate could not be checked
+// (compare: its figure is missing from a side), 130/143 interrupted by
 // SIGINT/SIGTERM (the result is still written).
 package main
 
