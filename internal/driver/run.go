@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
-	rtmetrics "runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +84,8 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*result.Resul
 			return nil, &SetupError{err}
 		}
 	}
+	stop := holdHeadroom(heapHeadroomCheck)
+	defer stop()
 	return engine.Run(ctx, cfg, w)
 }
 
@@ -117,40 +117,6 @@ const lateStart = 100 * time.Millisecond
 
 func roundMillis(d time.Duration) float64 {
 	return float64(d.Round(time.Millisecond)) / float64(time.Second)
-}
-
-// settleMemory runs before the start (outside the measured window).
-// Setting up thousands of workers leaves garbage the heap would otherwise
-// keep for the whole run: it is collected and the pages handed back. Then
-// the garbage collector's headroom is set to a quarter of what the workers
-// hold, at least heapHeadroomMin: with the runtime's default (as much
-// again as is live) a run of thousands of workers, whose memory is almost
-// all their long-lived state, would carry tens of MB of garbage for the
-// few messages each sends; a run of a few fast workers, whose live heap is
-// small, keeps the default and collects no more often. GOGC, when set,
-// decides instead.
-func settleMemory() {
-	debug.FreeOSMemory()
-	if _, set := os.LookupEnv("GOGC"); set {
-		return
-	}
-	s := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	rtmetrics.Read(s)
-	if live := s[0].Value.Uint64(); live > 0 {
-		debug.SetGCPercent(gcPercent(live))
-	}
-}
-
-// heapHeadroomMin is the least garbage the heap may gather between
-// collections.
-const heapHeadroomMin = 16 << 20
-
-// gcPercent is the GC percentage that lets the heap grow by a quarter of
-// live, or heapHeadroomMin, before a collection: never more than the
-// runtime's default of 100.
-func gcPercent(live uint64) int {
-	headroom := max(live/4, heapHeadroomMin)
-	return int(min(100, 100*headroom/live))
 }
 
 // hostname is the machine's name ("" when it cannot be read).
