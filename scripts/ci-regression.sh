@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI regression gate: run a pinned scenario and compare it with the
-# baseline kept in results/baseline/; exit 3 when a gate is crossed.
+# baseline kept in results/baseline/; exit 3 when a gate is crossed, 4
+# when a gated figure is missing from a side (the gate cannot be checked).
 #
 #   scripts/ci-regression.sh                   # gate against the baseline
 #   UPDATE_BASELINE=1 scripts/ci-regression.sh # record a new baseline (commit it)
@@ -33,5 +34,7 @@ code=${PIPESTATUS[0]}
 set -e
 if [ "$code" = 3 ]; then
   echo "ci-regression: REGRESSION against $baseline (see above)" >&2
+elif [ "$code" = 4 ]; then
+  echo "ci-regression: a gated figure is missing from $baseline or $candidate: the gate could not be checked (see above)" >&2
 fi
 exit "$code"

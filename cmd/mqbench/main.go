@@ -111,7 +111,8 @@ usage:
   mqbench capacity [SCENARIO.yaml] [run flags] --slo PATH<=VALUE...
                                              the highest rate the setup sustains within its objectives
   mqbench compare BASE.json CANDIDATE.json [--max-regression METRIC=PCT]... [--format table|markdown|html] [--out FILE]
-                                             side by side with deltas; exit 3 when a gate is crossed
+                                             side by side with deltas; exit 3 when a gate is crossed,
+                                             4 when a gated figure is missing from a side
   mqbench merge SHARD.json... [--out MERGED.json]
                                              merge the results of a sharded run's shards (run --shard I/N)
   mqbench version                            print the version

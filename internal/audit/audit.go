@@ -1,5 +1,7 @@
 package audit
 
+import "unsafe"
+
 // Producer is one producer's side: what it published and what the broker
 // confirmed. Owned by the producer's goroutine.
 type Producer struct {
@@ -108,17 +110,27 @@ func (c *Consumer) Refuse(id int, seq uint32) {
 	c.get(id).refused.Set(seq)
 }
 
-// Bytes is the memory of the consumer's bitsets.
+// Bytes is the memory of the consumer's state: the bitsets' words and,
+// per producer it heard from, the entry that holds them (in the sparse
+// form also its map slot, counted as a key and a pointer — the map's own
+// overhead on top is not counted). With thousands of producers the entries
+// outweigh the words: a consumer that hears once from each producer keeps
+// about a hundred bytes per producer, not one bit.
 func (c *Consumer) Bytes() int64 {
-	var n int64
+	entry := int64(unsafe.Sizeof(seen{}))
+	n := entry * int64(len(c.dense))
 	for i := range c.dense {
 		n += c.dense[i].set.Bytes() + c.dense[i].refused.Bytes()
 	}
+	n += (entry + sparseSlot) * int64(len(c.sparse))
 	for _, s := range c.sparse {
 		n += s.set.Bytes() + s.refused.Bytes()
 	}
 	return n
 }
+
+// sparseSlot is a sparse entry's map slot: its key and its pointer.
+const sparseSlot = int64(unsafe.Sizeof(int(0)) + unsafe.Sizeof((*seen)(nil)))
 
 // Queue is the reconciled account of one queue. Every message routed to
 // it is exactly one of consumed, left, dropped, lost or unconfirmed:

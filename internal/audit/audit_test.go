@@ -1,6 +1,9 @@
 package audit
 
-import "testing"
+import (
+	"runtime"
+	"testing"
+)
 
 func TestBitset(t *testing.T) {
 	var a, b Bitset
@@ -109,5 +112,27 @@ func TestLeftDroppedLost(t *testing.T) {
 		if !q.Balanced() {
 			t.Errorf("%s: does not balance: %+v", tc.name, q)
 		}
+	}
+}
+
+// TestConsumerBytesNearTheHeapItTakes: the memory the audit reports for a
+// consumer that hears from 50,000 producers once each is close to what
+// the heap actually grew by (measured by the runtime, not by the audit).
+func TestConsumerBytesNearTheHeapItTakes(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c := NewConsumer(100000)
+	for id := 0; id < 50000; id++ {
+		c.Deliver(id, uint32(id%7), true, false)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	got := c.Bytes()
+	runtime.KeepAlive(c)
+	t.Logf("audit says %d bytes, the heap grew by %d (%.0f B per producer)", got, grew, float64(grew)/50000)
+	if got < grew*6/10 || got > grew*12/10 {
+		t.Fatalf("audit says %d bytes for a heap that grew by %d", got, grew)
 	}
 }

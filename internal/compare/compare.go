@@ -147,10 +147,14 @@ type Verdict struct {
 	WorsePct   float64 // how much worse the candidate is (negative: better)
 	Crossed    bool    // the threshold is exceeded
 	Overlap    bool    // both sides repeated and their spreads overlap: not declared
-	// Missing says which side lacks the figure ("baseline", "candidate");
-	// such a gate cannot be evaluated, and fails.
+	// Missing says which side lacks the figure (MissingBoth, "baseline",
+	// "candidate", or a candidate without the baseline's variant); such a
+	// gate cannot be evaluated, and fails.
 	Missing string
 }
+
+// MissingBoth is Verdict.Missing when neither side has the figure.
+const MissingBoth = "both sides"
 
 // Regression reports whether the verdict declares a regression.
 func (v Verdict) Regression() bool { return v.Crossed && !v.Overlap && v.Missing == "" }
@@ -183,7 +187,7 @@ func judge(pr Pair, g Gate) Verdict {
 	c, okC := pr.Cand.Summary.Stat(path, pr.Cand.Runs)
 	switch {
 	case !okB && !okC:
-		v.Missing = "both sides"
+		v.Missing = MissingBoth
 	case !okB:
 		v.Missing = "baseline"
 	case !okC:

@@ -128,7 +128,7 @@ func TestMatchPairsByParams(t *testing.T) {
 func TestMissingMetricFailsTheGate(t *testing.T) {
 	base := Side{Variants: []Variant{variant(nil, map[string]float64{cons: 1})}}
 	v := Apply(Match(base, base), []Gate{gate("latency.rpc.p99_us", 1)})[0]
-	if v.Missing != "both sides" || v.Regression() || !v.Failed() {
+	if v.Missing != MissingBoth || v.Regression() || !v.Failed() {
 		t.Fatalf("%+v", v)
 	}
 	cand := Side{Variants: []Variant{variant(nil, map[string]float64{cons: 1})}}

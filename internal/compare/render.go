@@ -80,7 +80,7 @@ func (v Verdict) String() string {
 	switch {
 	case v.Missing != "":
 		side := "the " + v.Missing
-		if v.Missing == "both sides" {
+		if v.Missing == MissingBoth {
 			side = "either side"
 		}
 		return fmt.Sprintf("MISSING    %s: not in %s, so the gate cannot be checked: it fails%s", f.Path, side, where)
