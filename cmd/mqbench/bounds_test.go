@@ -12,10 +12,7 @@ import (
 // silently misbehave is refused before anything runs, with the flag, the
 // value and the range (docs/BAD-INPUT.md lists them).
 func TestBoundsOnEveryInput(t *testing.T) {
-	cases := []struct {
-		args []string
-		want []string
-	}{
+	cases := []usageCase{
 		{[]string{"--confirm", "1000000000"}, []string{"--confirm = 1000000000", "0 to 1000000"}},
 		{[]string{"--producers", "100", "--confirm", "100000"}, []string{"--confirm = 100000", "unconfirmed publishes at most"}},
 		{[]string{"--size", "2000000000"}, []string{"--size = 2000000000", "at most 134217728"}},
@@ -41,18 +38,10 @@ func TestBoundsOnEveryInput(t *testing.T) {
 			"--sweep", "producers=1,2,3,4,5,6,7,8,9,10,11"}, []string{"11000 combinations", "at most 10000"}},
 		{[]string{"--interval", "1ms"}, []string{"--interval = 1ms", "positive, 10ms to"}},
 	}
-	for _, c := range cases {
-		code, _, stderr := run(append([]string{"run"}, c.args...)...)
-		if code != exitUsage {
-			t.Errorf("%v: exit %d, want %d\n%s", c.args, code, exitUsage, stderr)
-			continue
-		}
-		for _, w := range c.want {
-			if !strings.Contains(stderr, w) {
-				t.Errorf("%v: stderr %q does not say %q", c.args, stderr, w)
-			}
-		}
+	for i := range cases {
+		cases[i].args = append([]string{"run"}, cases[i].args...)
 	}
+	expectUsageErrors(t, cases)
 }
 
 // FuzzRunArgs feeds arbitrary argument vectors to mqbench run's flag and

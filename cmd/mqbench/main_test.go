@@ -76,10 +76,7 @@ func TestFlagsAlone(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	cases := []struct {
-		args []string
-		want []string
-	}{
+	cases := []usageCase{
 		{[]string{"run", "--size", "4"}, []string{"--size = 4", "at least 12"}},
 		{[]string{"run", "--ack", "multiple", "--multi-ack-every", "50", "--prefetch", "10"}, []string{"--multi-ack-every = 50", "prefetch (10)"}},
 		{[]string{"run", "../../internal/scenario/testdata/unknown-field.yaml"}, []string{"unknown-field.yaml:4", "producers.rat"}},
@@ -92,17 +89,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--rpc-clients", "1", "--rpc-reply-mode", "fast"}, []string{"--rpc-reply-mode = fast"}},
 		{[]string{"run", "--rpc-clients", "1", "--rpc-body", "no/such/file"}, []string{"--rpc-body = no/such/file"}},
 	}
-	for _, c := range cases {
-		code, _, stderr := run(c.args...)
-		if code != exitUsage {
-			t.Errorf("%v: exit %d, want %d (stderr %q)", c.args, code, exitUsage, stderr)
-		}
-		for _, w := range c.want {
-			if !strings.Contains(stderr, w) {
-				t.Errorf("%v: stderr %q does not mention %q", c.args, stderr, w)
-			}
-		}
-	}
+	expectUsageErrors(t, cases)
 }
 
 // TestHelpExitsZero: -h is not a mistake, for every command.
@@ -239,5 +226,27 @@ func TestSilentBrokerTimesOut(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("took %v with a 1s connect timeout", d)
+	}
+}
+
+// usageCase is a command line mqbench must refuse as a usage error (exit
+// 2), its stderr naming each of want.
+type usageCase struct{ args, want []string }
+
+// expectUsageErrors runs each case and checks that it is refused, saying
+// what is wrong.
+func expectUsageErrors(t *testing.T, cases []usageCase) {
+	t.Helper()
+	for _, c := range cases {
+		code, _, stderr := run(c.args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", c.args, code, exitUsage, stderr)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: stderr %q does not mention %q", c.args, stderr, w)
+			}
+		}
 	}
 }

@@ -37,10 +37,7 @@ func TestShardFlags(t *testing.T) {
 	if sc, err = resolve("", f); err != nil || sc.Shard.Index != 3 || sc.Shard.Count != 4 {
 		t.Fatalf("--shards 4 with %s=3: %+v %v", jobIndexEnv, sc.Shard, err)
 	}
-	cases := []struct {
-		args []string
-		want []string
-	}{
+	cases := []usageCase{
 		{[]string{"run", "--shard", "3/3", at, queue}, []string{"shard index 3", "0 to 2"}},
 		{[]string{"run", "--shard", "one", at, queue}, []string{"--shard one", "I/N"}},
 		{[]string{"run", "--shard", "0/2", at, queue, "--cmessages", "100"}, []string{"--cmessages = 100", "one pool"}},
@@ -56,17 +53,7 @@ func TestShardFlags(t *testing.T) {
 	}
 	t.Setenv(jobIndexEnv, "12")
 	cases[8].want = []string{"--shards 9 with $" + jobIndexEnv + "=12", "shard index 12", "0 to 8"}
-	for _, c := range cases {
-		code, _, stderr := run(c.args...)
-		if code != exitUsage {
-			t.Errorf("%v: exit %d, want %d (stderr %q)", c.args, code, exitUsage, stderr)
-		}
-		for _, w := range c.want {
-			if !strings.Contains(stderr, w) {
-				t.Errorf("%v: stderr %q does not mention %q", c.args, stderr, w)
-			}
-		}
-	}
+	expectUsageErrors(t, cases)
 	os.Unsetenv(jobIndexEnv)
 	if code, _, stderr := run("run", "--shards", "2", at, queue); code != exitUsage || !strings.Contains(stderr, jobIndexEnv+" is not set") {
 		t.Errorf("--shards without %s: exit %d %q", jobIndexEnv, code, stderr)
