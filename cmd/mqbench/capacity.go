@@ -98,14 +98,8 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		sc.Out = defaultOut(sc.Name + "-capacity")
 	}
 	doc, runErr := capacity.Search(ctx, c.config(sc, stderr))
-	out := stdout
-	if sc.Out == "-" {
-		out = stderr
-	}
-	if err := report.WriteCapacity(out, doc); err != nil {
-		return exitFailed, err
-	}
-	if err := saveDoc(sc.Out, doc, stdout, stderr); err != nil {
+	show := func(out io.Writer) error { return report.WriteCapacity(out, doc) }
+	if err := showAndSave(sc.Out, doc, show, stdout, stderr); err != nil {
 		return exitFailed, err
 	}
 	return capacityExit(doc.StopReason, runErr, sigs)
@@ -113,7 +107,6 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 
 // config is the search of one scenario.
 func (c capacityFlags) config(sc scenario.Scenario, stderr io.Writer) capacity.Config {
-	start := time.Now()
 	return capacity.Config{
 		Tool: result.Tool{Name: "mqbench", Version: version()}, Base: sc, SLO: c.slo,
 		MinRate: c.minRate, MaxRate: c.maxRate, Step: c.step.D(), Warmup: c.warmup.D(),
@@ -127,7 +120,7 @@ func (c capacityFlags) config(sc scenario.Scenario, stderr io.Writer) capacity.C
 				target = report.Rate(rate) + "/s"
 			}
 			fmt.Fprintf(stderr, "== capacity step %d (%s) at %s (elapsed %v, about %v left)\n",
-				step, phase, target, time.Since(start).Round(time.Second), left.Round(time.Second))
+				step, phase, target, elapsed.Round(time.Second), left.Round(time.Second))
 		},
 	}
 }
@@ -168,14 +161,8 @@ func capacitySweep(ctx context.Context, sc scenario.Scenario, c capacityFlags, s
 			break
 		}
 	}
-	out := stdout
-	if sc.Out == "-" {
-		out = stderr
-	}
-	if err := report.WriteCapacitySweep(out, doc); err != nil {
-		return exitFailed, err
-	}
-	if err := saveDoc(sc.Out, doc, stdout, stderr); err != nil {
+	show := func(out io.Writer) error { return report.WriteCapacitySweep(out, doc) }
+	if err := showAndSave(sc.Out, doc, show, stdout, stderr); err != nil {
 		return exitFailed, err
 	}
 	return capacityExit(stop, runErr, sigs)

@@ -65,15 +65,11 @@ func runOrSweep(ctx context.Context, sc scenario.Scenario, outs *outputs, sigs *
 		}
 		return exitFailed, runErr
 	}
-	tableOut := stdout
-	if sc.Out == "-" {
-		tableOut = stderr // stdout carries the JSON
+	show := func(out io.Writer) error {
+		fmt.Fprintln(out)
+		return report.WriteTable(out, res)
 	}
-	fmt.Fprintln(tableOut)
-	if err := report.WriteTable(tableOut, res); err != nil {
-		return exitFailed, err
-	}
-	if err := saveDoc(sc.Out, res, stdout, stderr); err != nil {
+	if err := showAndSave(sc.Out, res, show, stdout, stderr); err != nil {
 		return exitFailed, err
 	}
 	if runErr != nil {

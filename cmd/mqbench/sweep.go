@@ -32,15 +32,11 @@ func runSweep(ctx context.Context, sc scenario.Scenario, outs *outputs, sigs *si
 	if doc == nil {
 		return exitUsage, asUsage(runErr)
 	}
-	out := stdout
-	if sc.Out == "-" {
-		out = stderr
+	show := func(out io.Writer) error {
+		fmt.Fprintf(out, "\nsweep %q: %d variants × %d runs, %s\n", doc.Name, len(doc.Variants), doc.Repeat, doc.StopReason)
+		return report.WriteGridTable(out, doc.Grid())
 	}
-	fmt.Fprintf(out, "\nsweep %q: %d variants × %d runs, %s\n", doc.Name, len(doc.Variants), doc.Repeat, doc.StopReason)
-	if err := report.WriteGridTable(out, doc.Grid()); err != nil {
-		return exitFailed, err
-	}
-	if err := saveDoc(sc.Out, doc, stdout, stderr); err != nil {
+	if err := showAndSave(sc.Out, doc, show, stdout, stderr); err != nil {
 		return exitFailed, err
 	}
 	if runErr != nil {
@@ -108,6 +104,20 @@ func applyPath(sc *scenario.Scenario, path, value string) error {
 		return fmt.Errorf("%s=%s: %v", path, scenario.MaskValue(value), strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), value, scenario.MaskValue(value)))
 	}
 	return nil
+}
+
+// showAndSave prints a document for people (show) and saves its JSON where
+// --out says. With --out - stdout carries the JSON, so the printout goes
+// to stderr.
+func showAndSave(path string, doc any, show func(io.Writer) error, stdout, stderr io.Writer) error {
+	out := stdout
+	if path == "-" {
+		out = stderr
+	}
+	if err := show(out); err != nil {
+		return err
+	}
+	return saveDoc(path, doc, stdout, stderr)
 }
 
 // saveDoc writes a JSON document where --out says (- = stdout).
