@@ -58,10 +58,6 @@ func (b *Bitset) CountFrom(n uint32) int64 {
 	return c
 }
 
-// Len is one more than the largest member the set can hold without
-// growing (its words × 64).
-func (b *Bitset) Len() uint64 { return 64 * uint64(len(b.words)) }
-
 // Merge adds o's members and returns how many were in both.
 func (b *Bitset) Merge(o *Bitset) (both int64) {
 	if len(o.words) > len(b.words) {

@@ -1,11 +1,13 @@
 package audit
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // State is an audit before reconciliation: every bit Reconcile reads.
@@ -97,7 +99,7 @@ func (c *Consumer) State() ConsumerState {
 	for id := range c.sparse {
 		ids = append(ids, id)
 	}
-	sort.Ints(ids)
+	slices.Sort(ids)
 	for _, id := range ids {
 		add(id, c.sparse[id])
 	}
@@ -203,7 +205,6 @@ func Merge(states []*State) (*State, error) {
 	}
 	out := &State{Producers: states[0].Producers, Keys: states[0].Keys}
 	queues := map[int]*QueueState{}
-	var order []int
 	for si, st := range states {
 		if st.Producers != out.Producers || st.Keys != out.Keys {
 			return nil, fmt.Errorf("audit: state %d has %d producers and %d keys, state 0 %d and %d: not the same run",
@@ -211,38 +212,38 @@ func Merge(states []*State) (*State, error) {
 		}
 		out.Publishers = append(out.Publishers, st.Publishers...)
 		out.Incomplete = out.Incomplete || st.Incomplete
-		if st.Note != "" && out.Note == "" {
+		switch { // each shard's reason, once
+		case out.Note == "":
 			out.Note = st.Note
+		case st.Note != "" && !strings.Contains(out.Note, st.Note):
+			out.Note = joinReasons(out.Note, st.Note)
 		}
 		for _, q := range st.Queues {
-			if err := mergeQueue(queues, &order, q); err != nil {
+			if err := mergeQueue(queues, q); err != nil {
 				return nil, err
 			}
 		}
 	}
-	sort.Ints(order)
-	for _, i := range order {
-		out.Queues = append(out.Queues, *queues[i])
+	for _, q := range queues {
+		out.Queues = append(out.Queues, *q)
 	}
+	slices.SortFunc(out.Queues, func(a, b QueueState) int { return cmp.Compare(a.Index, b.Index) })
 	return out, nil
 }
 
-func mergeQueue(queues map[int]*QueueState, order *[]int, q QueueState) error {
+func mergeQueue(queues map[int]*QueueState, q QueueState) error {
 	m, ok := queues[q.Index]
 	if !ok {
 		m = &QueueState{Index: q.Index, Name: q.Name, Routes: q.Routes}
 		queues[q.Index] = m
-		*order = append(*order, q.Index)
 	}
-	if m.Name != q.Name || !sameRoutes(m.Routes, q.Routes) {
+	if m.Name != q.Name || !slices.Equal(m.Routes, q.Routes) {
 		return fmt.Errorf("audit: queue %d is %s in one shard and %s in another, or routed differently: not the same run", q.Index, m.Name, q.Name)
 	}
 	for _, g := range q.Groups {
-		i := sort.Search(len(m.Groups), func(i int) bool { return m.Groups[i].Name >= g.Name })
-		if i == len(m.Groups) || m.Groups[i].Name != g.Name {
-			m.Groups = append(m.Groups, GroupState{})
-			copy(m.Groups[i+1:], m.Groups[i:])
-			m.Groups[i] = GroupState{Name: g.Name}
+		i, found := slices.BinarySearchFunc(m.Groups, g.Name, func(e GroupState, name string) int { return strings.Compare(e.Name, name) })
+		if !found {
+			m.Groups = slices.Insert(m.Groups, i, GroupState{Name: g.Name})
 		}
 		dst := &m.Groups[i]
 		dst.Consumers = append(dst.Consumers, g.Consumers...)
@@ -254,18 +255,6 @@ func mergeQueue(queues map[int]*QueueState, order *[]int, q QueueState) error {
 		}
 	}
 	return nil
-}
-
-func sameRoutes(a, b []bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // MarshalJSON writes the set compactly: base64 of the lengths of its

@@ -173,6 +173,9 @@ func TestMergedStatesReconcileLikeOneProcess(t *testing.T) {
 	if alone[0].Balanced() && alone[0] == q {
 		t.Error("one shard's state reconciled to the whole run's account")
 	}
+	if alone[0].Lost <= q.Lost {
+		t.Errorf("shard 1 alone: %d lost, the whole run %d: what the other shards consumed should look lost to it", alone[0].Lost, q.Lost)
+	}
 }
 
 // TestMergeRefusesStatesOfAnotherRun: states that cannot be of one run
@@ -198,6 +201,25 @@ func TestMergeRefusesStatesOfAnotherRun(t *testing.T) {
 	dup := &State{Producers: 5, Keys: 1, Publishers: []ProducerState{{ID: 1}, {ID: 1}}}
 	if _, err := dup.Reconcile(func(int, uint32) int { return 0 }); err == nil {
 		t.Error("a producer twice: no error")
+	}
+}
+
+// TestMergeKeepsEveryShardsNote: an incomplete audit in any shard makes
+// the merged one incomplete, and each shard's reason is kept, once.
+func TestMergeKeepsEveryShardsNote(t *testing.T) {
+	_, parts := wholeAndShards(t)
+	a, b, c := *parts[0], *parts[1], *parts[2]
+	a.Note = ""
+	b.Incomplete, b.Note = true, "shard 1: a consumer did not stop in time"
+	c.Incomplete, c.Note = true, "shard 2: a connection was lost"
+	d := c // the same reason from another shard
+	merged, err := Merge([]*State{&a, &b, &c, &d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := b.Note + "; " + c.Note
+	if !merged.Incomplete || merged.Note != want {
+		t.Fatalf("incomplete %v, note %q: want true and %q", merged.Incomplete, merged.Note, want)
 	}
 }
 

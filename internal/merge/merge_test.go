@@ -96,6 +96,34 @@ func TestMergeFigures(t *testing.T) {
 	}
 }
 
+// TestMergeConfirmedRate: confirms count as a single run counts them, the
+// answers to the window's publishes: each shard's publishes in the common
+// window times the share it had confirmed. Worked by hand: a publishes
+// 100/s and had 90% confirmed, b 300/s and 100%; over the common 8 s that
+// is (800 × 0.9 + 2,400) / 8 = 390/s, where a plain sum of publish rates
+// would say 400.
+func TestMergeConfirmedRate(t *testing.T) {
+	a := shard(t, 0, 2, 0, 10, 100, 100)
+	b := shard(t, 1, 2, 2*time.Second, 10, 300, 100)
+	for _, c := range []struct {
+		r         *result.Result
+		confirmed int64
+	}{{a, 900}, {b, 3000}} {
+		c.r.Totals.Confirmed = &c.confirmed
+		c.r.Rates.ConfirmedPerS = ptrF(float64(c.confirmed) / 10)
+	}
+	m, err := Merge([]Input{{"a.json", a}, {"b.json", b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Rates.PublishedPerS != 400 || m.Rates.ConfirmedPerS == nil || *m.Rates.ConfirmedPerS != 390 {
+		t.Fatalf("published %.3f/s, confirmed %v/s: want 400 and 390", m.Rates.PublishedPerS, m.Rates.ConfirmedPerS)
+	}
+	if *m.Totals.Confirmed != 3900 {
+		t.Errorf("confirmed total %d, want 3,900", *m.Totals.Confirmed)
+	}
+}
+
 // TestMergeRefuses: inputs that are not the shards of one run are refused,
 // naming the file and what is wrong.
 func TestMergeRefuses(t *testing.T) {
