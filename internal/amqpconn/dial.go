@@ -62,7 +62,6 @@ type Dialer struct {
 	ctx    context.Context
 	opts   Options
 	nodes  []node
-	tls    *tls.Config // nil for amqp://
 	faults *Faults
 
 	mu     sync.Mutex // guards dialed, rng and conns
@@ -75,6 +74,10 @@ type Dialer struct {
 type node struct {
 	url string
 	uri amqp.URI
+	// tls is nil for amqp://. Each node has its own: the certificate is
+	// checked against that node's host name (amqp091-go only fills
+	// ServerName in when it is empty).
+	tls *tls.Config
 }
 
 // HostPort is the node's address, for messages and results (never the URL,
@@ -93,13 +96,13 @@ func NewDialer(ctx context.Context, o Options) (*Dialer, error) {
 			// The parser's message can quote the URL; never echo a password.
 			return nil, fmt.Errorf("invalid broker URL: %s", redact(err, u.Password))
 		}
-		d.nodes = append(d.nodes, node{url: raw, uri: u})
-	}
-	if first := d.nodes[0].uri; first.Scheme == "amqps" {
-		var err error
-		if d.tls, err = tlsConfig(o.TLS, first.Host); err != nil {
-			return nil, err
+		n := node{url: raw, uri: u}
+		if u.Scheme == "amqps" {
+			if n.tls, err = tlsConfig(o.TLS, u.Host); err != nil {
+				return nil, err
+			}
 		}
+		d.nodes = append(d.nodes, n)
 	}
 	return d, nil
 }
@@ -159,7 +162,7 @@ func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, error) {
 	c, err := amqp.DialConfig(d.nodes[n].url, amqp.Config{
 		Dial:            dial,
 		Heartbeat:       Heartbeat,
-		TLSClientConfig: d.tls,
+		TLSClientConfig: d.nodes[n].tls,
 		Properties:      amqp.Table{"connection_name": name, "product": "mqbench"},
 	})
 	if err != nil {
