@@ -70,6 +70,13 @@ func (m hdrMetric) Write(out *dto.Metric) error {
 		h.Bucket = append(h.Bucket, &dto.Bucket{CumulativeCount: &c, UpperBound: &ub})
 	}
 	h.PositiveSpan, h.PositiveDelta = spans(native)
+	if len(h.PositiveSpan) == 0 && zero == 0 {
+		// An empty native histogram would read as a classic one: a span
+		// of no buckets says it is native (as client_golang does).
+		var off int32
+		var length uint32
+		h.PositiveSpan = []*dto.BucketSpan{{Offset: &off, Length: &length}}
+	}
 	out.Label = m.labels
 	out.Histogram = h
 	return nil

@@ -94,8 +94,18 @@ func (e *Exporter) Run(l Labels, workers map[string]int) engine.Sink {
 		r.hists[k] = metrics.NewHistogram()
 	}
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, old := range e.runs {
+		// A repeat of the same variant (--repeat) has the same labels:
+		// two series with one label set would fail the scrape, so the new
+		// run takes the old one's place and its counters start again
+		// (a counter reset, which rate() and increase() handle).
+		if old.labels == l {
+			e.runs[i] = r
+			return &sink{e: e, r: r}
+		}
+	}
 	e.runs = append(e.runs, r)
-	e.mu.Unlock()
 	return &sink{e: e, r: r}
 }
 
@@ -170,7 +180,9 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, k := range metrics.Kinds() {
 			d := desc(k.Info().Prom, "mqbench latency: "+k.Info().Doc+" (seconds)")
-			ch <- hdrMetric{desc: d, labels: labelPairs(lv), h: r.hists[k]}
+			// A copy: the registry writes the metric after Collect returns,
+			// while the next Snapshot may be merging into the run's.
+			ch <- hdrMetric{desc: d, labels: labelPairs(lv), h: hdr.Import(r.hists[k].Export())}
 		}
 	}
 }

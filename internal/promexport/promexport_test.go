@@ -122,3 +122,60 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Log(text)
 	}
 }
+
+// TestRepeatedVariantScrapes: the runs of a repeated variant (--repeat)
+// share their labels; /metrics keeps answering (HTTP 200) with the latest
+// run's series, and a scrape during a snapshot races with nothing (-race).
+func TestRepeatedVariantScrapes(t *testing.T) {
+	e, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	l := Labels{Scenario: "t", Variant: "prefetch=1"}
+	for run, published := range []int64{1000, 30} {
+		s := e.Run(l, map[string]int{"producer": 1}).(engine.SnapshotSink)
+		var c metrics.Counts
+		c[metrics.Published] = published
+		lat := [metrics.NumKinds]*hdr.Histogram{}
+		lat[metrics.EndToEnd] = metrics.NewHistogram()
+		done := make(chan struct{})
+		go func() { // snapshots while scraping
+			defer close(done)
+			for range 50 {
+				_ = lat[metrics.EndToEnd].RecordValue(1500)
+				s.Snapshot(engine.Snapshot{Counts: c, Latency: lat})
+			}
+		}()
+		var text string
+		for range 5 {
+			resp, err := http.Get("http://" + e.Addr() + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("run %d: HTTP %d: %s", run+1, resp.StatusCode, body)
+			}
+			text = string(body)
+		}
+		<-done
+		want := `mqbench_messages_published_total{scenario="t",shard="",variant="prefetch=1"} ` + strconv.FormatInt(published, 10)
+		if !strings.Contains(text, want) || strings.Count(text, "mqbench_messages_published_total{") != 1 {
+			t.Errorf("run %d: want one series %s in\n%s", run+1, want, text)
+		}
+	}
+}
+
+// TestEmptyNativeHistogramStaysNative: a latency with no samples yet still
+// reads as a native histogram (a span of no buckets), not as a classic one.
+func TestEmptyNativeHistogramStaysNative(t *testing.T) {
+	var m dto.Metric
+	if err := (hdrMetric{h: metrics.NewHistogram()}).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if h := m.GetHistogram(); h.GetSampleCount() != 0 || len(h.GetPositiveSpan()) != 1 || h.GetPositiveSpan()[0].GetLength() != 0 {
+		t.Fatalf("empty histogram %v: want one span of length 0", h)
+	}
+}
