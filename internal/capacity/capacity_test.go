@@ -121,6 +121,20 @@ func TestSearchFindsTheKnee(t *testing.T) {
 	}
 }
 
+// TestBestIsTheRunAtTheCapacity: step rates are not round (they come from
+// a probe, doubling and halving) while the capacity is rounded to 0.1/s;
+// the run at the capacity is still found, so its latency can be shown.
+func TestBestIsTheRunAtTheCapacity(t *testing.T) {
+	doc := search(t, &fake{capacity: 1000, clientMax: 1e12}, Config{MinRate: 123.456, MaxRate: 100_000, Precision: 0.05})
+	r := doc.Best()
+	if r == nil || doc.Capacity.RatePerS == 0 {
+		t.Fatalf("capacity %.1f: no run found at it among %+v", doc.Capacity.RatePerS, doc.Steps)
+	}
+	if d := r.Rates.PublishedPerS - doc.Capacity.RatePerS; d < -0.05 || d > 0.05 {
+		t.Errorf("best run published %.3f/s, capacity %.1f/s", r.Rates.PublishedPerS, doc.Capacity.RatePerS)
+	}
+}
+
 // TestTighterObjectiveNeverHigher: a tighter latency objective never
 // yields a higher capacity than a looser one.
 func TestTighterObjectiveNeverHigher(t *testing.T) {
@@ -213,5 +227,25 @@ func TestJudgeChecks(t *testing.T) {
 	}
 	if v := Judge(&errs, 500, false, nil, 0.01); !v.Pass {
 		t.Errorf("10 nacks in 5000 within a 1%% tolerance failed: %+v", v)
+	}
+}
+
+// TestLatencyKind: a search is read by its first latency objective's
+// kind, else by the RPC round trip when no step measured end-to-end
+// latency, else by end-to-end latency.
+func TestLatencyKind(t *testing.T) {
+	rpcOnly := &result.Result{}
+	rpcOnly.Latency[metrics.RPC] = &metrics.Summary{Count: 1}
+	for _, c := range []struct {
+		doc  Doc
+		want metrics.Kind
+	}{
+		{Doc{}, metrics.EndToEnd},
+		{Doc{Steps: []Step{{Result: rpcOnly}}}, metrics.RPC},
+		{Doc{SLO: []Objective{{Path: "rates.consumed_per_s"}, {Path: "latency.confirm.p999_us"}}, Steps: []Step{{Result: rpcOnly}}}, metrics.Confirm},
+	} {
+		if got := c.doc.LatencyKind(); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.doc.SLO, got, c.want)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/catalog"
+	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
@@ -312,3 +314,33 @@ func (s *searcher) answer() {
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
+
+// Best is the run of the last passing step at the capacity found (nil
+// when none passed). Step rates are not rounded and the capacity is (to
+// 0.1/s), so they are matched rounded.
+func (d *Doc) Best() *result.Result {
+	var r *result.Result
+	for _, st := range d.Steps {
+		if st.Pass && st.Phase != PhaseProbe && d.Capacity.RatePerS > 0 && round1(st.TargetRate) == d.Capacity.RatePerS {
+			r = st.Result
+		}
+	}
+	return r
+}
+
+// LatencyKind is the latency a search is read by: the one its first
+// latency objective names, else the RPC round trip for an RPC-only search
+// (no step measured end-to-end latency), else end-to-end.
+func (d *Doc) LatencyKind() metrics.Kind {
+	for _, o := range d.SLO {
+		if f, ok := catalog.Lookup(o.Path); ok && f.Kind >= 0 {
+			return f.Kind
+		}
+	}
+	for _, st := range d.Steps {
+		if st.Result != nil && st.Result.Latency[metrics.EndToEnd] == nil && st.Result.Latency[metrics.RPC] != nil {
+			return metrics.RPC
+		}
+	}
+	return metrics.EndToEnd
+}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/mqbench/mqbench/internal/capacity"
 	"github.com/mqbench/mqbench/internal/catalog"
-	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/result"
 )
@@ -21,12 +20,7 @@ func capacityFigure(d *capacity.Doc) catalog.Figure {
 			return f
 		}
 	}
-	for _, st := range d.Steps {
-		if st.Result != nil && st.Result.Latency[metrics.EndToEnd] == nil && st.Result.Latency[metrics.RPC] != nil {
-			return catalog.Latency(metrics.RPC, catalog.StatP99)
-		}
-	}
-	return catalog.Latency(metrics.EndToEnd, catalog.StatP99)
+	return catalog.Latency(d.LatencyKind(), catalog.StatP99)
 }
 
 // rpcOnly reports whether a run had RPC clients and no producers: its

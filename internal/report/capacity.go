@@ -8,14 +8,13 @@ import (
 
 	"github.com/mqbench/mqbench/internal/capacity"
 	"github.com/mqbench/mqbench/internal/metrics"
-	"github.com/mqbench/mqbench/internal/result"
 )
 
 // WriteCapacity prints a capacity search: every step (target, achieved
 // rates, latency, backlog slope, verdict), then one line with the answer.
 func WriteCapacity(w io.Writer, d *capacity.Doc) error {
 	fmt.Fprintf(w, "capacity search %q  objectives: %s  stop: %s\n\n", d.Scenario.Name, objectives(d.SLO), d.StopReason)
-	kind := latencyKind(d.SLO)
+	kind := d.LatencyKind()
 	label := kind.Info().Short
 	header := []string{"step", "phase", "target/s", "published/s", "consumed/s",
 		label + " p50", label + " p99", label + " p99.9", "backlog slope/s", "verdict"}
@@ -63,6 +62,9 @@ func verdict(st capacity.Step) string {
 // it, and what failed first above it.
 func Answer(d *capacity.Doc) string {
 	a := d.Capacity
+	if a.RatePerS == 0 && a.FirstFailingRate == nil && len(a.FailedObjectives) == 0 {
+		return fmt.Sprintf("capacity: none found — the search stopped (%s) before any step passed", d.StopReason)
+	}
 	if a.RatePerS == 0 {
 		first := "the first step"
 		if a.FirstFailingRate != nil {
@@ -71,8 +73,8 @@ func Answer(d *capacity.Doc) string {
 		return fmt.Sprintf("capacity: none found — %s already failed (%s)", first, strings.Join(a.FailedObjectives, ", "))
 	}
 	at := ""
-	kind := latencyKind(d.SLO)
-	if r := bestResult(d); r != nil && r.Latency[kind] != nil {
+	kind := d.LatencyKind()
+	if r := d.Best(); r != nil && r.Latency[kind] != nil {
 		at = fmt.Sprintf(" (%s p99 %s there)", kind.Info().Short, Micros(r.Latency[kind].P99Us))
 	}
 	above := "nothing failed up to the ceiling"
@@ -83,30 +85,6 @@ func Answer(d *capacity.Doc) string {
 		above = "mqbench itself was the bottleneck (client-bound): use more load generators before blaming the broker"
 	}
 	return fmt.Sprintf("capacity: %s/s%s; %s", Rate(a.RatePerS), at, above)
-}
-
-// bestResult is the last passing step at the answer's rate.
-func bestResult(d *capacity.Doc) *result.Result {
-	var r *result.Result
-	for _, st := range d.Steps {
-		if st.Pass && st.TargetRate == d.Capacity.RatePerS {
-			r = st.Result
-		}
-	}
-	return r
-}
-
-// latencyKind is the latency the first latency objective names, else
-// end-to-end (or the RPC round trip).
-func latencyKind(slo []capacity.Objective) metrics.Kind {
-	for _, o := range slo {
-		for _, k := range metrics.Kinds() {
-			if strings.HasPrefix(o.Path, "latency."+k.String()+".") {
-				return k
-			}
-		}
-	}
-	return metrics.EndToEnd
 }
 
 func objectives(slo []capacity.Objective) string {
@@ -133,8 +111,8 @@ func WriteCapacitySweep(w io.Writer, d *capacity.SweepDoc) error {
 		}
 		a := v.Search.Capacity
 		p99, first := "-", "-"
-		kind := latencyKind(v.Search.SLO)
-		if r := bestResult(v.Search); r != nil && r.Latency[kind] != nil {
+		kind := v.Search.LatencyKind()
+		if r := v.Search.Best(); r != nil && r.Latency[kind] != nil {
 			p99 = Micros(r.Latency[kind].P99Us)
 		}
 		if a.FirstFailingRate != nil {
@@ -150,10 +128,10 @@ func WriteCapacitySweep(w io.Writer, d *capacity.SweepDoc) error {
 // consume rates, the latency's p50, p99 and p99.9 in µs, the backlog
 // slope, pass, what failed.
 func capacityRows(d *capacity.Doc) (header []string, rows [][]string) {
-	kind := latencyKind(d.SLO).String()
+	k := d.LatencyKind()
+	kind := k.String()
 	header = []string{"step", "phase", "target_rate", "published_per_s", "consumed_per_s",
 		kind + ".p50_us", kind + ".p99_us", kind + ".p999_us", "backlog_slope", "pass", "failed"}
-	k := latencyKind(d.SLO)
 	for i, st := range d.Steps {
 		row := []string{fmt.Sprint(i + 1), st.Phase, num(st.TargetRate), "", "", "", "", "", num(st.BacklogSlope), fmt.Sprint(st.Pass), strings.Join(st.Failed, " ")}
 		if r := st.Result; r != nil {
