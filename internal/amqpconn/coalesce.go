@@ -71,7 +71,12 @@ import (
 
 const (
 	// DefaultMaxBuffered is MaxBuffered when CoalesceOptions leaves it 0.
-	DefaultMaxBuffered = 1 << 20
+	// Above RabbitMQ's default frame_max (128 KiB), so a body frame fits,
+	// and hundreds of publishes share a system call well before it fills;
+	// it bounds what a stalled socket (a broker blocking publishers) holds
+	// on each connection — up to twice this, with the spare buffer — so
+	// thousands of connections cannot pile up gigabytes.
+	DefaultMaxBuffered = 256 << 10
 	// closeFlushWait bounds how long Close waits for buffered bytes to
 	// reach a socket that does not take them.
 	closeFlushWait = 5 * time.Second
@@ -80,7 +85,7 @@ const (
 // CoalesceOptions configure a CoalescingConn.
 type CoalesceOptions struct {
 	// MaxBuffered is how many bytes a connection holds before Write blocks
-	// (back-pressure); 0 or less means DefaultMaxBuffered (1 MiB).
+	// (back-pressure); 0 or less means DefaultMaxBuffered (256 KiB).
 	MaxBuffered int
 }
 

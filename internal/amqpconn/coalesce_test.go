@@ -268,7 +268,7 @@ func TestCoalesceMemoryBound(t *testing.T) {
 func TestCoalesceShrinksAfterABurst(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	f := newFake()
-	c := newCoalescingConn(f, CoalesceOptions{}, time.Second)
+	c := newCoalescingConn(f, CoalesceOptions{MaxBuffered: 1 << 20}, time.Second) // room for the burst
 	defer c.Close()
 	f.block()
 	mustWrite(t, c, []byte("x"))
