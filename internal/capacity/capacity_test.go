@@ -60,6 +60,9 @@ func TestParseObjective(t *testing.T) {
 type fake struct {
 	capacity, clientMax float64
 	runs                int
+	// pacedFits: a paced step at clientMax leaves the client room (only
+	// the unpaced probe saturates it).
+	pacedFits bool
 }
 
 func (f *fake) run(_ context.Context, sc scenario.Scenario) (*result.Result, error) {
@@ -86,7 +89,7 @@ func (f *fake) run(_ context.Context, sc scenario.Scenario) (*result.Result, err
 		p99 = 5_000_000
 	}
 	r.Latency[metrics.EndToEnd] = &metrics.Summary{Count: 100, P50Us: p99 / 2, P99Us: p99}
-	if achieved >= f.clientMax && f.clientMax < 1e9 {
+	if achieved >= f.clientMax && f.clientMax < 1e9 && (rate == 0 || !f.pacedFits) {
 		r.Client.Cores = 1.9 // mqbench itself is saturated
 	}
 	return r, nil
@@ -160,6 +163,16 @@ func TestClientBoundEndsTheSearch(t *testing.T) {
 	doc := search(t, f, Config{MinRate: 1000, MaxRate: 100_000})
 	if doc.Capacity.LimitedBy != CheckClient || doc.StopReason != StopClient {
 		t.Fatalf("answer %+v, stop %s", doc.Capacity, doc.StopReason)
+	}
+}
+
+// TestClientBoundProbeLimits: when nothing fails up to the ceiling and the
+// ceiling is what a saturated client could send unpaced, the client
+// limited the answer, not a max rate.
+func TestClientBoundProbeLimits(t *testing.T) {
+	doc := search(t, &fake{capacity: 1e6, clientMax: 5000, pacedFits: true}, Config{})
+	if doc.Capacity.LimitedBy != CheckClient || doc.Capacity.RatePerS == 0 || doc.Capacity.FirstFailingRate != nil {
+		t.Fatalf("answer %+v after %d steps: want limited by the client, nothing failing", doc.Capacity, len(doc.Steps))
 	}
 }
 

@@ -307,10 +307,26 @@ func (s *searcher) answer() {
 		if len(failed) > 0 {
 			a.LimitedBy = failed[0]
 		}
+	case best > 0 && s.probeClientBound():
+		// Nothing failed up to the ceiling, and the ceiling is what
+		// mqbench itself could send unpaced: the client limited it.
+		a.LimitedBy = CheckClient
 	case best > 0:
 		a.LimitedBy = "max-rate"
 	}
 	s.doc.Capacity = a
+}
+
+// probeClientBound reports whether the unpaced probe that set the ceiling
+// used most of the client's cores (a probe is not judged, so this is not
+// in its verdict).
+func (s *searcher) probeClientBound() bool {
+	for _, st := range s.doc.Steps {
+		if st.Phase == PhaseProbe && st.Result != nil {
+			return result.ClientBound(st.Result.Client.Cores, st.Result.Client.CoresAvailable)
+		}
+	}
+	return false
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
