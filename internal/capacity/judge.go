@@ -91,10 +91,7 @@ func Judge(r *result.Result, target float64, rpc bool, objectives []Objective, t
 			fail(o.Path, fmt.Sprintf("%s %g > %g", o.Path, got, o.Max))
 		}
 	}
-	achieved := r.Rates.PublishedPerS
-	if rpc && r.Rates.RPCRequestsPerS != nil {
-		achieved = *r.Rates.RPCRequestsPerS
-	}
+	achieved := achievedRate(r, rpc)
 	if achieved < target*(1-RateShortfall) {
 		fail(CheckRate, fmt.Sprintf("achieved %.0f/s of %.0f/s", achieved, target))
 	}
@@ -158,4 +155,13 @@ func BacklogSlope(intervals []result.Interval) float64 {
 		return 0
 	}
 	return (n*sxy - sx*sy) / d
+}
+
+// achievedRate is the load a run achieved: its publish rate, or for an
+// RPC-only search (rpc) its request rate.
+func achievedRate(r *result.Result, rpc bool) float64 {
+	if rpc && r.Rates.RPCRequestsPerS != nil {
+		return *r.Rates.RPCRequestsPerS
+	}
+	return r.Rates.PublishedPerS
 }

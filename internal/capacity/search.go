@@ -229,10 +229,7 @@ func (s *searcher) step(ctx context.Context, phase string, rate float64) (stepRe
 	}
 	st := stepResult{Verdict: v}
 	if res != nil {
-		st.achieved = res.Rates.PublishedPerS
-		if s.rpc && res.Rates.RPCRequestsPerS != nil {
-			st.achieved = *res.Rates.RPCRequestsPerS
-		}
+		st.achieved = achievedRate(res, s.rpc)
 	}
 	s.doc.Steps = append(s.doc.Steps, Step{Phase: phase, TargetRate: rate, Pass: v.Pass, Failed: v.Failed,
 		Reasons: v.Reasons, BacklogSlope: round1(v.BacklogSlope), Result: res})
@@ -263,7 +260,7 @@ func (s *searcher) bracketRange() (lo, hi float64) {
 	hi = s.cfg.MaxRate
 	for _, st := range s.doc.Steps {
 		if st.Phase == PhaseProbe && st.Result != nil {
-			hi = st.Result.Rates.PublishedPerS
+			hi = achievedRate(st.Result, s.rpc)
 		}
 		if st.Pass && st.TargetRate > lo {
 			lo = st.TargetRate
