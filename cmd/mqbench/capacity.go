@@ -45,7 +45,7 @@ func (c *capacityFlags) register(f *flagSet) {
 	c.step, c.warmup = scenario.Duration(10*time.Second), scenario.Duration(2*time.Second)
 	fs.Var(&c.step, "step", "each step's measured length (default 10s)")
 	fs.Var(&c.warmup, "step-warmup", "each step's own warm-up, before it is measured (default 2s)")
-	fs.Var(&c.budget, "budget", "the longest the whole search may take (0 = no limit)")
+	fs.Var(&c.budget, "budget", "the longest the whole search may take (0 = no limit); with --sweep, each variant's search")
 }
 
 // check refuses values the search cannot use.
