@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/mqbench/mqbench/internal/engine"
@@ -177,5 +178,68 @@ func TestEmptyNativeHistogramStaysNative(t *testing.T) {
 	}
 	if h := m.GetHistogram(); h.GetSampleCount() != 0 || len(h.GetPositiveSpan()) != 1 || h.GetPositiveSpan()[0].GetLength() != 0 {
 		t.Fatalf("empty histogram %v: want one span of length 0", h)
+	}
+}
+
+// nativeCounts expands a native histogram's spans and deltas to a count
+// per bucket index.
+func nativeCounts(h *dto.Histogram) map[int]uint64 {
+	out := map[int]uint64{}
+	deltas := h.GetPositiveDelta()
+	var running int64
+	i, d := 0, 0
+	for _, s := range h.GetPositiveSpan() {
+		i += int(s.GetOffset())
+		for range s.GetLength() {
+			running += deltas[d]
+			out[i] = uint64(running)
+			i, d = i+1, d+1
+		}
+	}
+	return out
+}
+
+// TestNativeBucketsMatchClientGolang: the native buckets written from the
+// HDR are those client_golang's own native histogram (schema 3, factor
+// 1.1) makes of the same samples — a second implementation, not ours —
+// exactly where HDR holds every microsecond apart (below 2,048 µs), and
+// above within the samples of the HDR bar at each of the bucket's two
+// bounds (a bar is at most 1/1024 of its value wide; the samples here are
+// 7 µs apart).
+func TestNativeBucketsMatchClientGolang(t *testing.T) {
+	h := metrics.NewHistogram()
+	ref := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ref", NativeHistogramBucketFactor: 1.1})
+	for v := int64(1); v <= 100_000; v += 7 { // 1 µs to 100 ms
+		_ = h.RecordValue(v)
+		ref.Observe(float64(v) / 1e6)
+	}
+	var ours, theirs dto.Metric
+	if err := (hdrMetric{h: h}).Write(&ours); err != nil {
+		t.Fatal(err)
+	}
+	if err := ref.Write(&theirs); err != nil {
+		t.Fatal(err)
+	}
+	if s := theirs.GetHistogram().GetSchema(); s != NativeSchema {
+		t.Fatalf("client_golang chose schema %d for factor 1.1, want %d", s, NativeSchema)
+	}
+	got, want := nativeCounts(ours.GetHistogram()), nativeCounts(theirs.GetHistogram())
+	var total, exact int
+	for i := -200; i <= 0; i++ { // 2^-25 s (30 ns) to 1 s: every index either holds
+		g, w := int64(got[i]), int64(want[i])
+		total += int(g)
+		upperUs := math.Pow(2, float64(i)/8) * 1e6
+		tol := int64(0)
+		if upperUs >= 2048 {
+			tol = 2 * (int64(upperUs/1024/7) + 1)
+		} else if w > 0 {
+			exact++
+		}
+		if d := g - w; d < -tol || d > tol {
+			t.Errorf("native bucket %d (≤ %.0f µs): %d samples, client_golang %d (tolerance %d)", i, upperUs, g, w, tol)
+		}
+	}
+	if int64(total) != h.TotalCount() || exact < 20 {
+		t.Errorf("%d samples in the native buckets of %d; %d buckets compared exactly", total, h.TotalCount(), exact)
 	}
 }
