@@ -16,13 +16,15 @@ const (
 	// shrinkAbove and shrinkAfter: a buffer larger than shrinkAbove is let
 	// go after a flush once no batch has used a quarter of it for
 	// shrinkAfter, so that a burst or a stall does not leave 2 ×
-	// MaxBuffered on every connection for the rest of its life. It is a
+	// MaxBuffered on every connection for the rest of its life, nor the
+	// burst of declarations and subscriptions at setup leave 16 KiB on
+	// each of thousands of quiet connections. It is a
 	// time and not a count of flushes because on a busy machine the
 	// flusher is descheduled every few milliseconds, and each time the
 	// batch that piles up meanwhile needs the large buffer again: a count
 	// would drop and regrow it every time (allocation churn on the write
-	// path). Buffers up to shrinkAbove are always reused.
-	shrinkAbove = 64 << 10
+	// path). Buffers of minBuffer are always reused.
+	shrinkAbove = minBuffer
 	shrinkAfter = time.Second
 )
 

@@ -7,33 +7,63 @@ import (
 	"time"
 )
 
+// The garbage collector's headroom — how much garbage the heap may gather
+// between two collections — is set by mqbench, not left at the runtime's
+// default of "as much again as is live", which is wrong for a load
+// generator both ways:
+//
+//   - A few fast workers hold a few MB and allocate 100 MB/s or more inside
+//     the client library (every frame read and every publish): the default
+//     collects 20–40 times a second, a few per cent of the client's CPU and
+//     a stop of every goroutine each time, for a heap that fits in cache.
+//   - Thousands of paced workers hold tens of MB of long-lived state and
+//     allocate a few MB/s: the default keeps as much again of garbage that
+//     nothing needs, the largest single part of their memory after their
+//     stacks.
+//
+// Both are answered by one rule: the headroom is about one second of the
+// allocation the run has been doing, never under headroomMin and never over
+// headroomMax. A collection then comes about once a second whatever the
+// shape, up to headroomMax/s of allocation (a fast run keeps at most
+// headroomMax of garbage; a slow one about what it allocates in a second).
+// GOGC, when set, decides instead.
+
+const (
+	// headroomMin is the least garbage the heap may gather: below it a
+	// collection's fixed costs dominate, and the runtime's own floor is 4 MB.
+	headroomMin = 4 << 20
+	// headroomMax bounds what a fast run keeps of garbage: at 100 MB/s of
+	// allocation it means about three collections a second instead of 25.
+	headroomMax = 32 << 20
+	// headroomStart is the headroom from the start until the first check
+	// has measured the allocation rate.
+	headroomStart = 16 << 20
+	// heapHeadroomCheck is how often holdHeadroom measures the allocation
+	// rate and re-reads the live heap: about a collection apart, and a read
+	// of two runtime metrics costs microseconds.
+	heapHeadroomCheck = time.Second
+)
+
 // settleMemory runs before the start (outside the measured window).
 // Setting up thousands of workers leaves garbage the heap would otherwise
-// keep for the whole run: it is collected and the pages handed back. Then
-// the garbage collector's headroom is set to a quarter of what the workers
-// hold, at least heapHeadroomMin: with the runtime's default (as much
-// again as is live) a run of thousands of workers, whose memory is almost
-// all their long-lived state, would carry tens of MB of garbage for the
-// few messages each sends; a run of a few fast workers, whose live heap is
-// small, keeps the default and collects no more often. GOGC, when set,
-// decides instead.
+// keep for the whole run: it is collected and the pages handed back; the
+// headroom starts at headroomStart.
 func settleMemory() {
 	debug.FreeOSMemory()
 	if gogcSet() {
 		return
 	}
-	if live := liveHeap(); live > 0 {
-		debug.SetGCPercent(gcPercent(live))
+	if live, _ := heapReading(); live > 0 {
+		debug.SetGCPercent(gcPercent(live, headroomStart))
 	}
 }
 
-// holdHeadroom keeps the headroom settleMemory chose while the run goes
-// on: the workers' state keeps growing after the start (their first
-// messages, the audit's sets), and a percentage fixed at the start would
-// let the garbage grow with it — at 5,000 workers the live heap grows by
-// half in the first seconds. Every check re-reads the live heap (as of the
-// last collection) and sets the percentage again when it has moved; the
-// returned func stops the checks. GOGC, when set, decides instead.
+// holdHeadroom keeps the headroom at about one second of allocation while
+// the run goes on: every check measures the allocation since the last one
+// and re-reads the live heap (as of the last collection), which keeps
+// growing after the start at thousands of workers (their first messages,
+// the audit's sets), and sets the percentage again when it has moved. The
+// returned func stops the checks.
 func holdHeadroom(every time.Duration) (stop func()) {
 	if gogcSet() {
 		return func() {}
@@ -43,48 +73,46 @@ func holdHeadroom(every time.Duration) (stop func()) {
 		t := time.NewTicker(every)
 		defer t.Stop()
 		last := -1
+		_, allocs := heapReading()
+		at := time.Now()
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
 			}
-			if live := liveHeap(); live > 0 {
-				if p := gcPercent(live); p != last {
-					debug.SetGCPercent(p)
-					last = p
-				}
+			live, total := heapReading()
+			now := time.Now()
+			perSecond := float64(total-allocs) / now.Sub(at).Seconds()
+			allocs, at = total, now
+			if live == 0 {
+				continue
+			}
+			if p := gcPercent(live, uint64(perSecond)); p != last {
+				debug.SetGCPercent(p)
+				last = p
 			}
 		}
 	}()
 	return func() { close(done) }
 }
 
-// heapHeadroomCheck is how often holdHeadroom re-reads the live heap: a
-// collection or two apart at the rates where it matters, and a read of a
-// runtime metric costs microseconds.
-const heapHeadroomCheck = time.Second
-
 func gogcSet() bool {
 	_, set := os.LookupEnv("GOGC")
 	return set
 }
 
-// liveHeap is the heap the last collection found live (0 before one).
-func liveHeap() uint64 {
-	s := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
+// heapReading returns the heap the last collection found live (0 before
+// one) and the bytes allocated since the process started.
+func heapReading() (live, allocated uint64) {
+	s := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/heap/allocs:bytes"}}
 	rtmetrics.Read(s)
-	return s[0].Value.Uint64()
+	return s[0].Value.Uint64(), s[1].Value.Uint64()
 }
 
-// heapHeadroomMin is the least garbage the heap may gather between
-// collections.
-const heapHeadroomMin = 16 << 20
-
-// gcPercent is the GC percentage that lets the heap grow by a quarter of
-// live, or heapHeadroomMin, before a collection: never more than the
-// runtime's default of 100.
-func gcPercent(live uint64) int {
-	headroom := max(live/4, heapHeadroomMin)
-	return int(min(100, 100*headroom/live))
+// gcPercent is the GC percentage that lets a heap of live bytes grow by
+// headroom, held within [headroomMin, headroomMax], before a collection.
+func gcPercent(live, headroom uint64) int {
+	headroom = min(max(headroom, headroomMin), headroomMax)
+	return int(max(1, 100*headroom/live))
 }

@@ -12,17 +12,18 @@ import (
 func TestGCPercent(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
-		live uint64
-		want int
+		name           string
+		live, headroom uint64
+		want           int
 	}{
-		{1 * mib, 100},   // a few fast workers: the runtime's default
-		{16 * mib, 100},  // 16 MiB of headroom is as much again
-		{32 * mib, 50},   // the 16 MiB floor
-		{64 * mib, 25},   // a quarter of live
-		{1024 * mib, 25}, // still a quarter
+		{"fast run, small heap: capped at headroomMax", 4 * mib, 200 * mib, 800},
+		{"fast run, one second of allocation", 4 * mib, 20 * mib, 500},
+		{"paced run, large heap: a second of allocation", 40 * mib, 5 * mib, 12},
+		{"idle: the floor", 40 * mib, 0, 10},
+		{"huge heap, idle: at least 1%", 4096 * mib, 0, 1},
 	} {
-		if got := gcPercent(c.live); got != c.want {
-			t.Errorf("gcPercent(%d MiB) = %d, want %d", c.live/mib, got, c.want)
+		if got := gcPercent(c.live, c.headroom); got != c.want {
+			t.Errorf("%s: gcPercent(%d MiB, %d MiB) = %d, want %d", c.name, c.live/mib, c.headroom/mib, got, c.want)
 		}
 	}
 }
@@ -33,11 +34,26 @@ func gogcPercent() int64 {
 	return int64(s[0].Value.Uint64())
 }
 
-// TestHoldHeadroomFollowsTheLiveHeap: when the live heap grows after the
-// start, the percentage follows it (a quarter of a 128 MiB heap is 25%),
-// and nothing changes it after stop. Not parallel: the GC percentage is
-// the process's.
-func TestHoldHeadroomFollowsTheLiveHeap(t *testing.T) {
+// waitPercent waits up to 5 s for the GC percentage to come within
+// [lo, hi].
+func waitPercent(t *testing.T, lo, hi int64, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	in := func(p int64) bool { return p >= lo && p <= hi }
+	for !in(gogcPercent()) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := gogcPercent(); !in(got) {
+		t.Fatalf("GC percent %d %s, want %d to %d", got, what, lo, hi)
+	}
+}
+
+// TestHoldHeadroomFollowsAllocation: with 128 MiB live, an idle process
+// gets the floor (4 MiB: 3%) and one allocating far above headroomMax a
+// second gets the ceiling (32 MiB: 25%, a little less with the test's own
+// heap on top of the 128 MiB); nothing changes the percentage
+// after stop. Not parallel: the GC percentage is the process's.
+func TestHoldHeadroomFollowsAllocation(t *testing.T) {
 	if v, set := os.LookupEnv("GOGC"); set {
 		os.Unsetenv("GOGC")
 		t.Cleanup(func() { os.Setenv("GOGC", v) })
@@ -45,19 +61,36 @@ func TestHoldHeadroomFollowsTheLiveHeap(t *testing.T) {
 	prev := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(prev) })
 	live := make([]byte, 128<<20) // reachable until the end: live
-	stop := holdHeadroom(5 * time.Millisecond)
+	for i := range live {
+		live[i] = byte(i) // touched, so the heap really holds it
+	}
 	runtime.GC()
-	deadline := time.Now().Add(5 * time.Second)
-	for gogcPercent() != 25 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if got := gogcPercent(); got != 25 {
-		t.Fatalf("GC percent %d with 128 MiB live, want 25", got)
-	}
+	stop := holdHeadroom(20 * time.Millisecond)
+	waitPercent(t, 3, 3, "with 128 MiB live and nothing allocated")
+
+	// About 1 MiB every 100 µs: 10 GB/s nominal, far above the ceiling
+	// however slow the machine.
+	churn := make(chan struct{})
+	go func() {
+		var keep []byte
+		for {
+			select {
+			case <-churn:
+				runtime.KeepAlive(keep)
+				return
+			default:
+			}
+			keep = make([]byte, 1<<20)
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	waitPercent(t, 22, 25, "with 128 MiB live while allocating fast")
+	close(churn)
+
 	stop()
-	time.Sleep(20 * time.Millisecond) // a check already under way ends
+	time.Sleep(50 * time.Millisecond) // a check already under way ends
 	debug.SetGCPercent(100)
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
 	if got := gogcPercent(); got != 100 {
 		t.Fatalf("GC percent %d after stop, want 100 (left alone)", got)
 	}

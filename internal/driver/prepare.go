@@ -108,7 +108,7 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 	}
 	return w.group(ctx, e, "producer", p.Count, p.Connections, func(i int, cn *amqpconn.Conn) (err error) {
 		pr := &producer{
-			id: i, m: e.reg.NewWorker(), clock: e.clock, win: e.win,
+			id: i, cn: cn, m: e.reg.NewWorker(), clock: e.clock, win: e.win,
 			exchange: sc.Exchange.Name, keys: w.keys, mandator: p.Mandatory, schedule: schedule,
 			limit: split(p.Messages, p.Count, i), fail: w.fail, window: p.Confirm, runID: w.runID,
 			buf: make([]byte, p.MaxSize()), sizes: newSizeDraw(p.SizeDistribution),

@@ -23,6 +23,7 @@ import (
 type producer struct {
 	id       int
 	h        *amqpconn.Channel
+	cn       *amqpconn.Conn // the connection h is on
 	ch       *amqp.Channel // h's current channel, refreshed by setup
 	m        metrics.Worker
 	clock    *stamp.Clock
@@ -85,22 +86,15 @@ func (p *producer) run(ctx context.Context, start <-chan struct{}, stopping *ato
 	}
 	var timer *time.Timer
 	base := p.clock.Now() + int64(p.jitter)
-	for i := int64(0); p.limit < 0 || i < p.limit; i++ {
+	for i := int64(0); p.limit < 0 || i < p.limit; {
 		if stopping.Load() {
 			return false
 		}
-		due := int64(0)
-		if p.schedule != nil {
-			// Message i is due at base + Due(i): never earlier, and one that
-			// is late (a stall, a full confirm window) is still timed from
-			// when it was due.
-			off, ok := p.schedule.Due(i)
-			if !ok {
-				return false
-			}
-			if due = base + int64(off); due >= p.win.End() {
-				return false // due after the run: not part of it
-			}
+		due, ok := p.due(i, base)
+		if !ok {
+			return false
+		}
+		if due != 0 {
 			if wait := time.Duration(due - p.clock.Now()); wait > 0 {
 				if timer == nil {
 					timer = time.NewTimer(wait)
@@ -114,25 +108,66 @@ func (p *producer) run(ctx context.Context, start <-chan struct{}, stopping *ato
 				}
 			}
 		}
-		if p.conf != nil {
-			ok, ended := p.conf.acquire(stop)
-			if ended && p.recover(ctx) {
-				i--
-				continue
-			}
-			if !ok {
-				return false
-			}
-		}
-		if !p.publish(i, due) {
-			if !p.recover(ctx) {
-				return false
-			}
-			i-- // message i was not sent: send it on the new channel
-			continue
+		switch p.step(ctx, i, due, stop) {
+		case stepSent:
+			i++
+		case stepEnded:
+			return false
 		}
 	}
 	return true
+}
+
+// due returns when message i is due (Unix ns; 0 when unpaced) for a
+// producer whose schedule started at base; false when it never is, or
+// only after the measured window: the producer is done.
+func (p *producer) due(i, base int64) (int64, bool) {
+	if p.schedule == nil {
+		return 0, true
+	}
+	// Message i is due at base + Due(i): never earlier, and one that is
+	// late (a stall, a full confirm window) is still timed from when it
+	// was due.
+	off, ok := p.schedule.Due(i)
+	if !ok {
+		return 0, false
+	}
+	due := base + int64(off)
+	if due >= p.win.End() {
+		return 0, false // due after the run: not part of it
+	}
+	return due, true
+}
+
+// stepOutcome is what one attempt to send a message came to.
+type stepOutcome int
+
+const (
+	stepSent  stepOutcome = iota // sent: go on with the next message
+	stepRetry                    // the channel was mended: send the same message again
+	stepEnded                    // stopped, or the channel cannot be mended: the producer is done
+)
+
+// step takes a slot in the confirm window and publishes message i (due at
+// due, 0 when unpaced). A message that could not be sent because the
+// channel failed is sent again, on the mended channel, by the next step.
+func (p *producer) step(ctx context.Context, i, due int64, stop <-chan struct{}) stepOutcome {
+	if p.conf != nil {
+		ok, ended := p.conf.acquire(stop)
+		if ended && p.recover(ctx) {
+			return stepRetry
+		}
+		if !ok {
+			return stepEnded
+		}
+	}
+	if !p.publish(i, due) {
+		if !p.recover(ctx) {
+			return stepEnded
+		}
+		return stepRetry // message i was not sent: send it on the new channel
+	}
+	return stepSent
 }
 
 // publish stamps and sends message i (due at due, 0 when unpaced) and

@@ -91,17 +91,25 @@ func (w *workload) goAndTrack(fn func()) {
 
 // Start releases every worker at once and starts sampling queue depth.
 func (w *workload) Start() {
-	for _, p := range w.producers {
+	alone, groups := pacedGroups(w.producers)
+	for _, p := range alone {
 		w.publishing.Add(1)
 		w.confirming.Add(1)
 		w.goAndTrack(func() {
-			met := p.run(w.ctx, w.start, &w.stopping, w.stop)
-			w.publishing.Done()
-			if met {
-				w.limitMet()
-			}
+			w.producerDone(p, p.run(w.ctx, w.start, &w.stopping, w.stop))
 			p.awaitConfirms(w.abandon)
 			w.confirming.Done()
+		})
+	}
+	for _, g := range groups {
+		w.publishing.Add(len(g))
+		w.confirming.Add(len(g))
+		w.goAndTrack(func() {
+			runPacedGroup(w.ctx, g, w.start, &w.stopping, w.stop, w.producerDone)
+			for _, p := range g {
+				p.awaitConfirms(w.abandon)
+				w.confirming.Done()
+			}
 		})
 	}
 	for _, c := range w.rpcClients {
@@ -164,6 +172,15 @@ func (w *workload) watchExit() {
 			w.stopLocally(result.StopQueuesEmpty)
 			return
 		}
+	}
+}
+
+// producerDone books a producer that left its publish loop, having met
+// its message limit or not.
+func (w *workload) producerDone(p *producer, met bool) {
+	w.publishing.Done()
+	if met {
+		w.limitMet()
 	}
 }
 

@@ -94,6 +94,15 @@ func (s *Schedule) RateAt(t time.Duration) float64 {
 	return s.tail
 }
 
+// MaxRate returns the highest rate the schedule ever asks for.
+func (s *Schedule) MaxRate() float64 {
+	r := s.tail
+	for _, g := range s.segs {
+		r = max(r, g.From, g.To)
+	}
+	return r
+}
+
 func seconds(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
 
 // Wait returns how long a worker that has sent k messages should wait,

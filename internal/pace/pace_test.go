@@ -85,6 +85,23 @@ func TestRateAt(t *testing.T) {
 	}
 }
 
+func TestMaxRate(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		s    *Schedule
+		want float64
+	}{
+		{"constant", Constant(40), 40},
+		{"ramp up, then held", New([]Segment{{10, 500, time.Minute}, {500, 500, 0}}), 500},
+		{"burst inside, lower after", New([]Segment{{10, 10, time.Minute}, {900, 900, time.Second}, {20, 20, 0}}), 900},
+		{"ramp down to a pause", New([]Segment{{300, 0, time.Minute}, {0, 0, 0}}), 300},
+	} {
+		if got := c.s.MaxRate(); got != c.want {
+			t.Errorf("%s: MaxRate = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
 func BenchmarkDue(b *testing.B) {
 	s := New([]Segment{{1000, 1000, 30 * time.Second}, {1000, 5000, 30 * time.Second}})
 	b.ReportAllocs()

@@ -1,0 +1,166 @@
+package driver
+
+import (
+	"container/heap"
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/amqpconn"
+)
+
+// Thousands of slow paced producers (a device fleet: each a message a
+// second) do not need a goroutine each: every goroutine keeps a stack of
+// 4–8 KiB that a publish through the client library grows, and a timer,
+// while it sleeps almost all the time. The slow paced producers of one
+// connection share a goroutine instead (as PerfTest's producer scheduler
+// threads do): it keeps them in order of their next message's due time,
+// sleeps until the earliest, and takes one step of that producer. Each
+// producer keeps its own channel, confirm window, counters, schedule and
+// start offset; its messages are due when they would have been alone, and
+// any wait caused by sharing shows, as every lateness does, in the send
+// lag and in latency timed from the due time. Sharing costs nothing a
+// shared connection does not already impose: its writes are serialized
+// anyway. A producer whose confirm window is full holds up the others on
+// its goroutine until a confirm arrives; at these rates that happens only
+// when the broker stops confirming, which stops them all alike.
+
+// pacedGroupRate is the most messages per second (at the schedule's peak)
+// one shared goroutine is given: a publish costs the goroutine a few µs,
+// so it stays mostly idle, and producers due at the same moment wait for
+// each other no longer than a single core would make them wait anyway.
+const pacedGroupRate = 1000
+
+// pacedGroups splits producers into those that run alone and groups that
+// share a goroutine: the paced producers of each connection, in chunks
+// whose peak rates add up to at most pacedGroupRate, when a chunk holds at
+// least two. Unpaced producers and fast paced ones run alone.
+func pacedGroups(ps []*producer) (alone []*producer, groups [][]*producer) {
+	byConn := map[*amqpconn.Conn][]*producer{}
+	var order []*amqpconn.Conn
+	for _, p := range ps {
+		per := 0
+		if p.schedule != nil {
+			if r := p.schedule.MaxRate(); r > 0 {
+				per = int(pacedGroupRate / r)
+			}
+		}
+		if per < 2 {
+			alone = append(alone, p)
+			continue
+		}
+		if _, seen := byConn[p.cn]; !seen {
+			order = append(order, p.cn)
+		}
+		byConn[p.cn] = append(byConn[p.cn], p)
+	}
+	for _, cn := range order {
+		members := byConn[cn]
+		per := int(pacedGroupRate / members[0].schedule.MaxRate()) // one schedule for all producers
+		for len(members) > 0 {
+			n := min(per, len(members))
+			if n == 1 {
+				alone = append(alone, members[0])
+			} else {
+				groups = append(groups, members[:n:n])
+			}
+			members = members[n:]
+		}
+	}
+	return alone, groups
+}
+
+// pacedEntry is one producer of a group: its next message and when it is due.
+type pacedEntry struct {
+	p         *producer
+	i         int64 // the next message
+	base, due int64 // the schedule's start for this producer, and message i's due time (Unix ns)
+}
+
+// dueOrder is a min-heap of a group's producers by their next due time.
+type dueOrder []*pacedEntry
+
+func (h dueOrder) Len() int           { return len(h) }
+func (h dueOrder) Less(a, b int) bool { return h[a].due < h[b].due }
+func (h dueOrder) Swap(a, b int)      { h[a], h[b] = h[b], h[a] }
+func (h *dueOrder) Push(x any)        { *h = append(*h, x.(*pacedEntry)) }
+func (h *dueOrder) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// runPacedGroup runs the producers of one group from the start signal
+// until each is done, as producer.run would run each alone: finished is
+// called once for every producer, with whether it met its message limit,
+// as soon as it is done.
+func runPacedGroup(ctx context.Context, ps []*producer, start <-chan struct{}, stopping *atomic.Bool, stop <-chan struct{}, finished func(p *producer, met bool)) {
+	h := make(dueOrder, 0, len(ps))
+	if started(ctx, start) {
+		now := ps[0].clock.Now() // one clock for the run
+		for _, p := range ps {
+			e := &pacedEntry{p: p, base: now + int64(p.jitter)}
+			if p.limit == 0 {
+				finished(p, true)
+				continue
+			}
+			due, ok := p.due(0, e.base)
+			if !ok {
+				finished(p, false)
+				continue
+			}
+			e.due = due
+			h = append(h, e)
+		}
+		heap.Init(&h)
+	}
+	stepPacedGroup(ctx, &h, stopping, stop, finished)
+	for _, e := range h {
+		finished(e.p, false)
+	}
+}
+
+// stepPacedGroup sends the group's messages in due order until every
+// producer is done or the load stops; the producers it leaves in h are
+// not done.
+func stepPacedGroup(ctx context.Context, h *dueOrder, stopping *atomic.Bool, stop <-chan struct{}, finished func(p *producer, met bool)) {
+	var timer *time.Timer
+	for h.Len() > 0 && !stopping.Load() {
+		e := (*h)[0]
+		if wait := time.Duration(e.due - e.p.clock.Now()); wait > 0 {
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			select {
+			case <-timer.C:
+			case <-stop:
+				return
+			}
+		}
+		switch e.p.step(ctx, e.i, e.due, stop) {
+		case stepRetry:
+			continue // the same message, still first in line
+		case stepEnded:
+			heap.Pop(h)
+			finished(e.p, false)
+			continue
+		}
+		e.i++
+		if e.p.limit >= 0 && e.i >= e.p.limit {
+			heap.Pop(h)
+			finished(e.p, true)
+			continue
+		}
+		due, ok := e.p.due(e.i, e.base)
+		if !ok {
+			heap.Pop(h)
+			finished(e.p, false)
+			continue
+		}
+		e.due = due
+		heap.Fix(h, 0)
+	}
+}
