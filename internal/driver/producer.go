@@ -24,7 +24,7 @@ type producer struct {
 	id       int
 	h        *amqpconn.Channel
 	cn       *amqpconn.Conn // the connection h is on
-	ch       *amqp.Channel // h's current channel, refreshed by setup
+	ch       *amqp.Channel  // h's current channel, refreshed by setup
 	m        metrics.Worker
 	clock    *stamp.Clock
 	win      *metrics.Window
