@@ -44,10 +44,12 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 		case <-ctx.Done():
 		}
 	}
-	// Nothing is measured from here on: the workers' garbage is collected
-	// and handed back before the audit and the result are built, so that
-	// building them does not raise the run's peak memory above its
-	// steady state's (by a few MB at thousands of workers).
+	// Nothing this process measures is running any more: the workers'
+	// garbage is collected and handed back before the audit and the
+	// result are built, so that building them does not raise the run's
+	// peak memory above its steady state's (by a few MB at thousands of
+	// workers). It takes a full collection, some tens of milliseconds at
+	// most, out of the time Finish is given.
 	debug.FreeOSMemory()
 	var shardWarning string
 	if w.sc.Shard.Sharded() && w.sc.Shard.Owner() {

@@ -30,7 +30,7 @@ import (
 
 const (
 	// headroomMin is the least garbage the heap may gather: below it a
-	// collection's fixed costs dominate, and the runtime's own floor is 4 MB.
+	// collection's fixed costs dominate.
 	headroomMin = 4 << 20
 	// headroomMax bounds what a fast run keeps of garbage: at 100 MB/s of
 	// allocation it means about three collections a second instead of 25.
@@ -53,14 +53,14 @@ func settleMemory() {
 	if gogcSet() {
 		return
 	}
-	if live, _ := heapReading(); live > 0 {
-		debug.SetGCPercent(gcPercent(live, headroomStart))
+	if scanned, _ := heapReading(); scanned > 0 {
+		debug.SetGCPercent(gcPercent(scanned, headroomStart))
 	}
 }
 
 // holdHeadroom keeps the headroom at about one second of allocation while
 // the run goes on: every check measures the allocation since the last one
-// and re-reads the live heap (as of the last collection), which keeps
+// and re-reads the live heap and stacks (as of the last collection), which keep
 // growing after the start at thousands of workers (their first messages,
 // the audit's sets), and sets the percentage again when it has moved. The
 // returned func stops the checks.
@@ -81,14 +81,14 @@ func holdHeadroom(every time.Duration) (stop func()) {
 				return
 			case <-t.C:
 			}
-			live, total := heapReading()
+			scanned, total := heapReading()
 			now := time.Now()
 			perSecond := float64(total-allocs) / now.Sub(at).Seconds()
 			allocs, at = total, now
-			if live == 0 {
+			if scanned == 0 {
 				continue
 			}
-			if p := gcPercent(live, uint64(perSecond)); p != last {
+			if p := gcPercent(scanned, uint64(perSecond)); p != last {
 				debug.SetGCPercent(p)
 				last = p
 			}
@@ -102,17 +102,39 @@ func gogcSet() bool {
 	return set
 }
 
-// heapReading returns the heap the last collection found live (0 before
-// one) and the bytes allocated since the process started.
-func heapReading() (live, allocated uint64) {
-	s := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/heap/allocs:bytes"}}
+// heapReading returns what the last collection found to scan — the live
+// heap plus the goroutine stacks and globals it scanned (0 before a
+// collection) — and the bytes allocated since the process started.
+func heapReading() (scanned, allocated uint64) {
+	s := []rtmetrics.Sample{
+		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"},
+		{Name: "/gc/scan/globals:bytes"}, {Name: "/gc/heap/allocs:bytes"},
+	}
 	rtmetrics.Read(s)
-	return s[0].Value.Uint64(), s[1].Value.Uint64()
+	live := s[0].Value.Uint64()
+	if live == 0 {
+		return 0, s[3].Value.Uint64()
+	}
+	return live + s[1].Value.Uint64() + s[2].Value.Uint64(), s[3].Value.Uint64()
 }
 
-// gcPercent is the GC percentage that lets a heap of live bytes grow by
-// headroom, held within [headroomMin, headroomMax], before a collection.
-func gcPercent(live, headroom uint64) int {
+// runtimeHeapMin is the Go runtime's least heap goal at GOGC=100; it scales
+// with the percentage like the rest of the goal.
+const runtimeHeapMin = 4 << 20
+
+// gcPercent is the GC percentage that lets the heap grow by headroom, held
+// within [headroomMin, headroomMax], before a collection. The runtime sets
+// the goal at live + (live + stacks + globals) × percent/100, and never
+// under runtimeHeapMin × percent/100. So the percentage is the headroom
+// over scanned (live + stacks + globals) — thousands of goroutine stacks
+// would otherwise add their share of headroom on top — and, for a heap
+// under runtimeHeapMin, what puts that floor at the heap plus the
+// headroom: a heap of 1 MiB given 32 MiB as a share of itself (3,200%)
+// would have its floor at 128 MiB.
+func gcPercent(scanned, headroom uint64) int {
 	headroom = min(max(headroom, headroomMin), headroomMax)
-	return int(max(1, 100*headroom/live))
+	if scanned < runtimeHeapMin {
+		return int(100 * (scanned + headroom) / runtimeHeapMin)
+	}
+	return int(max(1, 100*headroom/scanned))
 }

@@ -10,20 +10,24 @@ import (
 )
 
 // Thousands of slow paced producers (a device fleet: each a message a
-// second) do not need a goroutine each: every goroutine keeps a stack of
-// 4–8 KiB that a publish through the client library grows, and a timer,
-// while it sleeps almost all the time. The slow paced producers of one
-// connection share a goroutine instead (as PerfTest's producer scheduler
-// threads do): it keeps them in order of their next message's due time,
-// sleeps until the earliest, and takes one step of that producer. Each
-// producer keeps its own channel, confirm window, counters, schedule and
-// start offset; its messages are due when they would have been alone, and
-// any wait caused by sharing shows, as every lateness does, in the send
-// lag and in latency timed from the due time. Sharing costs nothing a
-// shared connection does not already impose: its writes are serialized
-// anyway. A producer whose confirm window is full holds up the others on
-// its goroutine until a confirm arrives; at these rates that happens only
-// when the broker stops confirming, which stops them all alike.
+// second) do not need a publishing goroutine each: every goroutine keeps a
+// stack of 4–8 KiB that a publish through the client library grows, and
+// a timer, while it sleeps almost all the time. The slow paced producers
+// of one connection share a goroutine instead (as PerfTest's producer
+// scheduler threads do): it keeps them in order of their next message's
+// due time, sleeps until the earliest, and takes one step of that
+// producer. Each producer keeps its own channel, confirm window (and the
+// goroutine that times its confirms), counters, schedule and start
+// offset; its messages are due when they would have been alone.
+//
+// What one producer waits for, the others on its goroutine wait for too:
+// a full confirm window (confirms slower than window ÷ rate, which
+// pacedGroups keeps to at least pacedConfirmSlack), the mending of its channel after a
+// failure (the group's channels reopen one after another). Every such wait
+// shows, as all lateness does, in the waiting producers' send lag and in
+// their latency timed from the due time; nothing is hidden, but a group's
+// members are not independent of each other the way lone producers on
+// the same connection are (they share its socket and its blocking anyway).
 
 // pacedGroupRate is the most messages per second (at the schedule's peak)
 // one shared goroutine is given: a publish costs the goroutine a few µs,
@@ -31,17 +35,24 @@ import (
 // each other no longer than a single core would make them wait anyway.
 const pacedGroupRate = 1000
 
+// pacedConfirmSlack: a confirming producer shares a goroutine only when its
+// confirm window holds this long of its peak rate, so that its window
+// fills, and holds up the others, only when confirms take longer than
+// that: a broker in trouble, not one that is merely slower than the rate.
+const pacedConfirmSlack = 100 * time.Millisecond
+
 // pacedGroups splits producers into those that run alone and groups that
 // share a goroutine: the paced producers of each connection, in chunks
 // whose peak rates add up to at most pacedGroupRate, when a chunk holds at
-// least two. Unpaced producers and fast paced ones run alone.
+// least two. Unpaced producers, fast paced ones, and those whose confirm
+// window is short for their rate (pacedConfirmSlack) run alone.
 func pacedGroups(ps []*producer) (alone []*producer, groups [][]*producer) {
 	byConn := map[*amqpconn.Conn][]*producer{}
 	var order []*amqpconn.Conn
 	for _, p := range ps {
 		per := 0
 		if p.schedule != nil {
-			if r := p.schedule.MaxRate(); r > 0 {
+			if r := p.schedule.MaxRate(); r > 0 && (p.window == 0 || float64(p.window) >= r*pacedConfirmSlack.Seconds()) {
 				per = int(pacedGroupRate / r)
 			}
 		}
@@ -114,6 +125,10 @@ func runPacedGroup(ctx context.Context, ps []*producer, start <-chan struct{}, s
 			h = append(h, e)
 		}
 		heap.Init(&h)
+	} else {
+		for _, p := range ps {
+			finished(p, false)
+		}
 	}
 	stepPacedGroup(ctx, &h, stopping, stop, finished)
 	for _, e := range h {

@@ -41,6 +41,8 @@ func TestPacedGroups(t *testing.T) {
 		{"a chunk of one runs alone", mk(11, a, pace.Constant(100)), 1, []int{10}},
 		{"a ramp is judged by its peak", mk(4, a, pace.New([]pace.Segment{{From: 1, To: 400, For: time.Minute}})), 0, []int{2, 2}},
 		{"a schedule that only pauses: alone", mk(3, a, pace.Constant(0)), 3, nil},
+		{"a confirm window of 100 ms at the rate: shared", withWindow(mk(4, a, pace.Constant(100)), 10), 0, []int{4}},
+		{"a confirm window shorter than 100 ms: alone", withWindow(mk(4, a, pace.Constant(100)), 9), 4, nil},
 	} {
 		alone, groups := pacedGroups(c.ps)
 		var sizes []int
@@ -64,6 +66,13 @@ func TestPacedGroups(t *testing.T) {
 			t.Errorf("%s: %d alone, groups %v (%d producers placed), want %d alone, groups %v", c.name, len(alone), sizes, len(seen), c.alone, c.groups)
 		}
 	}
+}
+
+func withWindow(ps []*producer, window int) []*producer {
+	for _, p := range ps {
+		p.window = window
+	}
+	return ps
 }
 
 func equalInts(a, b []int) bool {
