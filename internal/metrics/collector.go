@@ -7,20 +7,19 @@ import (
 // Collector merges the shards' histograms into per-interval and cumulative
 // histograms. It is used by one goroutine at a time.
 type Collector struct {
-	reg      *Registry
-	spare    [][NumKinds]*hdr.Histogram // one reset set per shard, swapped in on Collect
+	reg *Registry
+	// spare is an empty set of histograms. Collect swaps it into the first
+	// shard, empties what came out and swaps that into the next: one set
+	// serves every shard, so the histograms held are one set per shard
+	// plus three, not two per shard.
+	spare    [NumKinds]*hdr.Histogram
 	interval [NumKinds]*hdr.Histogram
 	total    [NumKinds]*hdr.Histogram
 }
 
 // NewCollector returns a collector over reg's shards.
 func NewCollector(reg *Registry) *Collector {
-	c := &Collector{reg: reg, spare: make([][NumKinds]*hdr.Histogram, len(reg.shards))}
-	for i := range c.spare {
-		c.spare[i] = reg.histograms()
-	}
-	c.interval, c.total = reg.histograms(), reg.histograms()
-	return c
+	return &Collector{reg: reg, spare: reg.histograms(), interval: reg.histograms(), total: reg.histograms()}
 }
 
 // Interval is what one Collect call gathered.
@@ -41,15 +40,15 @@ func (c *Collector) Collect() Interval {
 			h.Reset()
 		}
 	}
-	for i, s := range c.reg.shards {
-		old := s.swap(c.spare[i])
+	for _, s := range c.reg.shards {
+		old := s.swap(c.spare)
 		for k, h := range old {
 			if h != nil && h.TotalCount() > 0 {
 				c.interval[k].Merge(h)
 				h.Reset()
 			}
 		}
-		c.spare[i] = old
+		c.spare = old
 	}
 	for k, h := range c.interval {
 		if h != nil && h.TotalCount() > 0 {
