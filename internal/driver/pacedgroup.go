@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/amqpconn"
+	"github.com/mqbench/mqbench/internal/stamp"
 )
 
 // Thousands of slow paced producers (a device fleet: each a message a
@@ -140,20 +141,11 @@ func runPacedGroup(ctx context.Context, ps []*producer, start <-chan struct{}, s
 // producer is done or the load stops; the producers it leaves in h are
 // not done.
 func stepPacedGroup(ctx context.Context, h *dueOrder, stopping *atomic.Bool, stop <-chan struct{}, finished func(p *producer, met bool)) {
-	var timer *time.Timer
+	var sleep sleeper
 	for h.Len() > 0 && !stopping.Load() {
 		e := (*h)[0]
-		if wait := time.Duration(e.due - e.p.clock.Now()); wait > 0 {
-			if timer == nil {
-				timer = time.NewTimer(wait)
-			} else {
-				timer.Reset(wait)
-			}
-			select {
-			case <-timer.C:
-			case <-stop:
-				return
-			}
+		if !sleep.until(e.p.clock, e.due, stop) {
+			return
 		}
 		switch e.p.step(ctx, e.i, e.due, stop) {
 		case stepRetry:
@@ -177,5 +169,27 @@ func stepPacedGroup(ctx context.Context, h *dueOrder, stopping *atomic.Bool, sto
 		}
 		e.due = due
 		heap.Fix(h, 0)
+	}
+}
+
+// sleeper waits for due times on one reusable timer.
+type sleeper struct{ timer *time.Timer }
+
+// until waits until due (Unix ns on clock); false when stop closed first.
+func (s *sleeper) until(clock *stamp.Clock, due int64, stop <-chan struct{}) bool {
+	wait := time.Duration(due - clock.Now())
+	if wait <= 0 {
+		return true
+	}
+	if s.timer == nil {
+		s.timer = time.NewTimer(wait)
+	} else {
+		s.timer.Reset(wait)
+	}
+	select {
+	case <-s.timer.C:
+		return true
+	case <-stop:
+		return false
 	}
 }

@@ -84,7 +84,7 @@ func (p *producer) run(ctx context.Context, start <-chan struct{}, stopping *ato
 	if !started(ctx, start) {
 		return false
 	}
-	var timer *time.Timer
+	var sleep sleeper
 	base := p.clock.Now() + int64(p.jitter)
 	for i := int64(0); p.limit < 0 || i < p.limit; {
 		if stopping.Load() {
@@ -94,19 +94,8 @@ func (p *producer) run(ctx context.Context, start <-chan struct{}, stopping *ato
 		if !ok {
 			return false
 		}
-		if due != 0 {
-			if wait := time.Duration(due - p.clock.Now()); wait > 0 {
-				if timer == nil {
-					timer = time.NewTimer(wait)
-				} else {
-					timer.Reset(wait)
-				}
-				select {
-				case <-timer.C:
-				case <-stop:
-					return false
-				}
-			}
+		if due != 0 && !sleep.until(p.clock, due, stop) {
+			return false
 		}
 		switch p.step(ctx, i, due, stop) {
 		case stepSent:
