@@ -54,10 +54,15 @@ func TestGCPercentBoundsTheGarbage(t *testing.T) {
 	}
 }
 
-func gogcPercent() int64 {
-	s := []rtmetrics.Sample{{Name: "/gc/gogc:percent"}}
+func gogcPercent() int64 { return int64(readMetric("/gc/gogc:percent")) }
+
+func runtimeGoal() uint64 { return readMetric("/gc/heap/goal:bytes") }
+func liveNow() uint64     { return readMetric("/gc/heap/live:bytes") }
+
+func readMetric(name string) uint64 {
+	s := []rtmetrics.Sample{{Name: name}}
 	rtmetrics.Read(s)
-	return int64(s[0].Value.Uint64())
+	return s[0].Value.Uint64()
 }
 
 // waitPercent waits up to 5 s for the GC percentage to come within
@@ -94,6 +99,13 @@ func TestHoldHeadroomFollowsAllocation(t *testing.T) {
 	runtime.GC()
 	stop := holdHeadroom(20 * time.Millisecond)
 	waitPercent(t, 2, 3, "with 128 MiB live and nothing allocated")
+	// The runtime's own goal, not this package's arithmetic: what it now
+	// lets the heap gather is about headroomMin (2% of the scanned heap,
+	// after integer truncation, is 2.7 MiB).
+	runtime.GC()
+	if garbage := runtimeGoal() - liveNow(); garbage < headroomMin*6/10 || garbage > headroomMin*12/10 {
+		t.Errorf("the runtime allows %.1f MiB of garbage, want about %d MiB", float64(garbage)/(1<<20), headroomMin>>20)
+	}
 
 	// About 1 MiB every 100 µs: 10 GB/s nominal, far above the ceiling
 	// however slow the machine.

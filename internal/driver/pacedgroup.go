@@ -51,13 +51,7 @@ func pacedGroups(ps []*producer) (alone []*producer, groups [][]*producer) {
 	byConn := map[*amqpconn.Conn][]*producer{}
 	var order []*amqpconn.Conn
 	for _, p := range ps {
-		per := 0
-		if p.schedule != nil {
-			if r := p.schedule.MaxRate(); r > 0 && (p.window == 0 || float64(p.window) >= r*pacedConfirmSlack.Seconds()) {
-				per = int(pacedGroupRate / r)
-			}
-		}
-		if per < 2 {
+		if p.shareOf() < 2 {
 			alone = append(alone, p)
 			continue
 		}
@@ -68,7 +62,7 @@ func pacedGroups(ps []*producer) (alone []*producer, groups [][]*producer) {
 	}
 	for _, cn := range order {
 		members := byConn[cn]
-		per := int(pacedGroupRate / members[0].schedule.MaxRate()) // one schedule for all producers
+		per := members[0].shareOf() // one schedule and window for all producers
 		for len(members) > 0 {
 			n := min(per, len(members))
 			if n == 1 {
@@ -80,6 +74,20 @@ func pacedGroups(ps []*producer) (alone []*producer, groups [][]*producer) {
 		}
 	}
 	return alone, groups
+}
+
+// shareOf is how many producers like p one goroutine may run: 0 when p
+// must run alone (unpaced, only pauses, or a confirm window short for its
+// rate).
+func (p *producer) shareOf() int {
+	if p.schedule == nil {
+		return 0
+	}
+	r := p.schedule.MaxRate()
+	if r <= 0 || (p.window > 0 && float64(p.window) < r*pacedConfirmSlack.Seconds()) {
+		return 0
+	}
+	return int(pacedGroupRate / r)
 }
 
 // pacedEntry is one producer of a group: its next message and when it is due.
@@ -108,29 +116,29 @@ func (h *dueOrder) Pop() any {
 // called once for every producer, with whether it met its message limit,
 // as soon as it is done.
 func runPacedGroup(ctx context.Context, ps []*producer, start <-chan struct{}, stopping *atomic.Bool, stop <-chan struct{}, finished func(p *producer, met bool)) {
-	h := make(dueOrder, 0, len(ps))
-	if started(ctx, start) {
-		now := ps[0].clock.Now() // one clock for the run
-		for _, p := range ps {
-			e := &pacedEntry{p: p, base: now + int64(p.jitter)}
-			if p.limit == 0 {
-				finished(p, true)
-				continue
-			}
-			due, ok := p.due(0, e.base)
-			if !ok {
-				finished(p, false)
-				continue
-			}
-			e.due = due
-			h = append(h, e)
-		}
-		heap.Init(&h)
-	} else {
+	if !started(ctx, start) {
 		for _, p := range ps {
 			finished(p, false)
 		}
+		return
 	}
+	h := make(dueOrder, 0, len(ps))
+	now := ps[0].clock.Now() // one clock for the run
+	for _, p := range ps {
+		e := &pacedEntry{p: p, base: now + int64(p.jitter)}
+		if p.limit == 0 {
+			finished(p, true)
+			continue
+		}
+		due, ok := p.due(0, e.base)
+		if !ok {
+			finished(p, false)
+			continue
+		}
+		e.due = due
+		h = append(h, e)
+	}
+	heap.Init(&h)
 	stepPacedGroup(ctx, &h, stopping, stop, finished)
 	for _, e := range h {
 		finished(e.p, false)
