@@ -21,6 +21,7 @@ type Conn struct {
 	firstNode int                             // the node it was first opened on
 	down      atomic.Pointer[chan struct{}]   // closed when the current generation is lost or closed
 	gen       atomic.Int64                    // bumped by every successful recovery
+	received  atomic.Pointer[deliveries]      // the current generation's delivery count
 
 	mu      sync.Mutex    // guards control
 	control *amqp.Channel // for declares, deletes and depth checks; reopened when the broker closes it
@@ -35,7 +36,8 @@ type Conn struct {
 
 // install makes c the connection's current connection, of generation gen,
 // and starts following it: blocked notifications, and its loss.
-func (cn *Conn) install(c *amqp.Connection, gen int64) {
+func (cn *Conn) install(c *amqp.Connection, gen int64, received *atomic.Int64) {
+	cn.received.Store(&deliveries{gen: gen, n: received})
 	down := make(chan struct{})
 	cn.cur.Store(c)
 	cn.down.Store(&down)
@@ -194,4 +196,19 @@ func (cn *Conn) lost(ctx context.Context, reasons <-chan *amqp.Error) (bool, *am
 			return cn.cur.Load().IsClosed(), reason
 		}
 	}
+}
+
+// deliveries is one generation's count of messages the broker delivered.
+type deliveries struct {
+	gen int64
+	n   *atomic.Int64
+}
+
+// Deliveries returns how many messages (basic.deliver and basic.get-ok)
+// the broker delivered on the connection's current generation, and that
+// generation: the count restarts with each new connection, as the broker
+// requeues what an old one held.
+func (cn *Conn) Deliveries() (gen, n int64) {
+	d := cn.received.Load()
+	return d.gen, d.n.Load()
 }

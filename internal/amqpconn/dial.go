@@ -22,6 +22,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -140,35 +141,65 @@ func (d *Dialer) Faults() *Faults { return d.faults }
 // rabbitmqctl list_connections) on the next node.
 func (d *Dialer) Dial(name string) (*Conn, error) {
 	n := d.pick()
-	c, err := d.dialRaw(name, n)
+	c, received, err := d.dialRaw(name, n)
 	if err != nil {
 		return nil, err
 	}
 	cn := &Conn{name: name, d: d, firstNode: n}
 	cn.node.Store(int32(n))
-	cn.install(c, 0)
+	cn.install(c, 0, received)
 	d.mu.Lock()
 	d.conns = append(d.conns, cn)
 	d.mu.Unlock()
 	return cn, nil
 }
 
-// dialRaw opens the AMQP connection itself, to node n.
-func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, error) {
-	dial := amqp.DefaultDial(d.opts.ConnectTimeout)
+// dialRaw opens the AMQP connection itself, to node n. The socket is
+// layered as: TCP, coalesced writes (unless turned off), TLS for amqps —
+// done here rather than by the library, so that — the delivery counter
+// reads plain AMQP frames above it. The library is given the URL with an
+// amqp scheme for that reason; the dial ignores the address it asks for
+// and reaches the node itself.
+func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, *atomic.Int64, error) {
+	nd := d.nodes[n]
+	received := &atomic.Int64{}
+	dial := amqp.DefaultDial(d.opts.ConnectTimeout) // sets a deadline the library clears once open
 	if !d.opts.NoCoalesce {
 		dial = CoalescingDial(dial, CoalesceOptions{})
 	}
-	c, err := amqp.DialConfig(d.nodes[n].url, amqp.Config{
-		Dial:            dial,
-		Heartbeat:       Heartbeat,
-		TLSClientConfig: d.nodes[n].tls,
-		Properties:      amqp.Table{"connection_name": name, "product": "mqbench"},
+	layered := func(network, _ string) (net.Conn, error) {
+		c, err := dial(network, nd.HostPort())
+		if err != nil {
+			return nil, err
+		}
+		if nd.tls != nil {
+			tc := tls.Client(c, nd.tls)
+			if err := tc.Handshake(); err != nil {
+				_ = c.Close()
+				return nil, err
+			}
+			c = tc
+		}
+		return &deliveryConn{Conn: c, n: received}, nil
+	}
+	c, err := amqp.DialConfig(nd.plainURL(), amqp.Config{
+		Dial:       layered,
+		Heartbeat:  Heartbeat,
+		Properties: amqp.Table{"connection_name": name, "product": "mqbench"},
 	})
 	if err != nil {
-		return nil, d.explain(err, d.nodes[n])
+		return nil, nil, d.explain(err, nd)
 	}
-	return c, nil
+	return c, received, nil
+}
+
+// plainURL is the node's URL with the amqp scheme: TLS, when the URL asks
+// for it, is layered by dialRaw, not by the library.
+func (n node) plainURL() string {
+	if rest, ok := strings.CutPrefix(n.url, "amqps://"); ok {
+		return "amqp://" + rest
+	}
+	return n.url
 }
 
 // explain turns a dial error into a message that names host and port and

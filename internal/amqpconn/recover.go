@@ -75,7 +75,7 @@ func (cn *Conn) recover(ctx context.Context, seen int64, who string) error {
 // redial opens a new connection and, once what it owns is re-declared,
 // makes it generation gen.
 func (cn *Conn) redial(ctx context.Context, gen int64, node int) error {
-	nc, err := cn.d.dialRaw(cn.name, node)
+	nc, received, err := cn.d.dialRaw(cn.name, node)
 	if err != nil {
 		cn.node.Store(int32(node)) // the next attempt tries the one after
 		return err
@@ -88,7 +88,7 @@ func (cn *Conn) redial(ctx context.Context, gen int64, node int) error {
 		return fmt.Errorf("%s: %w: closed", cn.name, ErrLost)
 	}
 	cn.control = nil
-	cn.install(nc, gen)
+	cn.install(nc, gen, received)
 	cn.mu.Unlock()
 	if cn.redeclare != nil {
 		if err := cn.redeclare(ctx, cn); err != nil {

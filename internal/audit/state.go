@@ -2,15 +2,17 @@ package audit
 
 import (
 	"cmp"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 )
 
-// State is an audit before reconciliation: every bit Reconcile reads.
+// StateVersion is the layout of State. Version 1 (earlier mqbench
+// releases) kept a bitset per consumer and producer; it is refused with a
+// message saying so, since the shards of one run are made by one mqbench.
+const StateVersion = 2
+
+// State is an audit before reconciliation: everything Reconcile reads.
 // One process builds it from its workers; the shards of a sharded run
 // each write theirs into their result, and merging the shards' states
 // (Merge) and reconciling gives exactly the audit one process running
@@ -18,12 +20,13 @@ import (
 // accounts, which could not tell a message consumed in another shard from
 // a lost one.
 type State struct {
+	Version int `json:"version"`
 	// Producers is the number of producers in the whole run; producer ids
 	// are global, 0..Producers-1.
 	Producers int `json:"producers"`
 	// Publishers are the producers this state holds (by id).
 	Publishers []ProducerState `json:"publishers"`
-	// Keys is the number of routing keys the producers cycle through; a
+	// Keys is the number of routing keys the producers rotate over; a
 	// queue's Routes say which key indexes route to it.
 	Keys   int          `json:"keys"`
 	Queues []QueueState `json:"queues"`
@@ -35,10 +38,15 @@ type State struct {
 
 // ProducerState is one producer's side.
 type ProducerState struct {
-	ID        int    `json:"id"`
-	Published uint32 `json:"published"`
-	Confirms  bool   `json:"confirms"`
-	Acked     Bitset `json:"acked"`
+	ID        int          `json:"id"`
+	Published uint32       `json:"published"`
+	Confirms  bool         `json:"confirms"`
+	Acked     Ranges       `json:"acked"`
+	Received  Ranges       `json:"received"`
+	Times     []Checkpoint `json:"times,omitempty"`
+	// Approximate counts members its capped ranges took in to stay
+	// bounded.
+	Approximate uint64 `json:"approximate,omitempty"`
 }
 
 // QueueState is one audited queue: where messages were routed, and every
@@ -51,142 +59,169 @@ type QueueState struct {
 	Groups []GroupState `json:"groups"`
 }
 
-// GroupState is one account: its consumers' views and, from the process
-// that read the queue at the end, what was left in it.
+// GroupState is one account: its tracks, its consumers' own counts and,
+// from the process that read the queue at the end, the evidence of what
+// the broker did to it.
 type GroupState struct {
-	Name      string          `json:"name"`
-	Consumers []ConsumerState `json:"consumers"`
-	End       *EndState       `json:"end,omitempty"`
+	Name      string         `json:"name"`
+	Tracks    []TrackState   `json:"tracks"`
+	Consumers ConsumerCounts `json:"consumers"`
+	End       *Evidence      `json:"end,omitempty"`
 }
 
-// EndState is an End in a document.
-type EndState struct {
-	Swept      *ConsumerState `json:"swept,omitempty"`
-	Depth      int64          `json:"depth"`
-	DropReason string         `json:"drop_reason,omitempty"`
+// TrackState is a Track in a document: the ordinals below Base are
+// accounted for but for Gaps; Window holds those accounted for above it.
+type TrackState struct {
+	Producer     int      `json:"producer"`
+	Base         uint64   `json:"base"`
+	Window       Ranges   `json:"window"`
+	Gaps         Ranges   `json:"gaps"`
+	Consumed     uint64   `json:"consumed"`
+	Refused      uint64   `json:"refused"`
+	Left         uint64   `json:"left"`
+	DeadLettered uint64   `json:"dead_lettered"`
+	Duplicates   uint64   `json:"duplicates"`
+	Hi           uint64   `json:"hi"`
+	Requeued     []uint64 `json:"requeued,omitempty"`
+	// Approximate counts ordinals the capped gap list took in as missing.
+	Approximate uint64 `json:"approximate,omitempty"`
 }
 
-// ConsumerState is a Consumer in a document.
-type ConsumerState struct {
-	Duplicates  int64       `json:"duplicates"`
-	Redelivered int64       `json:"redelivered"`
-	OutOfOrder  int64       `json:"out_of_order"`
-	Foreign     int64       `json:"foreign"`
-	Seen        []SeenState `json:"seen"`
-}
-
-// SeenState is what a consumer received from one producer.
-type SeenState struct {
-	Producer int    `json:"producer"`
-	Set      Bitset `json:"set"`
-	Refused  Bitset `json:"refused"`
-	Last     int64  `json:"last"`
-}
-
-// State returns the consumer's view (sharing its bitsets: read it only
-// once the consumer has stopped).
-func (c *Consumer) State() ConsumerState {
-	s := ConsumerState{Duplicates: c.Duplicates, Redelivered: c.Redelivered, OutOfOrder: c.OutOfOrder, Foreign: c.Foreign}
-	add := func(id int, v *seen) {
-		if v.last >= 0 || v.refused.Count() > 0 {
-			s.Seen = append(s.Seen, SeenState{Producer: id, Set: v.set, Refused: v.refused, Last: v.last})
+// State returns the account's tracks as a document (read it only once
+// every consumer of the account stopped).
+func (a *Account) State() []TrackState {
+	var out []TrackState
+	for id := range a.tracks {
+		if t := a.tracks[id].Load(); t != nil {
+			t.mu.Lock() // a consumer that did not stop in time may still record
+			out = append(out, t.state(id))
+			t.mu.Unlock()
 		}
 	}
-	for id := range c.dense {
-		add(id, &c.dense[id])
+	return out
+}
+
+func (t *Track) state(id int) TrackState {
+	s := TrackState{Producer: id, Base: t.base, Gaps: t.gaps, Consumed: t.counts[Consumed], Refused: t.counts[Refused],
+		Left: t.counts[Left], DeadLettered: t.counts[DeadLettered], Duplicates: t.dups, Hi: t.hi, Approximate: t.gaps.Filled}
+	s.Gaps.rs = slices.Clone(t.gaps.rs)
+	for o := t.base; o < t.top; {
+		a := t.nextSet(o)
+		if a >= t.top {
+			break
+		}
+		b := t.nextClear(a)
+		s.Window.AddRange(a, b)
+		o = b
 	}
-	ids := make([]int, 0, len(c.sparse))
-	for id := range c.sparse {
-		ids = append(ids, id)
+	for o := range t.requeued {
+		s.Requeued = append(s.Requeued, o)
 	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		add(id, c.sparse[id])
-	}
+	slices.Sort(s.Requeued)
 	return s
 }
 
-// consumer rebuilds a Consumer of producers producers from its state; a
-// producer id out of range is an error (the state is not of this run).
-func (s ConsumerState) consumer(producers int) (*Consumer, error) {
-	c := NewConsumer(producers)
-	c.Duplicates, c.Redelivered, c.OutOfOrder, c.Foreign = s.Duplicates, s.Redelivered, s.OutOfOrder, s.Foreign
-	for _, v := range s.Seen {
-		if v.Producer < 0 || v.Producer >= producers {
-			return nil, fmt.Errorf("audit state: producer %d of %d", v.Producer, producers)
-		}
-		dst := c.get(v.Producer)
-		dst.set, dst.refused, dst.last = v.Set, v.Refused, v.Last
+// track rebuilds the track (never spilling: nothing records any more).
+func (s TrackState) track() (*Track, error) {
+	if s.Hi > maxMember || s.Base > s.Hi {
+		return nil, fmt.Errorf("audit state: producer %d's track spans %d to %d", s.Producer, s.Base, s.Hi)
 	}
-	return c, nil
+	if g := s.Gaps.All(); len(g) > 0 && g[len(g)-1].To > s.Base {
+		return nil, fmt.Errorf("audit state: producer %d's gaps reach past its base %d", s.Producer, s.Base)
+	}
+	w := s.Window.All()
+	if len(w) > 0 && (w[0].From < s.Base || w[len(w)-1].To > s.Hi) {
+		return nil, fmt.Errorf("audit state: producer %d's window is outside %d to %d", s.Producer, s.Base, s.Hi)
+	}
+	t := newTrack(0, 0)
+	t.base, t.gaps, t.dups, t.hi = s.Base, s.Gaps, s.Duplicates, s.Hi
+	t.counts = [numClasses]uint64{Consumed: s.Consumed, Refused: s.Refused, Left: s.Left, DeadLettered: s.DeadLettered}
+	for _, r := range w {
+		t.setRange(r.From, r.To)
+	}
+	for _, o := range s.Requeued {
+		if t.requeued == nil {
+			t.requeued = map[uint64]uint32{}
+		}
+		t.requeued[o] = 1
+	}
+	return t, nil
 }
 
-// Reconcile accounts for every queue of the state, as Reconcile does for
-// one, in the state's queue order; keyIndex says which routing key (by
-// index) producer id used for message seq.
-func (st *State) Reconcile(keyIndex func(id int, seq uint32) int) ([]Queue, error) {
-	if st.Producers < 1 || st.Producers > maxProducers || st.Keys < 1 || st.Keys > maxKeys {
-		return nil, fmt.Errorf("audit state: %d producers and %d routing keys: want 1 to %d and 1 to %d", st.Producers, st.Keys, maxProducers, maxKeys)
+// setRange sets window bits [from, to), all at or above base.
+func (t *Track) setRange(from, to uint64) {
+	if from >= to {
+		return
 	}
+	t.set(to - 1) // grows the window once
+	for o := from; o < to-1; o++ {
+		t.ring[(t.head+int((o-t.wbase)/64))&(len(t.ring)-1)] |= 1 << (o % 64)
+	}
+}
+
+// producers rebuilds the producers' sides by id.
+func (st *State) producers() ([]*Producer, error) {
 	prods := make([]*Producer, st.Producers)
 	for i := range st.Publishers {
 		p := &st.Publishers[i]
 		if p.ID < 0 || p.ID >= st.Producers || prods[p.ID] != nil {
 			return nil, fmt.Errorf("audit state: producer %d (of %d) is out of range or twice", p.ID, st.Producers)
 		}
-		if p.Acked.CountFrom(p.Published) > 0 {
-			return nil, fmt.Errorf("audit state: producer %d has confirms of messages beyond the %d it published", p.ID, p.Published)
-		}
-		prods[p.ID] = &Producer{Published: p.Published, Acked: p.Acked, Confirms: p.Confirms}
-	}
-	var out []Queue
-	for _, q := range st.Queues {
-		if len(q.Routes) != st.Keys {
-			return nil, fmt.Errorf("audit state: queue %s routes %d keys, not %d", q.Name, len(q.Routes), st.Keys)
-		}
-		routes := q.Routes
-		routed := func(id int, seq uint32) bool { return routes[keyIndex(id, seq)] }
-		for _, g := range q.Groups {
-			cs := make([]*Consumer, 0, len(g.Consumers))
-			for _, s := range g.Consumers {
-				c, err := s.consumer(st.Producers)
-				if err != nil {
-					return nil, err
-				}
-				cs = append(cs, c)
+		for _, r := range []*Ranges{&p.Acked, &p.Received} {
+			if all := r.All(); len(all) > 0 && all[len(all)-1].To > uint64(p.Published) {
+				return nil, fmt.Errorf("audit state: producer %d has messages beyond the %d it published", p.ID, p.Published)
 			}
-			var end End
-			if g.End != nil {
-				end.Depth, end.DropReason = g.End.Depth, g.End.DropReason
-				if g.End.Swept != nil {
-					var err error
-					if end.Swept, err = g.End.Swept.consumer(st.Producers); err != nil {
-						return nil, err
-					}
-				}
-			}
-			out = append(out, Reconcile(g.Name, prods, routed, cs, end))
 		}
+		prods[p.ID] = &Producer{Published: p.Published, Confirms: p.Confirms, Acked: p.Acked, Received: p.Received,
+			Times: Checkpoints{Points: p.Times}}
 	}
-	return out, nil
+	return prods, nil
 }
 
-// ConsumedFromOthers reports whether any consumer of the state received
-// messages of a producer that own says is not this process's (in a
-// sharded run: of another shard).
-func (st *State) ConsumedFromOthers(own func(producer int) bool) bool {
+// Reconcile accounts for every account of the state, in the state's
+// queue order; note says when a figure is approximate.
+func (st *State) Reconcile() (out []Queue, note string, err error) {
+	if err := st.check(); err != nil {
+		return nil, "", err
+	}
+	prods, err := st.producers()
+	if err != nil {
+		return nil, "", err
+	}
+	var approx uint64
+	for _, p := range st.Publishers {
+		approx += p.Approximate
+	}
 	for _, q := range st.Queues {
+		if len(q.Routes) != st.Keys {
+			return nil, "", fmt.Errorf("audit state: queue %s routes %d keys, not %d", q.Name, len(q.Routes), st.Keys)
+		}
+		pattern := NewPattern(q.Routes)
 		for _, g := range q.Groups {
-			for _, c := range g.Consumers {
-				for _, s := range c.Seen {
-					if !own(s.Producer) {
-						return true
-					}
+			acct := NewAccount(g.Name, pattern, st.Producers, Options{})
+			for _, ts := range g.Tracks {
+				if ts.Producer < 0 || ts.Producer >= st.Producers || acct.tracks[ts.Producer].Load() != nil {
+					return nil, "", fmt.Errorf("audit state: %s has producer %d's track out of range or twice", g.Name, ts.Producer)
 				}
+				t, err := ts.track()
+				if err != nil {
+					return nil, "", err
+				}
+				acct.tracks[ts.Producer].Store(t)
+				approx += ts.Approximate
 			}
+			var ev Evidence
+			if g.End != nil {
+				ev = *g.End
+			}
+			out = append(out, acct.Reconcile(prods, g.Consumers, ev))
 		}
 	}
-	return false
+	if approx > 0 {
+		note = fmt.Sprintf("approximate: %d messages were taken as missing or confirmed in bulk to keep the audit's memory bounded "+
+			"(more than %d separate gaps in one producer's messages to one queue)", approx, DefaultGapCap)
+	}
+	return out, note, nil
 }
 
 // Bounds of a state read from a file: a run has at most this many
@@ -196,16 +231,45 @@ const (
 	maxKeys      = 1 << 20
 )
 
+func (st *State) check() error {
+	if st.Version != StateVersion {
+		return fmt.Errorf("audit state version %d: this mqbench reads version %d (merge shards made by the same mqbench)", st.Version, StateVersion)
+	}
+	if st.Producers < 1 || st.Producers > maxProducers || st.Keys < 1 || st.Keys > maxKeys {
+		return fmt.Errorf("audit state: %d producers and %d routing keys: want 1 to %d and 1 to %d", st.Producers, st.Keys, maxProducers, maxKeys)
+	}
+	return nil
+}
+
+// ConsumedFromOthers reports whether any account of the state received
+// messages of a producer that own says is not this process's (in a
+// sharded run: of another shard).
+func (st *State) ConsumedFromOthers(own func(producer int) bool) bool {
+	for _, q := range st.Queues {
+		for _, g := range q.Groups {
+			for _, t := range g.Tracks {
+				if !own(t.Producer) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // Merge combines the states of a sharded run's shards into the state of
-// the whole run: the producers of all (each id once), and per queue every
-// shard's consumers in the same accounts, with the end the owner read.
+// the whole run: the producers of all (each id once), and per account the
+// union of every shard's tracks, with the end the owner read.
 func Merge(states []*State) (*State, error) {
 	if len(states) == 0 {
 		return nil, fmt.Errorf("audit: no state to merge")
 	}
-	out := &State{Producers: states[0].Producers, Keys: states[0].Keys}
+	out := &State{Version: StateVersion, Producers: states[0].Producers, Keys: states[0].Keys}
 	queues := map[int]*QueueState{}
 	for si, st := range states {
+		if err := st.check(); err != nil {
+			return nil, fmt.Errorf("state %d: %w", si, err)
+		}
 		if st.Producers != out.Producers || st.Keys != out.Keys {
 			return nil, fmt.Errorf("audit: state %d has %d producers and %d keys, state 0 %d and %d: not the same run",
 				si, st.Producers, st.Keys, out.Producers, out.Keys)
@@ -216,7 +280,7 @@ func Merge(states []*State) (*State, error) {
 		case out.Note == "":
 			out.Note = st.Note
 		case st.Note != "" && !strings.Contains(out.Note, st.Note):
-			out.Note = joinReasons(out.Note, st.Note)
+			out.Note = out.Note + "; " + st.Note
 		}
 		for _, q := range st.Queues {
 			if err := mergeQueue(queues, q); err != nil {
@@ -246,85 +310,18 @@ func mergeQueue(queues map[int]*QueueState, q QueueState) error {
 			m.Groups = slices.Insert(m.Groups, i, GroupState{Name: g.Name})
 		}
 		dst := &m.Groups[i]
-		dst.Consumers = append(dst.Consumers, g.Consumers...)
+		dst.Consumers.Add(g.Consumers)
 		if g.End != nil {
 			if dst.End != nil {
 				return fmt.Errorf("audit: two shards read what was left in %s: only the owner does", g.Name)
 			}
 			dst.End = g.End
 		}
-	}
-	return nil
-}
-
-// MarshalJSON writes the set compactly: base64 of the lengths of its
-// alternating runs of absent and present members (unsigned varints,
-// starting with absent ones). A run's messages are mostly consecutive,
-// so a million-message set is a few bytes.
-func (b Bitset) MarshalJSON() ([]byte, error) {
-	var buf []byte
-	var run uint64
-	cur := false
-	for _, w := range b.words {
-		if (w == 0 && !cur) || (w == ^uint64(0) && cur) { // a whole word continues the run
-			run += 64
-			continue
-		}
-		for i := 0; i < 64; i++ {
-			if has := w&(1<<i) != 0; has != cur {
-				buf = binary.AppendUvarint(buf, run)
-				run, cur = 0, has
+		for _, t := range g.Tracks {
+			if err := mergeTrack(dst, t); err != nil {
+				return err
 			}
-			run++
 		}
-	}
-	if cur { // trailing absent members are implied
-		buf = binary.AppendUvarint(buf, run)
-	}
-	return json.Marshal(base64.StdEncoding.EncodeToString(buf))
-}
-
-// UnmarshalJSON reads what MarshalJSON wrote.
-func (b *Bitset) UnmarshalJSON(data []byte) error {
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("bitset: %w", err)
-	}
-	buf, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return fmt.Errorf("bitset: %w", err)
-	}
-	*b = Bitset{}
-	var pos uint64
-	present := false
-	for off := 0; off < len(buf); {
-		run, n := binary.Uvarint(buf[off:])
-		if n <= 0 || run > 1<<32 || pos+run > 1<<32 {
-			return fmt.Errorf("bitset: bad run at byte %d", off)
-		}
-		off += n
-		if present {
-			b.setRange(uint32(pos), pos+run)
-		}
-		pos += run
-		present = !present
 	}
 	return nil
-}
-
-// setRange adds members from..to-1, a word at a time.
-func (b *Bitset) setRange(from uint32, to uint64) {
-	if to == uint64(from) {
-		return
-	}
-	b.Set(uint32(to - 1)) // grows once
-	for i := uint64(from); i < to; {
-		if i%64 == 0 && to-i >= 64 {
-			b.words[i/64] = ^uint64(0)
-			i += 64
-			continue
-		}
-		b.words[i/64] |= 1 << (i % 64)
-		i++
-	}
 }

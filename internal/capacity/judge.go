@@ -133,7 +133,7 @@ func errorCount(r *result.Result, rpc bool) (errs, of float64) {
 func BacklogSlope(intervals []result.Interval) float64 {
 	var xs, ys []float64
 	for _, iv := range intervals {
-		if iv.Warmup || iv.Backlog == nil || iv.Seconds <= 0 {
+		if iv.Warmup || iv.Drain || iv.Backlog == nil || iv.Seconds <= 0 {
 			continue
 		}
 		xs = append(xs, iv.TS)

@@ -43,45 +43,133 @@ func (w *workload) audited(q *queue) bool {
 	return !q.rpc && q.index < w.sc.Consumers.Count
 }
 
-// auditState gathers what the audit needs from this process: its
-// producers' sides, and per audited queue where messages were routed,
-// its consumers' views and (where this process read it) what was left. It
-// runs after every producer and consumer has stopped: their bitsets are
-// read here. Nil when the run is not audited.
-func (w *workload) auditState(ends map[*queue]audit.End) *audit.State {
+// account is one account of the audit — a queue's competing consumers
+// together, or one reader of a stream — and the consumers recording
+// into it.
+type account struct {
+	q         *queue
+	a         *audit.Account
+	consumers []*consumer
+	stream    bool // a stream reader's: whatever it did not read is still in the stream
+}
+
+// prepareAudit opens the audit's accounts and gives each audited consumer
+// its handle on its account; it runs once the routing is known (after the
+// producers are prepared), before the start signal.
+func (w *workload) prepareAudit() {
 	sc := w.sc
 	if !sc.Producers.Audited() || sc.Producers.Count == 0 || sc.Consumers.Count == 0 || w.keys == nil {
-		return nil
+		return
 	}
-	st := &audit.State{Producers: sc.Producers.Count, Keys: w.keys.n}
-	for _, p := range w.producers {
-		if p.audit != nil {
-			st.Publishers = append(st.Publishers, audit.ProducerState{ID: p.id, Published: p.audit.Published, Confirms: p.audit.Confirms, Acked: p.audit.Acked})
-		}
+	opts := audit.Options{Spill: audit.DefaultSpill, GapCap: audit.DefaultGapCap}
+	if sc.Shard.Sharded() {
+		// Each shard sees a share of every queue's messages: the holes are
+		// the other shards' deliveries, not doubt, and only the merge fills
+		// them. They stay in the window, one bit per message.
+		opts.Spill = 0
 	}
 	for qi, q := range w.topo.queues {
 		if !w.audited(q) {
 			continue
 		}
-		qs := audit.QueueState{Index: q.index, Name: q.currentName(), Routes: make([]bool, w.keys.n)}
-		for k := range qs.Routes {
-			qs.Routes[k] = w.routes[k][qi]
+		routes := make([]bool, w.keys.n)
+		for k := range routes {
+			routes[k] = w.routes[k][qi]
 		}
-		for _, g := range w.auditGroups(q, ends[q], st) {
-			gs := audit.GroupState{Name: g.name}
-			for _, c := range g.consumers {
-				gs.Consumers = append(gs.Consumers, c.State())
-			}
-			if g.ended {
-				gs.End = &audit.EndState{Depth: g.end.Depth, DropReason: g.end.DropReason}
-				if g.end.Swept != nil {
-					swept := g.end.Swept.State()
-					gs.End.Swept = &swept
+		pattern := audit.NewPattern(routes)
+		o := opts
+		o.DeliveryLimit = deliveryLimit(q.spec, w.brokerMajor) != ""
+		stream := q.spec.Type == scenario.QueueStream
+		var shared *account
+		for _, c := range w.consumers {
+			switch {
+			case c.q != q:
+			case stream && !auditableOffset(sc.Consumers.StreamOffset):
+				w.auditNote = "stream consumers starting at offset " + sc.Consumers.StreamOffset + " owe an unknown part of the stream and are not audited"
+			case stream:
+				a := &account{q: q, stream: true, consumers: []*consumer{c},
+					a: audit.NewAccount(fmt.Sprintf("%s (consumer %d)", q.currentName(), c.id), pattern, sc.Producers.Count, o)}
+				w.accounts = append(w.accounts, a)
+				c.audit = a.a.NewConsumer()
+			default:
+				if shared == nil {
+					shared = &account{q: q, a: audit.NewAccount(q.currentName(), pattern, sc.Producers.Count, o)}
+					w.accounts = append(w.accounts, shared)
 				}
+				shared.consumers = append(shared.consumers, c)
+				c.audit = shared.a.NewConsumer()
 			}
-			qs.Groups = append(qs.Groups, gs)
 		}
-		st.Queues = append(st.Queues, qs)
+		if shared == nil && !stream { // this shard has none of its consumers: its owner still reads what was left
+			w.accounts = append(w.accounts, &account{q: q, a: audit.NewAccount(q.currentName(), pattern, sc.Producers.Count, o)})
+		}
+	}
+}
+
+// auditsTTL reports whether an audited queue has a message TTL: then the
+// producers' progress is logged, to tell which missing messages waited
+// longer than it.
+func (w *workload) auditsTTL() bool {
+	for _, a := range w.accounts {
+		if _, ok := intArg(a.q.spec.Arguments, "x-message-ttl"); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// auditableOffset reports whether a stream reader starting there owes a
+// known part of the stream (all of it).
+func auditableOffset(off string) bool {
+	return off == "" || off == scenario.OffsetFirst || off == scenario.OffsetNext
+}
+
+// auditState gathers what the audit needs from this process: its
+// producers' sides, and per account its tracks, its consumers' own counts
+// and (where this process read the queue at the end) the evidence. It
+// runs after every producer and consumer stopped. Nil when the run is not
+// audited.
+func (w *workload) auditState(ends map[*queue]audit.Evidence) *audit.State {
+	sc := w.sc
+	if len(w.accounts) == 0 {
+		return nil
+	}
+	st := &audit.State{Version: audit.StateVersion, Producers: sc.Producers.Count, Keys: w.keys.n, Note: w.auditNote}
+	for _, p := range w.producers {
+		if a := p.audit; a != nil {
+			st.Publishers = append(st.Publishers, audit.ProducerState{ID: p.id, Published: a.Published, Confirms: a.Confirms,
+				Acked: a.Acked, Received: a.Received, Times: a.Times.Points, Approximate: a.Acked.Filled + a.Received.Filled})
+		}
+	}
+	byQueue := map[*queue]int{}
+	for _, acc := range w.accounts {
+		qi, ok := byQueue[acc.q]
+		if !ok {
+			qi = len(st.Queues)
+			byQueue[acc.q] = qi
+			st.Queues = append(st.Queues, audit.QueueState{Index: acc.q.index, Name: acc.q.currentName(), Routes: acc.a.Pattern.Routes()})
+		}
+		g := audit.GroupState{Name: acc.a.Name, Tracks: acc.a.State()}
+		if !acc.stream {
+			g.Name = acc.q.currentName() // renamed by a reconnect, perhaps
+		}
+		for _, c := range acc.consumers {
+			select {
+			case <-c.finished:
+				g.Consumers.Add(c.audit.ConsumerCounts)
+			default: // still running: its own counts are not safe to read
+				st.Incomplete = true
+				st.Note = "a consumer did not stop in time; its own counts (redelivered, order) are not in the audit"
+			}
+		}
+		switch {
+		case acc.stream:
+			g.End = &audit.Evidence{Depth: math.MaxInt64} // what it did not read is still in the stream
+		case sc.Shard.Owner():
+			ev := ends[acc.q]
+			g.End = &ev
+		}
+		st.Queues[qi].Groups = append(st.Queues[qi].Groups, g)
 	}
 	return st
 }
@@ -90,12 +178,12 @@ func (w *workload) auditState(ends map[*queue]audit.End) *audit.State {
 // (the messages routed to it), what arrived, what was lost. A shard of a
 // sharded run does not: it saves its state for mqbench merge, which
 // reconciles the whole run's.
-func (w *workload) reconcile(ends map[*queue]audit.End) (*result.Audit, error) {
+func (w *workload) reconcile(ends map[*queue]audit.Evidence) (*result.Audit, error) {
 	st := w.auditState(ends)
 	if st == nil {
 		return nil, nil
 	}
-	memory := w.auditMemory(ends)
+	memory := w.auditMemory()
 	if w.sc.Shard.Sharded() {
 		note := fmt.Sprintf("shard %s: this shard's part of the audit only; mqbench merge reconciles the whole run's", w.sc.Shard)
 		return &result.Audit{MemoryBytes: memory, State: st, Note: note, Partial: true}, nil
@@ -107,72 +195,24 @@ func (w *workload) reconcile(ends map[*queue]audit.End) (*result.Audit, error) {
 	return out, err
 }
 
-// auditMemory is what the audit's bitsets took.
-func (w *workload) auditMemory(ends map[*queue]audit.End) int64 {
+// auditMemory is what the audit's state took: accounts, consumers'
+// order tables, producers' ranges.
+func (w *workload) auditMemory() int64 {
 	var n int64
 	for _, p := range w.producers {
 		if p.audit != nil {
-			n += p.audit.Acked.Bytes()
+			n += p.audit.Bytes()
 		}
+	}
+	for _, a := range w.accounts {
+		n += a.a.Bytes()
 	}
 	for _, c := range w.consumers {
 		if c.audit != nil {
 			n += c.audit.Bytes()
 		}
 	}
-	for _, e := range ends {
-		if e.Swept != nil {
-			n += e.Swept.Bytes()
-		}
-	}
 	return n
-}
-
-// auditGroup is what one account of the audit covers: a queue's
-// competing consumers together, or one reader of a stream.
-type auditGroup struct {
-	name      string
-	consumers []*audit.Consumer
-	end       audit.End
-	ended     bool // end is known here (not in a shard that leaves the queue to the owner)
-}
-
-// auditGroups splits a queue's consumers into accounts. Competing
-// consumers of a queue share its messages and are audited together. Every
-// consumer of a stream reads the whole stream and is audited alone; what
-// it did not read is still in the stream (left). A stream consumer that
-// started elsewhere than the first or next offset owes an unknown part of
-// it and is not audited.
-func (w *workload) auditGroups(q *queue, end audit.End, out *audit.State) []auditGroup {
-	stream := q.spec.Type == scenario.QueueStream
-	var shared []*audit.Consumer
-	var groups []auditGroup
-	for _, c := range w.consumers {
-		if c.q != q {
-			continue
-		}
-		select {
-		case <-c.finished:
-		default: // still running: its bitsets are not safe to read
-			out.Incomplete = true
-			out.Note = "a consumer did not stop in time; its deliveries are not in the audit"
-			continue
-		}
-		if !stream {
-			shared = append(shared, c.audit)
-			continue
-		}
-		if off := w.sc.Consumers.StreamOffset; off != "" && off != scenario.OffsetFirst && off != scenario.OffsetNext {
-			out.Note = "stream consumers starting at offset " + off + " owe an unknown part of the stream and are not audited"
-			continue
-		}
-		groups = append(groups, auditGroup{name: fmt.Sprintf("%s (consumer %d)", q.currentName(), c.id),
-			consumers: []*audit.Consumer{c.audit}, end: audit.End{Depth: math.MaxInt64}, ended: true})
-	}
-	if !stream {
-		groups = append(groups, auditGroup{name: q.currentName(), consumers: shared, end: end, ended: w.sc.Shard.Owner()})
-	}
-	return groups
 }
 
 // warnings says what the workload saw that the figures alone do not:

@@ -65,7 +65,7 @@ func (t *confirms) confirmed(c amqp.Confirmation) {
 	sentAt := t.sent[slot].Load()
 	if c.Ack {
 		if t.audit != nil {
-			t.audit.Acked.Set(t.seqs[slot].Load())
+			t.audit.Acked.Add(uint64(t.seqs[slot].Load()))
 		}
 		t.m.Count(metrics.Confirmed, sentAt)
 	} else {

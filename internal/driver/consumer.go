@@ -38,6 +38,16 @@ type consumer struct {
 	flush      chan struct{} // closed when the drain ends: ack what is held
 	finished   chan struct{} // closed when run returns
 
+	// handled counts the deliveries the consumer processed on its current
+	// subscription, which began on generation subGen of its connection:
+	// with the connection's count of deliveries received, it says how
+	// many the client holds unprocessed (the backlog's share in the client).
+	handled atomic.Int64
+	subGen  atomic.Int64
+	// lastAt is when the consumer last consumed a message (Unix ns): the
+	// drain's consumption ends with the last one.
+	lastAt atomic.Int64
+
 	// Owned by the consumer goroutine; read only after finished closes.
 	maxUnacked int64
 	audit      *audit.Consumer // nil when the audit is off
@@ -61,6 +71,12 @@ type consumer struct {
 // every channel a reconnect opens. Deliveries wait in the client library
 // until run reads them after the start signal.
 func (c *consumer) setup(ch *amqp.Channel) error {
+	var gen int64 // the first subscription is on generation 0, before c.h is set
+	if c.h != nil {
+		gen = c.h.Conn().Gen()
+	}
+	c.subGen.Store(gen)
+	c.handled.Store(0)
 	if c.polling {
 		return nil // basic.get needs no subscription and no prefetch
 	}
@@ -104,6 +120,7 @@ func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 				continue
 			}
 			c.settle(&d, c.handle(&d), &b)
+			c.handled.Add(1)
 		case <-flush:
 			// The drain is over: ack the tail of a multiple-ack batch so
 			// nothing counted as consumed goes back to the queue.
@@ -179,6 +196,7 @@ func (c *consumer) poll(ctx context.Context) {
 			}
 		case ok:
 			c.settle(&d, c.handle(&d), &b)
+			c.handled.Add(1)
 		default:
 			pause.Reset(c.pollEvery)
 			select {
@@ -220,18 +238,16 @@ func (c *consumer) handle(d *amqp.Delivery) (refused bool) {
 	if c.refusing() {
 		c.m.Count(metrics.Refused, now)
 		if c.audit != nil {
-			c.audit.Redelivery(d.Redelivered)
-			if !c.requeue {
-				c.audit.Refuse(id, seq)
-			}
+			c.audit.Refuse(id, seq, c.requeue, d.Redelivered)
 		}
 		return true
 	}
 	if c.audit != nil {
-		c.audit.Deliver(id, seq, true, d.Redelivered)
+		c.audit.Deliver(id, seq, d.Redelivered)
 	}
 	c.measure(d.Body, now, c.runID != 0)
 	c.m.Count(metrics.Consumed, now)
+	c.lastAt.Store(now)
 	if c.quota != nil && c.quota.Add(-1) == 0 {
 		c.onQuota()
 	}

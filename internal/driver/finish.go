@@ -21,6 +21,7 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 	if w.stopping.CompareAndSwap(false, true) {
 		close(w.stop)
 	}
+	w.closePublishers(ctx) // done already, unless the drain was skipped
 	select {
 	case <-w.abandon:
 	default:

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"encoding/binary"
 	"testing"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -22,7 +23,7 @@ func hotProducer(window int) *producer {
 	p.buf = make([]byte, stamp.AuditSize)
 	p.msg.Body = p.buf
 	if window > 0 {
-		p.audit = &audit.Producer{Confirms: true}
+		p.audit = audit.NewProducer(true)
 		p.conf = newConfirms(window, p.m, p.clock, win, p.audit)
 	}
 	return p
@@ -45,7 +46,8 @@ func publishAndConfirm(p *producer, i int) {
 func hotConsumer() (*consumer, *amqp.Delivery) {
 	win := &metrics.Window{} // open since the epoch: everything is measured
 	reg := metrics.NewRegistry(1, win)
-	c := &consumer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, ack: scenario.AckAuto, audit: audit.NewConsumer(1), runID: 42}
+	acct := audit.NewAccount("q", audit.NewPattern([]bool{true}), 1, audit.Options{Spill: audit.DefaultSpill, GapCap: audit.DefaultGapCap})
+	c := &consumer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, ack: scenario.AckAuto, audit: acct.NewConsumer(), runID: 42}
 	d := &amqp.Delivery{Body: make([]byte, stamp.AuditSize)}
 	now := c.clock.Now()
 	stamp.WriteScheduled(d.Body, 1, now, now-1000) // a paced message: two latencies recorded
@@ -66,7 +68,21 @@ func TestProducerHotPathDoesNotAllocate(t *testing.T) {
 
 func TestConsumerHotPathDoesNotAllocate(t *testing.T) {
 	c, d := hotConsumer()
-	if n := testing.AllocsPerRun(10000, func() { c.handle(d) }); n != 0 {
+	seq := uint32(0)
+	deliver := func() {
+		// In order, with every 100th pair swapped: the audit's window path
+		// as well as its in-order one.
+		s := seq
+		if seq%100 == 10 {
+			s++
+		} else if seq%100 == 11 {
+			s--
+		}
+		binary.BigEndian.PutUint32(d.Body[0:4], s)
+		c.handle(d)
+		seq++
+	}
+	if n := testing.AllocsPerRun(10000, deliver); n != 0 {
 		t.Fatalf("%.2f allocations per delivery", n)
 	}
 	if c.m.Load(metrics.Consumed) == 0 || c.m.Load(metrics.Foreign) != 0 {
@@ -132,6 +148,7 @@ func BenchmarkConsumerHotPath(b *testing.B) {
 	c, d := hotConsumer()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
+		binary.BigEndian.PutUint32(d.Body[0:4], uint32(i)) // in order: what the audit mostly sees
 		c.handle(d)
 	}
 }

@@ -3,11 +3,14 @@ package driver
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
+	"strconv"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/audit"
+	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
 )
@@ -20,46 +23,95 @@ const sweepTimeout = 30 * time.Second
 // queue reports none ready.
 const sweepQuiet = 200 * time.Millisecond
 
-// queueEnds finds, for every audited queue, what the run left in it: a
-// queue mqbench declared and is about to delete is read to the end (so
-// each message left is known exactly); a queue that stays (an existing
-// one, or --keep) is only counted, from its depth. It runs after the
-// consumers stopped and before the topology is deleted.
-func (w *workload) queueEnds(ctx context.Context) map[*queue]audit.End {
-	out := map[*queue]audit.End{}
-	if !w.sc.Producers.Audited() || !w.sc.Shard.Owner() { // in a sharded run, the owner reads what is left
+// queueEnds finds, for every audited queue, what the run left in it and
+// what the broker was seen to do to it (the evidence a missing message
+// may be explained by). A queue mqbench declared and is about to delete
+// is read to the end, so each message left is known exactly; a queue that
+// stays (an existing one, or --keep) is only counted, from its depth.
+// Other queues mqbench declared and is about to delete are read too, for
+// messages dead-lettered from an audited queue. It runs after the
+// publishers' channels closed and the consumers stopped, before the
+// topology is deleted.
+func (w *workload) queueEnds(ctx context.Context) map[*queue]audit.Evidence {
+	out := map[*queue]audit.Evidence{}
+	if len(w.accounts) == 0 || !w.sc.Shard.Owner() { // in a sharded run, the owner reads what is left
 		return out
 	}
 	ctx, cancel := context.WithTimeout(ctx, sweepTimeout)
 	defer cancel()
-	for _, q := range w.topo.queues {
-		if !w.audited(q) || q.spec.Type == scenario.QueueStream {
+	shared := map[string]*audit.Account{} // by queue name: where dead letters come from
+	for _, a := range w.accounts {
+		if !a.stream {
+			shared[a.q.currentName()] = a.a
+		}
+	}
+	for _, a := range w.accounts {
+		if a.stream {
 			continue
 		}
-		end := audit.End{DropReason: dropReason(q.spec, w.brokerMajor)}
+		q := a.q
 		if q.created && !w.sc.Keep {
-			end.Swept = w.sweep(ctx, q)
+			w.sweep(ctx, q, a.a, shared)
 		}
-		if n, err := q.depth(); err == nil {
-			end.Depth = n
+		out[q] = w.evidence(q)
+	}
+	for _, q := range w.topo.queues { // the others, for dead letters only
+		if !w.audited(q) && !q.rpc && q.created && !w.sc.Keep && q.spec.Type != scenario.QueueStream {
+			w.sweep(ctx, q, nil, shared)
 		}
-		out[q] = end
 	}
 	return out
 }
 
+// evidence is what the broker was seen to do to q, read once its sweep is
+// over: its delivery limit, TTL, whether it was at its length limit,
+// whether it is gone, and what is still in it.
+func (w *workload) evidence(q *queue) audit.Evidence {
+	ev := audit.Evidence{DeliveryLimit: deliveryLimit(q.spec, w.brokerMajor), TTLEnd: time.Now().UnixNano()}
+	ev.TTLMillis, _ = intArg(q.spec.Arguments, "x-message-ttl")
+	if d := q.maxDepth.Load(); d > 0 {
+		ev.LengthLimit = lengthLimit(q.spec, d, w.sc.Producers.MinSize())
+	}
+	n, err := q.depth()
+	switch {
+	case err == nil:
+		// What the queue held before the run and no consumer took is not
+		// this run's, and never stands in for a missing message.
+		ev.Depth = max(0, n-max(0, q.before-w.foreignFrom(q)))
+		if ev.LengthLimit == "" {
+			ev.LengthLimit = lengthLimit(q.spec, n, w.sc.Producers.MinSize())
+		}
+	case amqpconn.IsCode(err, amqp.NotFound):
+		if v, ok := q.spec.Arguments["x-expires"]; ok {
+			ev.Expired = fmt.Sprintf("x-expires %v (the queue expired: it was gone at the end)", v)
+		}
+	}
+	return ev
+}
+
+// foreignFrom counts the deliveries from q that were not this run's.
+func (w *workload) foreignFrom(q *queue) int64 {
+	var n int64
+	for _, c := range w.consumers {
+		if c.q == q {
+			n += c.m.Load(metrics.Foreign)
+		}
+	}
+	return n
+}
+
 // sweep reads every message left in q with automatic acks (the queue is
-// about to be deleted) and returns this run's, by producer and sequence.
-func (w *workload) sweep(ctx context.Context, q *queue) *audit.Consumer {
-	seen := audit.NewConsumer(w.sc.Producers.Count)
+// about to be deleted): this run's are left in acct (nil: not audited),
+// and those dead-lettered from an audited queue are booked there.
+func (w *workload) sweep(ctx context.Context, q *queue, acct *audit.Account, dead map[string]*audit.Account) {
 	h, err := q.owner.Open("sweep of "+q.currentName(), nil)
 	if err != nil {
-		return nil
+		return
 	}
 	defer func() { _ = h.Ch().Close() }()
 	deliveries, err := h.Ch().Consume(q.currentName(), "mqbench-sweep", true, false, false, false, nil)
 	if err != nil {
-		return nil
+		return
 	}
 	quiet := time.NewTimer(sweepQuiet)
 	defer quiet.Stop()
@@ -67,58 +119,94 @@ func (w *workload) sweep(ctx context.Context, q *queue) *audit.Consumer {
 		select {
 		case d, ok := <-deliveries:
 			if !ok {
-				return seen
+				return
 			}
-			if id, run, ok := stamp.Run(d.Body); ok && run == w.runID {
-				seq, _, _ := stamp.Read(d.Body)
-				seen.Deliver(id, seq, true, d.Redelivered)
-			}
+			w.swept(&d, acct, dead)
 			quiet.Reset(sweepQuiet)
 		case <-quiet.C:
 			if n, err := q.depth(); err != nil || n == 0 {
-				return seen
+				return
 			}
 			quiet.Reset(sweepQuiet)
 		case <-ctx.Done():
-			return seen // cut short: the depth counts the rest
+			return // cut short: the depth counts the rest
 		}
 	}
 }
 
-// dropMeaning says what a queue argument under which the broker removes
-// messages by itself means; false for any other argument.
-func dropMeaning(arg string) (string, bool) {
-	switch arg {
-	case "x-max-length":
-		return "a length limit", true
-	case "x-max-length-bytes":
-		return "a size limit", true
-	case "x-message-ttl":
-		return "a message TTL", true
-	case "x-expires":
-		return "a queue expiry", true
-	case "x-dead-letter-exchange":
-		return "dead-lettering", true
-	case "x-delivery-limit":
-		return "a delivery limit", true
+// swept books one message read by the sweep.
+func (w *workload) swept(d *amqp.Delivery, acct *audit.Account, dead map[string]*audit.Account) {
+	id, run, ok := stamp.Run(d.Body)
+	if !ok || run != w.runID {
+		return
 	}
-	return "", false
+	seq, _, _ := stamp.Read(d.Body)
+	if from := deadLetteredFrom(d.Headers); from != "" {
+		if a := dead[from]; a != nil {
+			a.Record(id, seq, audit.DeadLettered)
+		}
+		return
+	}
+	if acct != nil {
+		acct.Record(id, seq, audit.Left)
+	}
 }
 
-// dropReason says which of the queue's arguments let the broker drop
-// messages ("x-max-length 1000 (a length limit)"), or "". From RabbitMQ 4
-// every quorum queue has a delivery limit (20 unless set): a message
-// redelivered that often is dropped or dead-lettered.
-func dropReason(q scenario.Queue, brokerMajor int) string {
-	var parts []string
-	for k, v := range q.Arguments {
-		if what, ok := dropMeaning(k); ok {
-			parts = append(parts, fmt.Sprintf("%s %v (%s)", k, v, what))
-		}
+// deadLetteredFrom is the queue a message was dead-lettered from (its
+// most recent x-death entry), "" when it never was.
+func deadLetteredFrom(h amqp.Table) string {
+	deaths, ok := h["x-death"].([]any)
+	if !ok || len(deaths) == 0 {
+		return ""
 	}
-	if _, set := q.Arguments["x-delivery-limit"]; q.Type == scenario.QueueQuorum && brokerMajor >= 4 && !set {
-		parts = append(parts, "a quorum queue's delivery limit (20 by default from RabbitMQ 4)")
+	first, ok := deaths[0].(amqp.Table)
+	if !ok {
+		return ""
 	}
-	sort.Strings(parts)
-	return strings.Join(parts, ", ")
+	q, _ := first["queue"].(string)
+	return q
+}
+
+// deliveryLimit describes q's delivery limit, "" without one. From
+// RabbitMQ 4 every quorum queue has one (20 unless set).
+func deliveryLimit(q scenario.Queue, brokerMajor int) string {
+	if v, ok := q.Arguments["x-delivery-limit"]; ok {
+		return fmt.Sprintf("x-delivery-limit %v", v)
+	}
+	if q.Type == scenario.QueueQuorum && brokerMajor >= 4 {
+		return "a quorum queue's delivery limit (20 by default from RabbitMQ 4)"
+	}
+	return ""
+}
+
+// lengthLimit describes q's length limit when a depth of depth ready
+// messages (of at least minSize bytes each) reaches it, and the limit
+// drops messages (overflow drop-head, the default); "" otherwise.
+func lengthLimit(q scenario.Queue, depth int64, minSize int) string {
+	if o, ok := q.Arguments["x-overflow"]; ok && o != "drop-head" {
+		return "" // reject-publish: the broker refuses (nacks) instead of dropping
+	}
+	if n, ok := intArg(q.Arguments, "x-max-length"); ok && depth >= n {
+		return fmt.Sprintf("x-max-length %d (%d ready seen)", n, depth)
+	}
+	if n, ok := intArg(q.Arguments, "x-max-length-bytes"); ok && depth*int64(minSize) >= n {
+		return fmt.Sprintf("x-max-length-bytes %d (%d ready seen, at least %d bytes each)", n, depth, minSize)
+	}
+	return ""
+}
+
+// intArg reads a whole-number queue argument, as YAML or flags give it.
+func intArg(args map[string]any, key string) (int64, bool) {
+	switch v := args[key].(type) {
+	case int:
+		return int64(v), true
+	case int64:
+		return v, true
+	case float64:
+		return int64(v), true
+	case string:
+		n, err := strconv.ParseInt(v, 10, 64)
+		return n, err == nil
+	}
+	return 0, false
 }

@@ -88,8 +88,7 @@ func (w *workload) newConsumer(i int, q *queue, quota *atomic.Int64, e env) *con
 		c.pollEvery = defaultPollingInterval
 	}
 	if sc.Producers.Audited() {
-		c.audit = audit.NewConsumer(sc.Producers.Count)
-		c.runID = w.runID
+		c.runID = w.runID // its audit handle comes with the accounts (prepareAudit)
 	}
 	return c
 }
@@ -118,7 +117,7 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 			pr.jitter = time.Duration(pr.rng.Int64N(int64(p.StartJitter)))
 		}
 		if p.Audited() && sc.Consumers.Count > 0 { // consumers in any shard
-			pr.audit = &audit.Producer{Confirms: p.Confirm > 0}
+			pr.audit = audit.NewProducer(p.Confirm > 0)
 		}
 		pr.msg.DeliveryMode = mode
 		pr.msg.Priority = uint8(p.Priority)

@@ -45,6 +45,13 @@ type producer struct {
 	audit *audit.Producer // nil when bodies are too small for the audit stamp
 	fail  func(error)
 	sent  int64 // messages published
+	// epoch is the first message published on the current channel: if
+	// the broker answers that channel's close, it read every message from
+	// epoch on.
+	epoch uint32
+	// done is set when the producer left its publish loop for good: only
+	// then may its channel be closed and its audit read.
+	done atomic.Bool
 }
 
 // setup puts a new channel in the state the producer needs: confirm mode
@@ -57,6 +64,7 @@ func (p *producer) setup(ch *amqp.Channel) error {
 		<-p.conf.done
 	}
 	p.ch = ch
+	p.epoch = uint32(p.sent)
 	if p.window > 0 {
 		if err := ch.Confirm(false); err != nil {
 			return fmt.Errorf("producer %d: enable publisher confirms: %w", p.id, err)
@@ -218,6 +226,20 @@ func (p *producer) awaitConfirms(abandon <-chan struct{}) {
 	if p.conf != nil {
 		p.conf.drain(abandon)
 	}
+}
+
+// closeChannel closes the producer's channel once it stopped publishing
+// (false when it had not). The broker answers channel.close only after
+// every frame sent before it, so an answered close means it read every
+// message published on this channel: they are in the audit's Received.
+func (p *producer) closeChannel() bool {
+	if !p.done.Load() {
+		return false
+	}
+	if err := p.h.Ch().Close(); err == nil && p.audit != nil {
+		p.audit.Received.AddRange(uint64(p.epoch), uint64(p.audit.Published))
+	}
+	return true
 }
 
 // stopped waits until the producer's confirm goroutine has ended (its

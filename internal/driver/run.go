@@ -214,6 +214,8 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 			return w, info, err
 		}
 	}
+	w.prepareAudit()
+	w.checkpoints = w.auditsTTL()
 	w.limited.Store(w.limitedWorkers())
 	w.topo.renamed = func() { w.keys.set(w.topo.publishKeys()) }
 	for _, c := range w.conns {

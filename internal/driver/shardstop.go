@@ -27,7 +27,7 @@ import (
 // gone before it believes it (a leader's connection that is re-established
 // re-declares its marker).
 const (
-	stopPoll = 200 * time.Millisecond
+	stopPoll = 100 * time.Millisecond
 	stopGone = time.Second
 )
 
@@ -127,8 +127,9 @@ func (w *workload) watchShardStop() {
 		case goneSince.IsZero():
 			goneSince = time.Now()
 		case time.Since(goneSince) >= stopGone:
+			// The load ended when the markers went, not a second later.
 			select {
-			case w.events <- engine.Event{Reason: w.shardStop}:
+			case w.events <- engine.Event{Reason: w.shardStop, At: goneSince.UnixNano()}:
 			default:
 			}
 			return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -25,6 +26,9 @@ type queue struct {
 	// before is the number of ready messages an existing queue held when
 	// the run declared it: not this run's.
 	before int64
+	// maxDepth is the most ready messages the backlog sampler saw in it
+	// (the evidence that a length limit was reached).
+	maxDepth atomic.Int64
 }
 
 // topology is everything the run declares, so it can all be deleted again.

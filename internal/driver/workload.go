@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/amqpconn"
+	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/mgmt"
@@ -53,9 +54,15 @@ type workload struct {
 	limited    atomic.Int64   // workers with a message limit that have not met it
 
 	events  chan engine.Event
-	closing atomic.Bool // set once Finish starts: failures after that are ours
-	backlog atomic.Int64
-	hasLog  atomic.Bool
+	closing atomic.Bool                    // set once Finish starts: failures after that are ours
+	backlog atomic.Pointer[result.Backlog] // the latest sample; nil when it could not be read
+	// checkpoints: the sampler logs the producers' progress (a TTL's
+	// evidence needs when each message was published).
+	checkpoints bool
+
+	accounts  []*account // the audit's accounts (prepareAudit)
+	auditNote string     // why part of the run is not audited
+	closePub  sync.Once  // the publishers' channels are closed once
 
 	mgmt   *mgmt.Client                        // nil without --management-url
 	broker atomic.Pointer[result.BrokerSample] // its latest sample
@@ -178,6 +185,7 @@ func (w *workload) watchExit() {
 // producerDone books a producer that left its publish loop, having met
 // its message limit or not.
 func (w *workload) producerDone(p *producer, met bool) {
+	p.done.Store(true)
 	w.publishing.Done()
 	if met {
 		w.limitMet()
@@ -208,14 +216,17 @@ func (w *workload) StopLoad(ctx context.Context) {
 	waitCtx(ctx, &w.publishing)
 }
 
-// Drain waits for outstanding confirms and replies, then lets consumers
-// empty their queues until nothing has arrived for a quiet period and no
-// consumed queue holds a ready message, or ctx ends.
-func (w *workload) Drain(ctx context.Context) {
+// Drain waits for outstanding confirms and replies, closes the
+// publishers' channels (so that what they sent is in the queues before
+// any depth is read), then lets consumers empty their queues until
+// nothing has arrived for a quiet period and nothing waits — ready in a
+// queue or delivered and unprocessed in the client — or ctx ends.
+func (w *workload) Drain(ctx context.Context) engine.DrainResult {
 	waitCtx(ctx, &w.confirming)
+	w.closePublishers(ctx)
 	defer close(w.flush)
 	if len(w.consumers) == 0 {
-		return
+		return engine.DrainResult{Ended: result.DrainNone}
 	}
 	quiet := 300 * time.Millisecond
 	if d := 3 * w.sc.Consumers.Delay.D(); d > quiet {
@@ -227,18 +238,58 @@ func (w *workload) Drain(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return engine.DrainResult{Ended: result.DrainTimeout, LastConsumed: w.lastConsumed()}
 		case <-tick.C:
 		}
 		if n := w.consumedSoFar(); n != last {
 			last, since = n, time.Now()
 			continue
 		}
-		if time.Since(since) >= quiet && w.consumedQueuesEmpty() {
-			return
+		if time.Since(since) >= quiet && w.consumedQueuesEmpty() && w.heldInClient() == 0 {
+			return engine.DrainResult{Ended: result.DrainEmpty, LastConsumed: w.lastConsumed()}
 		}
 	}
 }
+
+// lastConsumed is when any consumer last consumed a message (0: never).
+func (w *workload) lastConsumed() int64 {
+	var at int64
+	for _, c := range w.consumers {
+		at = max(at, c.lastAt.Load())
+	}
+	return at
+}
+
+// closePublishers closes, once, the channel of every producer that left
+// its publish loop, in parallel (bounded by ctx): an answered close means
+// the broker read everything sent on it. A producer still stuck in a
+// write keeps its channel; Finish closes its connection.
+func (w *workload) closePublishers(ctx context.Context) {
+	w.closePub.Do(func() {
+		var wg sync.WaitGroup
+		work := make(chan *producer)
+		for range min(len(w.producers), closeParallel) {
+			wg.Add(1)
+			w.goAndTrack(func() {
+				defer wg.Done()
+				for p := range work {
+					p.closeChannel()
+				}
+			})
+		}
+		for _, p := range w.producers {
+			select {
+			case work <- p:
+			case <-ctx.Done():
+			}
+		}
+		close(work)
+		waitCtx(ctx, &wg)
+	})
+}
+
+// closeParallel bounds the channels closed at once at the end.
+const closeParallel = 32
 
 // waitCtx waits for wg or ctx, whichever comes first.
 func waitCtx(ctx context.Context, wg *sync.WaitGroup) bool {
@@ -314,31 +365,34 @@ func (w *workload) sampleBroker() {
 	}
 }
 
-// Backlog returns the last sampled number of ready messages over all queues.
-func (w *workload) Backlog() (int64, bool) { return w.backlog.Load(), w.hasLog.Load() }
+// Backlog returns the latest sample of what waits to be consumed.
+func (w *workload) Backlog() (result.Backlog, bool) {
+	if b := w.backlog.Load(); b != nil {
+		return *b, true
+	}
+	return result.Backlog{}, false
+}
 
-// sampleBacklog reads queue depths (passive declares) in its own goroutine,
-// so a slow broker never delays the collector.
+// sampleBacklog reads what waits to be consumed every interval, in its
+// own goroutine, so a slow broker never delays the collector. A sample
+// that cannot be read is unknown (nil), never the previous one again.
+// It also logs the producers' progress when the audit needs it.
 func (w *workload) sampleBacklog() {
 	t := time.NewTicker(w.sc.Interval.D())
 	defer t.Stop()
 	for {
-		var total int64
-		ok := true
-		for _, q := range w.topo.queues {
-			if q.spec.Type == scenario.QueueStream {
-				continue
-			}
-			n, err := q.depth()
-			if err != nil {
-				ok = false
-				break
-			}
-			total += n
+		if b, ok := w.readBacklog(); ok {
+			w.backlog.Store(&b)
+		} else {
+			w.backlog.Store(nil)
 		}
-		if ok {
-			w.backlog.Store(total)
-			w.hasLog.Store(true)
+		if w.checkpoints {
+			now := time.Now().UnixNano()
+			for _, p := range w.producers {
+				if p.audit != nil {
+					p.audit.Times.Add(now, uint64(p.m.Load(metrics.Published)))
+				}
+			}
 		}
 		select {
 		case <-w.ctx.Done():
@@ -346,6 +400,77 @@ func (w *workload) sampleBacklog() {
 		case <-t.C:
 		}
 	}
+}
+
+// readBacklog reads every queue's ready messages (passive declares, and
+// the deepest each got, for the audit), what the client holds delivered
+// and unprocessed, and the streams' lag.
+func (w *workload) readBacklog() (result.Backlog, bool) {
+	var b result.Backlog
+	for _, q := range w.topo.queues {
+		if q.spec.Type == scenario.QueueStream {
+			continue
+		}
+		n, err := q.depth()
+		if err != nil {
+			return b, false
+		}
+		b.Ready += n
+		if n > q.maxDepth.Load() {
+			q.maxDepth.Store(n) // this goroutine only writes it
+		}
+	}
+	b.Delivered = w.heldInClient()
+	b.StreamLag = w.streamLag()
+	return b, true
+}
+
+// heldInClient is what the broker delivered to the consumers' connections
+// that no consumer has processed yet: per connection, the deliveries its
+// current generation received less those processed by the consumers
+// subscribed on that generation.
+func (w *workload) heldInClient() int64 {
+	handled := map[*amqpconn.Conn]int64{}
+	for _, c := range w.consumers {
+		cn := c.h.Conn()
+		if gen, _ := cn.Deliveries(); c.subGen.Load() == gen {
+			handled[cn] += c.handled.Load()
+		} else if _, ok := handled[cn]; !ok {
+			handled[cn] = 0
+		}
+	}
+	var held int64
+	for cn, done := range handled {
+		_, got := cn.Deliveries()
+		held += max(0, got-done)
+	}
+	return held
+}
+
+// streamLag is, over the streams and their readers, the messages routed
+// to a stream (by this process's producers) that the reader has not read.
+func (w *workload) streamLag() int64 {
+	var lag int64
+	for qi, q := range w.topo.queues {
+		if q.spec.Type != scenario.QueueStream || q.consumers == 0 || w.routes == nil {
+			continue
+		}
+		routes := make([]bool, w.keys.n)
+		for k := range routes {
+			routes[k] = w.routes[k][qi]
+		}
+		pattern := audit.NewPattern(routes)
+		var routed int64
+		for _, p := range w.producers {
+			routed += int64(pattern.Expected(p.id, uint64(p.m.Load(metrics.Published))))
+		}
+		for _, c := range w.consumers {
+			if c.q == q {
+				lag += max(0, routed-c.m.Load(metrics.Consumed))
+			}
+		}
+	}
+	return lag
 }
 
 // rpcQueue is the RPC request queue, nil without RPC.

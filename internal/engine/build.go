@@ -25,7 +25,8 @@ func build(cfg Config, t timeline) (*result.Result, error) {
 		res.Error = t.runErr.Error()
 	}
 	res.Client = client(cfg, t, res.MeasuredS)
-	fillCounts(res, t.window, t.totals)
+	res.Drain = drain(t)
+	fillCounts(res, t.window, t.totals, consumedOver(t))
 	res.Totals.MaxUnacked = t.final.MaxUnacked
 	var err error
 	for _, k := range metrics.Kinds() {
@@ -91,13 +92,43 @@ func client(cfg Config, t timeline, measured float64) result.Client {
 	return c
 }
 
+// drain is what the drain after the load came to.
+func drain(t timeline) *result.Drain {
+	d := &result.Drain{Seconds: result.Round3(time.Duration(t.drainEnd - t.windowEnd).Seconds()), Ended: t.drain.Ended,
+		Consumed: t.totals[metrics.Consumed] - t.window[metrics.Consumed]}
+	if d.Consumed > 0 && t.drain.LastConsumed > t.windowEnd {
+		d.ConsumingS = result.Round3(time.Duration(t.drain.LastConsumed - t.windowEnd).Seconds())
+	}
+	if b := t.backlogAtStop; b != nil {
+		d.BacklogStart = ptr(b.Total())
+	}
+	if b := t.backlogAtEnd; b != nil {
+		d.BacklogEnd = ptr(b.Total())
+	}
+	return d
+}
+
+// consumedOver is the time consumption is counted over: the load's
+// window, and the drain up to the last message consumed in it.
+func consumedOver(t timeline) float64 {
+	end := t.windowEnd
+	if t.totals[metrics.Consumed] > t.window[metrics.Consumed] && t.drain.LastConsumed > end {
+		end = t.drain.LastConsumed
+	}
+	return time.Duration(end - t.measureStart).Seconds()
+}
+
 // fillCounts writes totals and rates: window holds the events up to the
-// end of the measured window, totals those up to the end of the run (drain
-// included); both exclude the warm-up. Confirms and RPC replies are
-// attributed to the time of the publish or request they answer, so their
-// rates are computed from the totals, once every answer to the window's
-// publishes has arrived (at the window's end some are still in flight).
-func fillCounts(res *result.Result, window, totals metrics.Counts) {
+// end of the load's window, totals those up to the end of the run (drain
+// included); both exclude the warm-up. Publishing is counted over the
+// load's window; consumption over consumedOver seconds, the window and
+// the part of the drain in which consumers still consumed — all of it,
+// so that consumers that fell behind are rated by what they consumed in
+// the time they took. Confirms and RPC replies are attributed to the time
+// of the publish or request they answer, so their rates are computed from
+// the totals, once every answer to the window's publishes has arrived (at
+// the window's end some are still in flight).
+func fillCounts(res *result.Result, window, totals metrics.Counts, consumedOver float64) {
 	sc := res.Scenario
 	secs := res.MeasuredS
 	rate := func(n int64) float64 {
@@ -119,7 +150,11 @@ func fillCounts(res *result.Result, window, totals metrics.Counts) {
 	}
 	if sc.Consumers.Count > 0 {
 		res.Totals.Consumed = ptr(totals[metrics.Consumed])
-		res.Rates.ConsumedPerS = ptr(rate(window[metrics.Consumed]))
+		res.Rates.ConsumedPerS = ptr(0.0)
+		if consumedOver > 0 {
+			res.Rates.ConsumedPerS = ptr(result.Round3(float64(totals[metrics.Consumed]) / consumedOver))
+		}
+		res.Rates.ConsumedOverS = ptr(result.Round3(consumedOver))
 		res.Totals.Unstamped = ptr(totals[metrics.Unstamped])
 		res.Totals.MillisecondStamps = ptr(totals[metrics.MillisStamped])
 		if sc.Producers.Audited() {

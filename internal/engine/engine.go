@@ -18,10 +18,26 @@ import (
 type Event struct {
 	Reason string // result.StopMessageCount or result.StopError
 	Err    error
+	// At is when the load really ended (Unix ns), when that was before
+	// the event could be sent: the shards of a sharded run learn that the
+	// whole run reached its count only after watching for a while. 0: now.
+	At int64
+}
+
+// DrainResult is how the drain ended.
+type DrainResult struct {
+	// Ended is result.DrainEmpty, DrainTimeout or DrainNone.
+	Ended string
+	// LastConsumed is when the last message was consumed (Unix ns; 0 when
+	// nothing ever was).
+	LastConsumed int64
 }
 
 // Workload is what the engine drives. The engine calls Start once, then at
 // the end StopLoad, Drain and Finish in that order, from one goroutine.
+// While StopLoad and Drain run, the engine goes on calling Backlog,
+// Blocked, Disconnected, ConnectionsUp and BrokerSample from another (it
+// reports the drain's intervals).
 type Workload interface {
 	// Start releases every (already prepared) worker at once.
 	Start()
@@ -32,9 +48,9 @@ type Workload interface {
 	StopLoad(ctx context.Context)
 	// Drain awaits outstanding confirms and replies, then consumes what is
 	// still queued until nothing is left or ctx ends.
-	Drain(ctx context.Context)
-	// Backlog returns the ready messages over all queues, if known.
-	Backlog() (int64, bool)
+	Drain(ctx context.Context) DrainResult
+	// Backlog returns what waits to be consumed over all queues, if known.
+	Backlog() (result.Backlog, bool)
 	// Blocked returns how many connections the broker blocks right now.
 	Blocked() int
 	// Disconnected returns how many workers wait for a lost connection.
@@ -157,6 +173,9 @@ type runner struct {
 // timeline is what the engine measured, for build.
 type timeline struct {
 	start, measureStart, windowEnd, end int64
+	drainEnd                            int64
+	drain                               DrainResult
+	backlogAtStop, backlogAtEnd         *result.Backlog
 	reason                              string
 	runErr                              error
 	window, totals                      metrics.Counts // measured counts at the window's end, and after the drain
@@ -180,26 +199,30 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	r.cpuTick = r.cpuBase
 	r.w.Start()
 
-	reason, runErr := r.loop(ctx)
+	ev := r.loop(ctx)
 
-	// Stop the load; the measured window closes when no producer can publish.
-	stopCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout+stopGrace)
-	r.w.StopLoad(stopCtx)
-	cancel()
+	// The measured window is the load's: it closes when the run decided to
+	// stop (at its duration, count or signal), not once every producer has
+	// noticed — a producer stuck in a write the broker does not read can
+	// take seconds to, and the drain that follows is reported on its own.
 	end := r.cfg.Now()
-	if end < r.measureStart { // stopped during warm-up: nothing was measured
-		r.measureStart = end
-		r.cpuBase = r.cfg.CPU()
+	loadEnd := end
+	if ev.At > 0 && ev.At < end {
+		loadEnd = max(ev.At, r.start)
 	}
-	r.tick(end)
-	t := timeline{start: r.start, measureStart: r.measureStart, windowEnd: end, reason: reason,
-		window: r.reg.Measured(), cpuWindow: r.cfg.CPU() - r.cpuBase}
+	window, cpu := r.reg.Measured(), r.cfg.CPU()
+	if loadEnd < r.measureStart { // stopped during warm-up: nothing was measured
+		r.measureStart = loadEnd
+		r.cpuBase = cpu
+	}
+	r.tick(end, false)
+	t := timeline{start: r.start, measureStart: r.measureStart, windowEnd: loadEnd, reason: ev.Reason,
+		window: window, cpuWindow: cpu - r.cpuBase}
+	t.backlogAtStop = r.backlog()
+	t.drain = r.stopAndDrain(ev.Err == nil)
+	t.drainEnd = r.cfg.Now()
+	t.backlogAtEnd = r.backlog()
 
-	if runErr == nil {
-		drainCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout)
-		r.w.Drain(drainCtx)
-		cancel()
-	}
 	fin := r.cfg.FinishTimeout
 	if fin <= 0 {
 		fin = finishTimeout
@@ -211,6 +234,7 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	// when consumers were cancelled are in both the totals and the queues.
 	r.snapshot(r.col.Collect(), result.Interval{}, true)
 	t.totals = r.reg.Measured()
+	runErr := ev.Err
 	if runErr == nil && finErr != nil {
 		runErr = finErr
 		t.reason = result.StopError
@@ -219,6 +243,43 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	t.collects, t.collectSum, t.collectMax, t.intervals = r.collects, r.collectSum, r.collectMax, r.intervals
 	t.end = r.cfg.Now()
 	return t, runErr
+}
+
+// stopAndDrain stops the load and, unless the run failed, drains what is
+// queued, reporting each interval while that lasts (marked drain).
+func (r *runner) stopAndDrain(drain bool) DrainResult {
+	done := make(chan DrainResult, 1)
+	go func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout+stopGrace)
+		r.w.StopLoad(stopCtx)
+		cancel()
+		out := DrainResult{Ended: result.DrainSkipped}
+		if drain {
+			drainCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout)
+			out = r.w.Drain(drainCtx)
+			cancel()
+		}
+		done <- out
+	}()
+	ticker := time.NewTicker(r.cfg.Interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case out := <-done:
+			r.tick(r.cfg.Now(), true)
+			return out
+		case <-ticker.C:
+			r.tick(r.cfg.Now(), true)
+		}
+	}
+}
+
+// backlog is the workload's backlog now, nil when unknown.
+func (r *runner) backlog() *result.Backlog {
+	if b, ok := r.w.Backlog(); ok {
+		return &b
+	}
+	return nil
 }
 
 // stopGrace is how much longer than the drain timeout stopping the load
@@ -231,7 +292,7 @@ const stopGrace = 5 * time.Second
 const finishTimeout = 30 * time.Second
 
 // loop runs the measured part of the timeline and returns why it stopped.
-func (r *runner) loop(ctx context.Context) (string, error) {
+func (r *runner) loop(ctx context.Context) Event {
 	ticker := time.NewTicker(r.cfg.Interval)
 	defer ticker.Stop()
 	var warmup, deadline <-chan time.Time
@@ -251,25 +312,26 @@ func (r *runner) loop(ctx context.Context) (string, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return result.StopInterrupted, nil
+			return Event{Reason: result.StopInterrupted}
 		case <-deadline:
-			return result.StopDuration, nil
+			return Event{Reason: result.StopDuration}
 		case ev := <-r.w.Events():
 			if ev.Err != nil {
-				return result.StopError, ev.Err
+				ev.Reason = result.StopError
 			}
-			return ev.Reason, nil
+			return ev
 		case <-warmup:
-			r.tick(r.cfg.Now())
+			r.tick(r.cfg.Now(), false)
 			r.cpuBase = r.cfg.CPU()
 		case <-ticker.C:
-			r.tick(r.cfg.Now())
+			r.tick(r.cfg.Now(), false)
 		}
 	}
 }
 
-// tick collects one interval ending at now and hands it to the sinks.
-func (r *runner) tick(now int64) {
+// tick collects one interval ending at now and hands it to the sinks;
+// drain marks one after the load stopped.
+func (r *runner) tick(now int64, drain bool) {
 	var iv metrics.Interval
 	took := onThreadCPU(func() { iv = r.col.Collect() })
 	r.collects++
@@ -283,7 +345,8 @@ func (r *runner) tick(now int64) {
 		Seconds: result.Round3(time.Duration(now - r.lastTick).Seconds()),
 		// An interval that began in the warm-up is not a measured one, even
 		// if it ends after the warm-up (the timer fires a little late).
-		Warmup:    r.lastTick < r.measureStart && r.cfg.Warmup > 0,
+		Warmup:    r.lastTick < r.measureStart && r.cfg.Warmup > 0 && !drain,
+		Drain:     drain,
 		Published: d[metrics.Published], Confirmed: d[metrics.Confirmed], Consumed: d[metrics.Consumed],
 		Returned: d[metrics.Returned], Nacked: d[metrics.Nacked],
 	}
@@ -309,7 +372,7 @@ func (r *runner) tick(now int64) {
 		}
 	}
 	if b, ok := r.w.Backlog(); ok {
-		out.Backlog = &b
+		out.Backlog, out.BacklogParts = ptr(b.Total()), &b
 	}
 	if r.cfg.IntervalHistograms {
 		out.HDR = intervalHDR(iv.Latency)

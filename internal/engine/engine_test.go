@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,7 +26,9 @@ type fake struct {
 	stop    chan struct{}
 	stopped sync.WaitGroup
 
-	drained  int64 // consumed during Drain
+	drained  int64         // consumed during Drain
+	stuck    time.Duration // how long StopLoad takes after the load stopped (a producer stuck in a write)
+	drainFor time.Duration // how long the drain spreads its consumption over
 	finished atomic.Bool
 	// inWindow counts messages published at or after the window start.
 	inWindow atomic.Int64
@@ -59,18 +62,30 @@ func (f *fake) Start() {
 }
 
 func (f *fake) Events() <-chan Event     { return f.events }
-func (f *fake) StopLoad(context.Context) { close(f.stop); f.stopped.Wait() }
-func (f *fake) Backlog() (int64, bool)   { return 7, true }
-func (f *fake) Blocked() int             { return 0 }
-func (f *fake) Disconnected() int        { return 0 }
-func (f *fake) ConnectionsUp() int       { return 1 }
+func (f *fake) StopLoad(context.Context) {
+	close(f.stop)
+	f.stopped.Wait()
+	time.Sleep(f.stuck)
+}
+func (f *fake) Backlog() (result.Backlog, bool) {
+	return result.Backlog{Ready: 4, Delivered: 2, StreamLag: 1}, true
+}
+func (f *fake) Blocked() int       { return 0 }
+func (f *fake) Disconnected() int  { return 0 }
+func (f *fake) ConnectionsUp() int { return 1 }
 func (f *fake) BrokerSample() *result.BrokerSample {
 	return nil
 }
-func (f *fake) Drain(context.Context) {
+func (f *fake) Drain(context.Context) DrainResult {
+	var last int64
 	for i := int64(0); i < f.drained; i++ {
-		f.w.Count(metrics.Consumed, f.now())
+		if f.drainFor > 0 {
+			time.Sleep(f.drainFor / time.Duration(f.drained))
+		}
+		last = f.now()
+		f.w.Count(metrics.Consumed, last)
 	}
+	return DrainResult{Ended: result.DrainEmpty, LastConsumed: last}
 }
 func (f *fake) Finish(context.Context) (Final, error) {
 	f.finished.Store(true)
@@ -154,21 +169,64 @@ func TestWarmupExcluded(t *testing.T) {
 	}
 }
 
-// TestDrainCountsInTotalsNotRates: what the drain consumes is in the totals
-// but not in the rates of the measured window.
-func TestDrainCountsInTotalsNotRates(t *testing.T) {
+// TestDrainIsReportedOnItsOwn: what the drain consumes is in the totals
+// and in the drain's own figures; the consumption rate covers the window
+// and the drain up to the last message consumed in it.
+func TestDrainIsReportedOnItsOwn(t *testing.T) {
 	cfg, f := setup(200*time.Millisecond, 0)
-	f.drained = 1000
+	f.drained, f.drainFor = 100, 300*time.Millisecond
 	res, err := Run(context.Background(), cfg, f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := *res.Totals.Consumed
-	if c != res.Totals.Published+1000 {
-		t.Fatalf("consumed %d, want published %d + 1000 drained", c, res.Totals.Published)
+	if c != res.Totals.Published+100 || res.Drain == nil || res.Drain.Consumed != 100 || res.Drain.Ended != result.DrainEmpty {
+		t.Fatalf("consumed %d, want published %d + 100 drained; drain %+v", c, res.Totals.Published, res.Drain)
 	}
-	if r := *res.Rates.ConsumedPerS; r > res.Rates.PublishedPerS*1.05 {
-		t.Errorf("consumed/s %.0f includes the drain (published/s %.0f)", r, res.Rates.PublishedPerS)
+	over := *res.Rates.ConsumedOverS
+	if over < res.MeasuredS+0.29 || over > res.MeasuredS+res.Drain.Seconds+0.01 || res.Drain.ConsumingS < 0.29 {
+		t.Errorf("consumption rated over %.3f s (window %.3f s, drain %+v)", over, res.MeasuredS, res.Drain)
+	}
+	if want := float64(c) / over; math.Abs(*res.Rates.ConsumedPerS-want) > 1 {
+		t.Errorf("consumed/s %.1f, want %d over %.3f s", *res.Rates.ConsumedPerS, c, over)
+	}
+}
+
+// TestSaturatedRunRatesOverTheLoad: the load stops at its duration, but a
+// producer stuck in a write holds StopLoad for 600 ms and the consumers
+// drain for 300 ms more. The measured window is the duration, the publish
+// rate is published / duration (within 1%), and the drain — its intervals
+// marked — is reported apart.
+func TestSaturatedRunRatesOverTheLoad(t *testing.T) {
+	cfg, f := setup(500*time.Millisecond, 0)
+	f.stuck, f.drained, f.drainFor = 600*time.Millisecond, 50, 300*time.Millisecond
+	res, err := Run(context.Background(), cfg, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(res.MeasuredS-0.5) > 0.005 {
+		t.Fatalf("measured %.3f s, want the 0.5 s the load ran", res.MeasuredS)
+	}
+	want := float64(res.Totals.Published) / 0.5
+	if math.Abs(res.Rates.PublishedPerS-want) > 0.01*want {
+		t.Errorf("published/s %.1f, want published/duration = %.1f", res.Rates.PublishedPerS, want)
+	}
+	if res.Drain.Seconds < 0.85 || res.Drain.ConsumingS < 0.85 {
+		t.Errorf("drain %+v: want at least the 0.9 s spent stopping and draining", res.Drain)
+	}
+	var drains int
+	for _, iv := range res.Intervals {
+		if iv.Drain {
+			drains++
+		} else if drains > 0 {
+			t.Fatal("a load interval after a drain interval")
+		}
+	}
+	if drains < 10 { // 0.9 s at 50 ms intervals
+		t.Errorf("%d drain intervals", drains)
+	}
+	if res.Client.Cores < 0 || res.Drain.BacklogStart == nil || *res.Drain.BacklogStart != 7 {
+		t.Errorf("backlog at the load's end %v", res.Drain.BacklogStart)
 	}
 }
 

@@ -19,6 +19,9 @@ func Warnings(res *result.Result) []string {
 	if w := backlogGrowth(res); w != "" {
 		out = append(out, w)
 	}
+	if w := drainWarning(res.Drain); w != "" {
+		out = append(out, w)
+	}
 	if a := res.Audit; a != nil && a.Total.Lost > 0 {
 		out = append(out, fmt.Sprintf("the broker lost %d messages it had confirmed: not consumed, not left in the queue, and no queue argument lets it drop them (see audit.queues)", a.Total.Lost))
 	}
@@ -30,14 +33,14 @@ func Warnings(res *result.Result) []string {
 	return out
 }
 
-// backlogGrowth warns when the ready messages grew through the measured
+// backlogGrowth warns when the backlog grew through the load's
 // intervals: the consumers did not keep up, so latencies measure queueing.
 // It needs the backlog to rise in at least two thirds of the intervals and
 // to end above both 1,000 messages and one second of consumption.
 func backlogGrowth(res *result.Result) string {
 	var samples []int64
 	for _, iv := range res.Intervals {
-		if !iv.Warmup && iv.Backlog != nil && iv.Seconds >= 0.05 {
+		if !iv.Warmup && !iv.Drain && iv.Backlog != nil && iv.Seconds >= 0.05 {
 			samples = append(samples, *iv.Backlog)
 		}
 	}
@@ -58,7 +61,18 @@ func backlogGrowth(res *result.Result) string {
 	if 3*rises < 2*(len(samples)-1) || last-first < 1000 || float64(last) < perSecond {
 		return ""
 	}
-	return fmt.Sprintf("backlog grew from %d to %d ready messages: the consumers did not keep up, so latencies measure queueing in the broker", first, last)
+	return fmt.Sprintf("backlog grew from %d to %d messages (ready, and delivered but not yet processed): the consumers did not keep up, so latencies measure queueing", first, last)
+}
+
+// drainWarning says when the drain ran out of time with messages still
+// waiting: the consumers had not caught up with the load.
+func drainWarning(d *result.Drain) string {
+	if d == nil || d.Ended != result.DrainTimeout || d.BacklogEnd == nil || *d.BacklogEnd == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the drain timed out after %.1f s with %d messages still waiting (%d consumed after the load stopped): "+
+		"the consumers did not keep up with the load; what was left is in the audit's left, and consumed_per_s is the consumers' rate over the time they consumed",
+		d.Seconds, *d.BacklogEnd, d.Consumed)
 }
 
 // stampWarnings says when deliveries' send times were read at a coarser

@@ -31,6 +31,12 @@ func TestWarnings(t *testing.T) {
 			[]string{"backlog grew from 100 to 9000"}},
 		{"backlog that recovers", result.Result{Rates: result.Rates{ConsumedPerS: &rate}, Intervals: backlogs(100, 5000, 100, 5000, 100)}, nil},
 		{"small growth", result.Result{Rates: result.Rates{ConsumedPerS: &rate}, Intervals: backlogs(1, 2, 3, 4, 5)}, nil},
+		{"drain timed out with a backlog", result.Result{Drain: &result.Drain{Seconds: 10, Ended: result.DrainTimeout, BacklogEnd: ptr(int64(1234)), Consumed: 99}},
+			[]string{"the drain timed out after 10.0 s with 1234 messages still waiting (99 consumed"}},
+		{"drain timed out, nothing left", result.Result{Drain: &result.Drain{Seconds: 10, Ended: result.DrainTimeout, BacklogEnd: ptr(int64(0))}}, nil},
+		{"drain intervals are not the load's", result.Result{Rates: result.Rates{ConsumedPerS: &rate},
+			Intervals: append(backlogs(100, 2000, 4000, 5000, 9000), result.Interval{Seconds: 1, Drain: true, Backlog: ptr(int64(0))})},
+			[]string{"backlog grew from 100 to 9000"}},
 		{"blocked", result.Result{Faults: result.Faults{Blocked: []result.Blocked{{Reason: "low on memory", Start: time.Now()}}}},
 			[]string{"blocked publishing connections 1 time(s) (low on memory)"}},
 	}

@@ -79,6 +79,7 @@ func intervals(shards []Input, every time.Duration) ([]result.Interval, error) {
 // addInterval adds one shard's interval into the slot's.
 func addInterval(dst *result.Interval, iv result.Interval, hist map[string]*hdr.Histogram, exact map[string]bool) error {
 	dst.Warmup = dst.Warmup || iv.Warmup
+	dst.Drain = dst.Drain || iv.Drain
 	dst.Published += iv.Published
 	dst.Confirmed += iv.Confirmed
 	dst.Consumed += iv.Consumed

@@ -21,8 +21,11 @@ func (l *Live) Interval(iv result.Interval) {
 	}
 	per := func(n int64) string { return Rate(float64(n) / iv.Seconds) }
 	tag := ""
-	if iv.Warmup {
+	switch {
+	case iv.Warmup:
 		tag = " (warm-up)"
+	case iv.Drain:
+		tag = " (drain)"
 	}
 	backlog := "-"
 	if iv.Backlog != nil {

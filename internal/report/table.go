@@ -184,13 +184,13 @@ func writeAudit(w io.Writer, a *result.Audit) {
 		return
 	}
 	t := a.Total
-	verdict := "balanced: every message routed to a queue was consumed, left, dropped, lost or unconfirmed"
+	verdict := "balanced: every message routed to a queue was consumed, left, dropped, lost, unconfirmed or unknown"
 	if !a.Balanced {
 		verdict = "NOT balanced: " + a.Note
 		for _, q := range a.Queues {
 			if !q.Balanced() {
-				verdict += fmt.Sprintf(" %s: expected %d = consumed %d + left %d + dropped %d + lost %d + unconfirmed %d? unexpected %d;",
-					q.Name, q.Expected, q.Consumed, q.Left, q.Dropped, q.Lost, q.Unconfirmed, q.Unexpected)
+				verdict += fmt.Sprintf(" %s: expected %d = consumed %d + left %d + dropped %d + lost %d + unconfirmed %d + unknown %d? unexpected %d;",
+					q.Name, q.Expected, q.Consumed, q.Left, q.Dropped, q.Lost, q.Unconfirmed, q.Unknown, q.Unexpected)
 			}
 		}
 	}
@@ -198,7 +198,11 @@ func writeAudit(w io.Writer, a *result.Audit) {
 	if t.DropReason != "" {
 		dropped += " (" + t.DropReason + ")"
 	}
-	fmt.Fprintf(w, "audit: %s expected, %s consumed, %s left in the queue, %s, %s lost, %s unconfirmed, %s duplicates, %s redelivered, %s out of order — %s\n",
-		Count(t.Expected), Count(t.Consumed), Count(t.Left), dropped, Count(t.Lost), Count(t.Unconfirmed), Count(t.Duplicates),
+	unknown := ""
+	if t.Unknown > 0 { // only without confirms, after a channel failed
+		unknown = ", " + Count(t.Unknown) + " unknown (published on a channel that failed, never confirmed: the broker may never have read them)"
+	}
+	fmt.Fprintf(w, "audit: %s expected, %s consumed, %s left in the queue, %s, %s lost, %s unconfirmed%s, %s duplicates, %s redelivered, %s out of order — %s\n",
+		Count(t.Expected), Count(t.Consumed), Count(t.Left), dropped, Count(t.Lost), Count(t.Unconfirmed), unknown, Count(t.Duplicates),
 		Count(t.Redelivered), Count(t.OutOfOrder), verdict)
 }

@@ -28,24 +28,38 @@ const (
 	StopIdle         = "idle"         // --exit-when idle
 )
 
+// How a drain ended (Drain.Ended).
+const (
+	DrainEmpty   = "empty"   // the consumed queues emptied and nothing arrived for a quiet period
+	DrainTimeout = "timeout" // drain_timeout ran out with messages still queued or arriving
+	DrainNone    = "none"    // nothing to drain: no consumers
+	DrainSkipped = "skipped" // the run failed: nothing was drained
+)
+
 // Result is one run's self-describing result. Latencies are microseconds,
 // rates per second, times RFC 3339. A measure that does not apply to the run
 // is null.
 type Result struct {
-	Schema     string            `json:"schema"`
-	Tool       Tool              `json:"tool"`
-	Scenario   scenario.Scenario `json:"scenario"`
-	Broker     Broker            `json:"broker"`
-	StartedAt  time.Time         `json:"started_at"`
-	EndedAt    time.Time         `json:"ended_at"`
-	MeasuredS  float64           `json:"measured_s"`
-	StopReason string            `json:"stop_reason"`
-	Error      string            `json:"error,omitempty"`
-	Totals     Totals            `json:"totals"`
-	Rates      Rates             `json:"rates"`
-	Latency    Latency           `json:"latency"`
-	Client     Client            `json:"client"`
-	Queues     []Queue           `json:"queues"`
+	Schema    string            `json:"schema"`
+	Tool      Tool              `json:"tool"`
+	Scenario  scenario.Scenario `json:"scenario"`
+	Broker    Broker            `json:"broker"`
+	StartedAt time.Time         `json:"started_at"`
+	EndedAt   time.Time         `json:"ended_at"`
+	// MeasuredS is the load's window: from the end of the warm-up to the
+	// moment the run decided to stop (its duration, message count or
+	// signal). Rates are over it; the drain after it is in Drain.
+	MeasuredS  float64 `json:"measured_s"`
+	StopReason string  `json:"stop_reason"`
+	// Drain is what happened after the load stopped: how long the
+	// consumers took to empty the queues, and how much they consumed.
+	Drain   *Drain  `json:"drain,omitempty"`
+	Error   string  `json:"error,omitempty"`
+	Totals  Totals  `json:"totals"`
+	Rates   Rates   `json:"rates"`
+	Latency Latency `json:"latency"`
+	Client  Client  `json:"client"`
+	Queues  []Queue `json:"queues"`
 	// Connections are every connection the run opened and its node.
 	Connections []Connection `json:"connections"`
 	Intervals   []Interval   `json:"intervals"`
@@ -63,6 +77,44 @@ type Result struct {
 	Shard  *Shard  `json:"shard,omitempty"`
 	Merged *Merged `json:"merged,omitempty"`
 }
+
+// Drain is the drain after the load: the consumers go on until the
+// queues are empty (and nothing arrived for a quiet period) or
+// drain_timeout runs out.
+type Drain struct {
+	// Seconds runs from the load's end to the end of the drain;
+	// ConsumingS to the last message consumed (0 when none was consumed
+	// after the load's end).
+	Seconds    float64 `json:"s"`
+	ConsumingS float64 `json:"consuming_s"`
+	// Consumed counts the messages consumed after the load's end.
+	Consumed int64 `json:"consumed"`
+	// Ended is how it ended: empty, timeout, none (no consumers) or
+	// skipped (the run failed).
+	Ended string `json:"ended"`
+	// BacklogStart and BacklogEnd are the backlog when the load stopped
+	// and when the drain ended (null when it could not be read).
+	BacklogStart *int64 `json:"backlog_start"`
+	BacklogEnd   *int64 `json:"backlog_end"`
+}
+
+// Backlog is what waits to be consumed at one moment, over the run's
+// queues. Its parts are disjoint.
+type Backlog struct {
+	// Ready is the queues' ready messages (passive queue.declare).
+	Ready int64 `json:"ready"`
+	// Delivered is what the broker delivered to mqbench's consumers that
+	// they have not processed yet: unacknowledged at the broker with
+	// manual acks; with automatic acks already gone from the broker, and
+	// held by the client alone (counted from the frames it received).
+	Delivered int64 `json:"delivered"`
+	// StreamLag is, for streams, the messages routed to them that their
+	// readers have not read yet, summed over the readers.
+	StreamLag int64 `json:"stream_lag"`
+}
+
+// Total is the whole backlog.
+func (b Backlog) Total() int64 { return b.Ready + b.Delivered + b.StreamLag }
 
 // Start is when the workers were due (--start-at) and how late they were
 // released: a shard that was not ready in time (it started after the
@@ -249,12 +301,18 @@ type Totals struct {
 	RPCServed     *int64 `json:"rpc_served"` // null without mqbench's own RPC servers
 }
 
-// Rates are per second over the measured window only (warm-up and the final
-// drain excluded).
+// Rates are per second. Publishing (and confirms, and RPC requests and
+// replies) over the load's window, measured_s; consumption over the
+// window plus the part of the drain in which the consumers were still
+// consuming (ConsumedOverS): consumers that fell behind go on consuming
+// the load after it stopped, and their rate is what they consumed over
+// the time they took.
 type Rates struct {
 	PublishedPerS float64  `json:"published_per_s"`
 	ConfirmedPerS *float64 `json:"confirmed_per_s"`
 	ConsumedPerS  *float64 `json:"consumed_per_s"`
+	// ConsumedOverS is the time consumed_per_s is over.
+	ConsumedOverS *float64 `json:"consumed_over_s"`
 	// RPC rates (null without RPC clients).
 	RPCRequestsPerS *float64 `json:"rpc_requests_per_s"`
 	RPCRepliesPerS  *float64 `json:"rpc_replies_per_s"`
@@ -359,7 +417,13 @@ type Interval struct {
 	E2EP50Us     *int64  `json:"e2e_p50_us"`
 	E2EP99Us     *int64  `json:"e2e_p99_us"`
 	ConfirmP99Us *int64  `json:"confirm_p99_us"`
-	Backlog      *int64  `json:"backlog"` // ready messages over all queues, when sampled
+	// Backlog is what waited to be consumed at the end of the interval:
+	// BacklogParts' total (ready + delivered unprocessed + stream lag);
+	// null when it could not be read.
+	Backlog      *int64   `json:"backlog"`
+	BacklogParts *Backlog `json:"backlog_parts,omitempty"`
+	// Drain marks an interval after the load stopped (the drain).
+	Drain bool `json:"drain,omitempty"`
 	// RPC figures, null without RPC clients.
 	RPCRequests *int64 `json:"rpc_requests,omitempty"`
 	RPCReplies  *int64 `json:"rpc_replies"`

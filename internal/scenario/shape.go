@@ -104,6 +104,9 @@ func (p Producers) MaxSize() int {
 }
 
 // minSize is the smallest body a producer sends.
+// MinSize is the smallest body the producers send.
+func (p Producers) MinSize() int { return p.minSize() }
+
 func (p Producers) minSize() int {
 	d := p.SizeDistribution
 	switch {

@@ -1,0 +1,210 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Evidence is what mqbench saw the broker do to a queue: the only
+// explanations a missing message may be given. A message nothing here
+// explains, that the broker took, is lost.
+type Evidence struct {
+	// DeliveryLimit describes the queue's delivery limit ("x-delivery-limit
+	// 5"), "" without one: a message refused with requeue there and never
+	// seen again was dropped by it.
+	DeliveryLimit string `json:"delivery_limit,omitempty"`
+	// TTLMillis is the queue's message TTL (0: none) and TTLEnd when the
+	// queue was last read (Unix ns): a message published more than the TTL
+	// before that, and never consumed, waited longer than the TTL.
+	TTLMillis int64 `json:"ttl_ms,omitempty"`
+	TTLEnd    int64 `json:"ttl_end,omitempty"`
+	// LengthLimit describes the length limit the queue was seen at during
+	// the run ("x-max-length 50, depth 50"), "" when it never was: the
+	// broker dropped messages from its head, how many only it knows.
+	LengthLimit string `json:"length_limit,omitempty"`
+	// Expired says the queue was gone at the end (an x-expires queue the
+	// broker deleted), "" otherwise.
+	Expired string `json:"expired,omitempty"`
+	// Depth is the number of this run's messages still in the queue that
+	// were not read at the end (a queue mqbench keeps is only counted; a
+	// sweep cut short leaves some), messages from before the run excluded.
+	Depth int64 `json:"depth"`
+}
+
+// Reconcile accounts for every message the producers routed to the
+// account. producers is indexed by producer id (nil: a producer that never
+// ran, or whose side is not known here); cc sums the account's consumers'
+// own counts. It costs what is in doubt — gaps, windows, ranges — not the
+// messages sent.
+func (a *Account) Reconcile(producers []*Producer, cc ConsumerCounts, ev Evidence) Queue {
+	q := Queue{Name: a.Name, Redelivered: cc.Redelivered, OutOfOrder: cc.OutOfOrder, Unexpected: cc.Unexpected + cc.Foreign}
+	var t tally
+	for id := range a.tracks {
+		var p *Producer
+		if id < len(producers) {
+			p = producers[id]
+		}
+		if p == nil {
+			p = &Producer{}
+		}
+		t.add(a.reconcileOne(id, p, ev, &q))
+	}
+	q.settle(t, ev)
+	return q
+}
+
+// tally is where the missing messages of an account went.
+type tally struct {
+	lostCand    int64 // the broker took them: lost unless something explains it
+	unconfirmed int64
+	unknown     int64
+	refused     int64
+	deadLetter  int64
+	ttl         int64
+	limit       int64
+}
+
+func (t *tally) add(o tally) {
+	t.lostCand += o.lostCand
+	t.unconfirmed += o.unconfirmed
+	t.unknown += o.unknown
+	t.refused += o.refused
+	t.deadLetter += o.deadLetter
+	t.ttl += o.ttl
+	t.limit += o.limit
+}
+
+// reconcileOne accounts for producer id's messages.
+func (a *Account) reconcileOne(id int, p *Producer, ev Evidence, q *Queue) tally {
+	pt := a.Pattern
+	exp := pt.Expected(id, uint64(p.Published))
+	q.Expected += int64(exp)
+	tr := a.tracks[id].Load()
+	if tr == nil {
+		tr = newTrack(0, 0)
+	}
+	c := tr.counts
+	if tr.hi > exp { // accounted for, yet beyond what was published: not this run's
+		beyond := tr.hi - exp - tr.missingCount(exp, tr.hi)
+		q.Unexpected += int64(beyond)
+		c[Consumed] -= min(c[Consumed], beyond)
+	}
+	q.Consumed += int64(c[Consumed])
+	q.Left += int64(c[Left])
+	q.Duplicates += int64(tr.dups)
+	t := tally{refused: int64(c[Refused]), deadLetter: int64(c[DeadLettered])}
+	cl := classifier{pt: pt, id: id, p: p}
+	if ev.TTLMillis > 0 {
+		cl.ttlSeq = p.Times.PublishedBy(ev.TTLEnd - int64(time.Duration(ev.TTLMillis)*time.Millisecond))
+	}
+	tr.missing(0, exp, func(from, to uint64) { cl.run(from, to, &t) })
+	if ev.DeliveryLimit != "" {
+		for o := range tr.requeued {
+			if o < exp {
+				cl.requeued(o, &t)
+			}
+		}
+	}
+	return t
+}
+
+// classifier sorts a producer's missing messages by what the broker
+// promised of them.
+type classifier struct {
+	pt     Pattern
+	id     int
+	p      *Producer
+	ttlSeq uint64 // messages below it waited longer than the TTL
+}
+
+// known are the messages the broker took: confirmed with confirms on,
+// received on a cleanly closed channel without.
+func (c *classifier) known() *Ranges {
+	if c.p.Confirms {
+		return &c.p.Acked
+	}
+	return &c.p.Received
+}
+
+// run classifies the missing ordinals [from, to).
+func (c *classifier) run(from, to uint64, t *tally) {
+	sa, sb := c.pt.Seq(c.id, from), c.pt.Seq(c.id, to-1)+1
+	owed := func(x, y uint64) uint64 { return c.pt.Ordinal(c.id, y) - c.pt.Ordinal(c.id, x) }
+	var taken, expired uint64
+	c.known().Each(sa, sb, func(x, y uint64) {
+		taken += owed(x, y)
+		if x < c.ttlSeq {
+			expired += owed(x, min(y, c.ttlSeq))
+		}
+	})
+	t.lostCand += int64(taken - expired)
+	t.ttl += int64(expired)
+	if c.p.Confirms {
+		t.unconfirmed += int64(to - from - taken)
+	} else {
+		t.unknown += int64(to - from - taken)
+	}
+}
+
+// requeued moves missing ordinal o, refused with requeue on a queue with a
+// delivery limit, to dropped by the limit: the broker certainly had it.
+func (c *classifier) requeued(o uint64, t *tally) {
+	seq := c.pt.Seq(c.id, o)
+	switch {
+	case !c.known().Has(seq):
+		if c.p.Confirms {
+			t.unconfirmed--
+		} else {
+			t.unknown--
+		}
+	case seq < c.ttlSeq:
+		return // already explained by the TTL
+	default:
+		t.lostCand--
+	}
+	t.limit++
+}
+
+// settle turns the account's tally into figures: what the depth says is
+// still in the queue is left, what evidence explains is dropped, and what
+// the broker took and nothing explains is lost.
+func (q *Queue) settle(t tally, ev Evidence) {
+	left := min(ev.Depth, t.lostCand+t.unconfirmed+t.unknown)
+	for _, b := range []*int64{&t.lostCand, &t.unconfirmed, &t.unknown} {
+		n := min(left, *b)
+		*b -= n
+		left -= n
+		q.Left += n
+	}
+	var whole int64 // dropped by an explanation that covers the whole queue
+	if ev.LengthLimit != "" || ev.Expired != "" {
+		whole, t.lostCand = t.lostCand, 0
+	}
+	q.Lost, q.Unconfirmed, q.Unknown = t.lostCand, t.unconfirmed, t.unknown
+	var why []string
+	add := func(n int64, reason string) {
+		if n > 0 {
+			q.Dropped += n
+			why = append(why, fmt.Sprintf("%s: %d", reason, n))
+		}
+	}
+	add(t.refused, "refused by the consumers without requeue")
+	add(t.deadLetter, "dead-lettered (read back from the dead-letter queue)")
+	add(t.limit, ev.DeliveryLimit+" (refused with requeue, never seen again)")
+	add(t.ttl, fmt.Sprintf("x-message-ttl %d (waited longer than the TTL)", ev.TTLMillis))
+	switch {
+	case ev.Expired != "":
+		add(whole, ev.Expired)
+	case ev.LengthLimit != "":
+		add(whole, ev.LengthLimit+" (the queue was at its limit)")
+	}
+	q.DropReason = strings.Join(why, "; ")
+}
+
+// missingCount counts the ordinals in [from, to) not accounted for.
+func (t *Track) missingCount(from, to uint64) uint64 {
+	var n uint64
+	t.missing(from, to, func(a, b uint64) { n += b - a })
+	return n
+}
