@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +197,28 @@ func TestMergeIntervalsOnePerShardAndSlot(t *testing.T) {
 	}
 	if last := m.Intervals[3]; last.CPUCores != 0.1 || last.Published != 1 || m.Intervals[2].CPUCores != 0.5 || m.Intervals[2].Blocked != 1 {
 		t.Errorf("intervals %+v", m.Intervals)
+	}
+}
+
+// TestMergeReadsOldHistograms: results written before histograms were
+// stored in HdrHistogram's own form (base64 of that text) merge beside
+// new ones, whole-run and per interval.
+func TestMergeReadsOldHistograms(t *testing.T) {
+	a := shard(t, 0, 2, 0, 3, 10, 100, 200)
+	b := shard(t, 1, 2, 0, 3, 10, 300)
+	old := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	a.Latency[metrics.EndToEnd].HDR = old(a.Latency[metrics.EndToEnd].HDR)
+	for i := range a.Intervals {
+		a.Intervals[i].HDR[metrics.EndToEnd.String()] = old(a.Intervals[i].HDR[metrics.EndToEnd.String()])
+	}
+	m, err := Merge([]Input{{"a", a}, {"b", b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := m.Latency[metrics.EndToEnd]; e.Count != 3 || e.MaxUs < 300 || !strings.HasPrefix(e.HDR, "HISTFAAA") {
+		t.Errorf("merged latency %+v: want the 3 samples, stored in the standard form", e)
+	}
+	if p := m.Intervals[0].E2EP99Us; p == nil || *p < 300 {
+		t.Errorf("interval p99 %v, want both shards' samples (300)", p)
 	}
 }
