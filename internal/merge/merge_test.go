@@ -180,11 +180,13 @@ func TestMergeAcceptsOtherAddresses(t *testing.T) {
 }
 
 // TestMergeIntervalsOnePerShardAndSlot: a run's last, short interval
-// follows a whole one closely; it keeps a slot of its own, so gauges
-// (CPU cores, blocked connections) are never added up within a shard.
+// follows a whole one closely; it folds into that one (as charts and the
+// CSV show it), so gauges (CPU cores, blocked connections) are never added
+// up within a shard: the CPU is averaged over the time, the blocked
+// connections are those at the end.
 func TestMergeIntervalsOnePerShardAndSlot(t *testing.T) {
 	a := shard(t, 0, 1, 0, 3, 10, 5)
-	a.Intervals = append(a.Intervals, result.Interval{TS: 3.02, Seconds: 0.02, Published: 1, CPUCores: 0.1})
+	a.Intervals = append(a.Intervals, result.Interval{TS: 3.02, Seconds: 0.02, Published: 1, CPUCores: 0.1, Blocked: 1})
 	for i := range a.Intervals[:3] {
 		a.Intervals[i].CPUCores, a.Intervals[i].Blocked = 0.5, 1
 	}
@@ -192,10 +194,14 @@ func TestMergeIntervalsOnePerShardAndSlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Intervals) != 4 {
-		t.Fatalf("%d intervals, want the shard's 4", len(m.Intervals))
+	if len(m.Intervals) != 3 {
+		t.Fatalf("%d intervals, want 3 (the short last one folded into the third)", len(m.Intervals))
 	}
-	if last := m.Intervals[3]; last.CPUCores != 0.1 || last.Published != 1 || m.Intervals[2].CPUCores != 0.5 || m.Intervals[2].Blocked != 1 {
+	// (0.5 cores × 1 s + 0.1 × 0.02 s) / 1.02 s
+	if last := m.Intervals[2]; last.CPUCores != 0.492 || last.Published != 11 || last.Blocked != 1 || last.TS != 3.02 || last.Seconds != 1.02 {
+		t.Errorf("last interval %+v", last)
+	}
+	if m.Intervals[1].CPUCores != 0.5 || m.Intervals[1].Blocked != 1 {
 		t.Errorf("intervals %+v", m.Intervals)
 	}
 }
