@@ -3,10 +3,12 @@
 # rabbitmq-server when it is installed and down), then gofmt, go vet, every
 # test with the race detector (broker tests included; the fault tests start
 # private broker nodes of their own), the scale tests without it, the fuzz
-# targets briefly, and the hot-path benchmarks, then the broker tests
+# targets briefly, the hot-path benchmarks, a check of the stored
+# histograms by another HdrHistogram implementation, then the broker tests
 # against RabbitMQ 4. A missing broker, a missing chromium (the HTML
-# report's browser test) or a missing prometheus (the exporter's agreement
-# test) fails the run instead of skipping tests; the scripts install them.
+# report's browser test), a missing prometheus (the exporter's agreement
+# test) or a missing Node.js (the histogram check) fails the run instead of
+# skipping tests; the scripts install them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +42,10 @@ go test -run '^$' -fuzz '^FuzzRead$' -fuzztime 5s ./internal/stamp
 go test -run '^$' -fuzz '^FuzzRunArgs$' -fuzztime 10s ./cmd/mqbench
 # The hot-path benchmarks, briefly: they report allocations per operation.
 go test -run '^$' -bench . -benchmem -benchtime 1s ./internal/stamp ./internal/metrics ./internal/driver
+# The stored histograms decoded by an independent HdrHistogram
+# implementation (hdr-histogram-js, installed by the script outside the
+# checkout) from a short real run: the same count and percentiles.
+scripts/hdr-check.sh
 
 # The broker tests again, against RabbitMQ 4 (Debian trixie's 4.0.5 in a
 # chroot, built once and cached outside the checkout, run as a second node

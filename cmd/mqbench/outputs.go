@@ -68,7 +68,7 @@ func (o *outputs) sinks(sc scenario.Scenario, variant string) []engine.Sink {
 		s = append(s, &report.Live{W: o.stderr, Cores: runtime.GOMAXPROCS(0)})
 	}
 	if o.csv != nil {
-		s = append(s, o.csv.Sink(variant))
+		s = append(s, o.csv.Sink(variant, sc.Interval.D()))
 	}
 	if o.prom != nil {
 		sh := sc.Shard // this process's workers: its share of a sharded run

@@ -27,6 +27,13 @@ func intervalRate(n int64, seconds float64) float64 {
 	return float64(n) / seconds
 }
 
+// chartIntervals are a run's intervals as the charts show them: folded
+// (result.Fold), so a millisecond-long interval where the warm-up timer
+// and the ticker fired together draws no spike, as in the CSV and merge.
+func chartIntervals(r *result.Result) []result.Interval {
+	return result.Fold(r.Intervals, r.Scenario.Interval.D())
+}
+
 // midpoints are the x positions of a run's intervals: the middle of each,
 // since a rate is an average over the interval (t_s is its end).
 func midpoints(iv []result.Interval) []float64 {
@@ -41,7 +48,7 @@ func midpoints(iv []result.Interval) []float64 {
 // publisher confirms), consumed (with consumers) and RPC replies (with RPC
 // clients).
 func rateSeries(r *result.Result) []series {
-	iv := r.Intervals
+	iv := chartIntervals(r)
 	xs := midpoints(iv)
 	mk := func(label, color string, count func(result.Interval) (int64, bool)) series {
 		s := series{label: label, color: color, xs: xs, ys: make([]float64, len(iv)), fmt: report.Rate}
@@ -83,7 +90,7 @@ func deref(p *int64) (int64, bool) {
 // latencySeries are a run's per-interval latency percentiles; a series
 // that no interval has is left out.
 func latencySeries(r *result.Result) []series {
-	iv := r.Intervals
+	iv := chartIntervals(r)
 	xs := midpoints(iv)
 	defs := []struct {
 		label, color, dash string
@@ -236,13 +243,13 @@ func (f *frame) series(s series) {
 
 // throughputChart is a run's rates per interval, warm-up shaded.
 func throughputChart(m *markup, r *result.Result) {
-	timeChart(m, chartSpec{kind: "throughput", title: "Throughput per interval"}, rateSeries(r), runBands(r.Intervals),
+	timeChart(m, chartSpec{kind: "throughput", title: "Throughput per interval"}, rateSeries(r), runBands(chartIntervals(r)),
 		false, "messages per second", fmtRate)
 }
 
 // latencyTimeChart is a run's latency percentiles per interval.
 func latencyTimeChart(m *markup, r *result.Result) {
-	timeChart(m, chartSpec{kind: "latency", title: "Latency percentiles per interval"}, latencySeries(r), runBands(r.Intervals),
+	timeChart(m, chartSpec{kind: "latency", title: "Latency percentiles per interval"}, latencySeries(r), runBands(chartIntervals(r)),
 		true, "latency (log scale)", fmtMicros)
 }
 

@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -179,11 +180,13 @@ func TestMergeAcceptsOtherAddresses(t *testing.T) {
 }
 
 // TestMergeIntervalsOnePerShardAndSlot: a run's last, short interval
-// follows a whole one closely; it keeps a slot of its own, so gauges
-// (CPU cores, blocked connections) are never added up within a shard.
+// follows a whole one closely; it folds into that one (as charts and the
+// CSV show it), so gauges (CPU cores, blocked connections) are never added
+// up within a shard: the CPU is averaged over the time, the blocked
+// connections are those at the end.
 func TestMergeIntervalsOnePerShardAndSlot(t *testing.T) {
 	a := shard(t, 0, 1, 0, 3, 10, 5)
-	a.Intervals = append(a.Intervals, result.Interval{TS: 3.02, Seconds: 0.02, Published: 1, CPUCores: 0.1})
+	a.Intervals = append(a.Intervals, result.Interval{TS: 3.02, Seconds: 0.02, Published: 1, CPUCores: 0.1, Blocked: 1})
 	for i := range a.Intervals[:3] {
 		a.Intervals[i].CPUCores, a.Intervals[i].Blocked = 0.5, 1
 	}
@@ -191,10 +194,37 @@ func TestMergeIntervalsOnePerShardAndSlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Intervals) != 4 {
-		t.Fatalf("%d intervals, want the shard's 4", len(m.Intervals))
+	if len(m.Intervals) != 3 {
+		t.Fatalf("%d intervals, want 3 (the short last one folded into the third)", len(m.Intervals))
 	}
-	if last := m.Intervals[3]; last.CPUCores != 0.1 || last.Published != 1 || m.Intervals[2].CPUCores != 0.5 || m.Intervals[2].Blocked != 1 {
+	// (0.5 cores × 1 s + 0.1 × 0.02 s) / 1.02 s
+	if last := m.Intervals[2]; last.CPUCores != 0.492 || last.Published != 11 || last.Blocked != 1 || last.TS != 3.02 || last.Seconds != 1.02 {
+		t.Errorf("last interval %+v", last)
+	}
+	if m.Intervals[1].CPUCores != 0.5 || m.Intervals[1].Blocked != 1 {
 		t.Errorf("intervals %+v", m.Intervals)
+	}
+}
+
+// TestMergeReadsOldHistograms: results written before histograms were
+// stored in HdrHistogram's own form (base64 of that text) merge beside
+// new ones, whole-run and per interval.
+func TestMergeReadsOldHistograms(t *testing.T) {
+	a := shard(t, 0, 2, 0, 3, 10, 100, 200)
+	b := shard(t, 1, 2, 0, 3, 10, 300)
+	old := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	a.Latency[metrics.EndToEnd].HDR = old(a.Latency[metrics.EndToEnd].HDR)
+	for i := range a.Intervals {
+		a.Intervals[i].HDR[metrics.EndToEnd.String()] = old(a.Intervals[i].HDR[metrics.EndToEnd.String()])
+	}
+	m, err := Merge([]Input{{"a", a}, {"b", b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := m.Latency[metrics.EndToEnd]; e.Count != 3 || e.MaxUs < 300 || !strings.HasPrefix(e.HDR, "HISTFAAA") {
+		t.Errorf("merged latency %+v: want the 3 samples, stored in the standard form", e)
+	}
+	if p := m.Intervals[0].E2EP99Us; p == nil || *p < 300 {
+		t.Errorf("interval p99 %v, want both shards' samples (300)", p)
 	}
 }

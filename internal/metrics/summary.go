@@ -3,6 +3,7 @@ package metrics
 import (
 	"encoding/base64"
 	"fmt"
+	"strings"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -21,8 +22,9 @@ type Summary struct {
 	P999Us  int64   `json:"p999_us"`
 	P9999Us int64   `json:"p9999_us"`
 	MaxUs   int64   `json:"max_us"`
-	// HDR is the histogram in HdrHistogram's V2 compressed encoding, base64:
-	// any HdrHistogram implementation can decode, merge and re-report it.
+	// HDR is the histogram in HdrHistogram's V2 compressed encoding, base64
+	// (the "HISTFAAA…" text): any HdrHistogram implementation can decode,
+	// merge and re-report it.
 	HDR string `json:"hdr"`
 }
 
@@ -47,24 +49,42 @@ func Summarize(h *hdr.Histogram) (*Summary, error) {
 	}, nil
 }
 
-// EncodeHDR encodes h as a Summary's HDR field: HdrHistogram's V2
-// compressed encoding, base64.
+// EncodeHDR encodes h as a Summary's HDR field: HdrHistogram's own
+// compressed form, the base64 text beginning "HISTFAAA" that the Java, C,
+// Python, JavaScript and Go libraries decode (hdrhistogram-go's Encode
+// already returns it base64-encoded).
 func EncodeHDR(h *hdr.Histogram) (string, error) {
 	enc, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
 	if err != nil {
 		return "", fmt.Errorf("encode histogram: %w", err)
 	}
-	return base64.StdEncoding.EncodeToString(enc), nil
+	return string(enc), nil
 }
 
-// DecodeHDR decodes a Summary's HDR field back into a histogram.
+// DecodeHDR decodes a Summary's HDR field back into a histogram. It reads
+// both HdrHistogram's own form and the one results stored before it, which
+// base64-encoded that text a second time: the compressed form's first
+// bytes (its cookie) always encode as "HIST", the old form's as "SElTV"
+// (base64 of "HIST"), so one look tells them apart.
 func DecodeHDR(s string) (*hdr.Histogram, error) {
-	raw, err := base64.StdEncoding.DecodeString(s)
+	enc := []byte(s)
+	if !strings.HasPrefix(s, standardPrefix) {
+		raw, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || !strings.HasPrefix(string(raw), standardPrefix) {
+			return nil, fmt.Errorf("hdr: not an HdrHistogram compressed histogram (want base64 text beginning %q)", standardPrefix)
+		}
+		enc = raw
+	}
+	h, err := hdr.Decode(enc)
 	if err != nil {
 		return nil, fmt.Errorf("hdr: %w", err)
 	}
-	return hdr.Decode(raw)
+	return h, nil
 }
+
+// standardPrefix begins every base64 V2 compressed histogram: the first
+// three bytes of its cookie (0x1c8493).
+const standardPrefix = "HIST"
 
 func round2(f float64) float64 {
 	return float64(int64(f*100+0.5)) / 100

@@ -5,13 +5,15 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/mqbench/mqbench/internal/result"
 )
 
-// intervalColumns is the header of --csv: one row per interval, the
-// fields of the result's intervals (counts within the interval, latencies
-// in µs, empty where a figure does not apply), after the run's variant.
+// intervalColumns is the header of --csv: one row per interval (folded:
+// see result.Fold), the fields of the result's intervals (counts within
+// the interval, latencies in µs, empty where a figure does not apply),
+// after the run's variant.
 var intervalColumns = []string{"variant", "t_s", "seconds", "warmup", "published", "confirmed", "consumed", "returned", "nacked",
 	"e2e_p50_us", "e2e_p99_us", "confirm_p99_us", "backlog", "rpc_replies", "rpc_timeouts", "rpc_p50_us", "rpc_p99_us",
 	"cpu_cores", "blocked_connections", "disconnected_workers", "drain"}
@@ -39,17 +41,37 @@ func (c *CSV) Err() error {
 }
 
 // Sink returns the sink of one run, labelled variant ("" for a single
-// run).
-func (c *CSV) Sink(variant string) *CSVSink { return &CSVSink{c: c, variant: variant} }
+// run), whose interval is every: intervals are folded as charts and merge
+// fold them (result.Folder), so each row is written once the next interval
+// shows it complete, and the last at the end of the run.
+func (c *CSV) Sink(variant string, every time.Duration) *CSVSink {
+	return &CSVSink{c: c, variant: variant, fold: result.NewFolder(every)}
+}
 
 // CSVSink writes one run's intervals.
 type CSVSink struct {
 	c       *CSV
 	variant string
+	fold    *result.Folder // used by the engine's one goroutine only
 }
 
-// Interval writes the interval's row.
+// Interval takes the run's next interval and writes the row before it
+// once that is complete.
 func (s *CSVSink) Interval(iv result.Interval) {
+	if done, ok := s.fold.Add(iv); ok {
+		s.write(done.Interval)
+	}
+}
+
+// Done writes the run's last row.
+func (s *CSVSink) Done(*result.Result) {
+	if done, ok := s.fold.Flush(); ok {
+		s.write(done.Interval)
+	}
+}
+
+// write writes one row, the header before the first, and flushes it.
+func (s *CSVSink) write(iv result.Interval) {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -68,9 +90,6 @@ func (s *CSVSink) Interval(iv result.Interval) {
 		c.err = c.w.Error()
 	}
 }
-
-// Done does nothing: every row is flushed as it is written.
-func (s *CSVSink) Done(*result.Result) {}
 
 func intervalRow(variant string, iv result.Interval) []string {
 	i := func(n int64) string { return strconv.FormatInt(n, 10) }

@@ -170,22 +170,33 @@ func TestTableGoldenRPC(t *testing.T) {
 }
 
 // TestCSVIntervals: one row per interval under the documented header,
-// numbers raw, null figures empty.
+// numbers raw, null figures empty; a millisecond-long interval (the
+// warm-up timer and the ticker firing together) and the run's short last
+// one are folded into their neighbour of the same phase, as charts and
+// merge fold them (result.Fold), and each row is written once the next
+// interval shows it complete.
 func TestCSVIntervals(t *testing.T) {
 	var b bytes.Buffer
 	c := NewCSV(&b)
-	s := c.Sink("prefetch=1")
+	s := c.Sink("prefetch=1", time.Second)
 	for _, iv := range sample(t).Intervals {
 		s.Interval(iv)
 	}
-	s.Interval(result.Interval{TS: 2, Seconds: 1, Published: 7})
+	s.Interval(result.Interval{TS: 1.001, Seconds: 0.001, Published: 1, CPUCores: 1})
+	s.Interval(result.Interval{TS: 2, Seconds: 0.999, Published: 7})
+	written := b.String()
+	s.Interval(result.Interval{TS: 2.01, Seconds: 0.01, Published: 2})
+	s.Done(nil)
 	if c.Err() != nil {
 		t.Fatal(c.Err())
 	}
 	want := strings.Join(IntervalColumns(), ",") + "\n" +
-		"prefetch=1,1,1,false,100,100,100,0,0,5000,9900,990,3,,,,,0,0,0\n" +
-		"prefetch=1,2,1,false,7,0,0,0,0,,,,,,,,,0,0,0\n"
+		"prefetch=1,1.001,1.001,false,101,100,100,0,0,5000,9900,990,3,,,,,0.001,0,0\n" +
+		"prefetch=1,2.01,1.009,false,9,0,0,0,0,,,,,,,,,0,0,0\n"
 	if b.String() != want {
 		t.Fatalf("csv\n%s\nwant\n%s", b.String(), want)
+	}
+	if strings.Count(written, "\n") != 2 {
+		t.Errorf("before the last interval the CSV held\n%s\nwant the header and the first row", written)
 	}
 }
