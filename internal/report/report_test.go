@@ -191,8 +191,8 @@ func TestCSVIntervals(t *testing.T) {
 		t.Fatal(c.Err())
 	}
 	want := strings.Join(IntervalColumns(), ",") + "\n" +
-		"prefetch=1,1.001,1.001,false,101,100,100,0,0,5000,9900,990,3,,,,,0.001,0,0\n" +
-		"prefetch=1,2.01,1.009,false,9,0,0,0,0,,,,,,,,,0,0,0\n"
+		"prefetch=1,1.001,1.001,false,101,100,100,0,0,5000,9900,990,3,,,,,0.001,0,0,false\n" +
+		"prefetch=1,2.01,1.009,false,9,0,0,0,0,,,,,,,,,0,0,0,false\n"
 	if b.String() != want {
 		t.Fatalf("csv\n%s\nwant\n%s", b.String(), want)
 	}

@@ -111,7 +111,7 @@ func Fold(ivs []Interval, every time.Duration) []Interval {
 // drain after the load stopped) must be compared here too, so that no
 // fold ever mixes excluded time into measured time.
 func samePhase(a, b Interval) bool {
-	return a.Warmup == b.Warmup
+	return a.Warmup == b.Warmup && a.Drain == b.Drain
 }
 
 // combine is a then b as one interval. Counts add up; the CPU is averaged
@@ -137,7 +137,7 @@ func combine(a, b Interval) Interval {
 		out.CPUCores = Round3((a.CPUCores*a.Seconds + b.CPUCores*b.Seconds) / t)
 	}
 	if out.Backlog == nil {
-		out.Backlog = a.Backlog
+		out.Backlog, out.BacklogParts = a.Backlog, a.BacklogParts
 	}
 	if out.Broker == nil {
 		out.Broker = a.Broker
