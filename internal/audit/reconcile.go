@@ -197,7 +197,7 @@ func (q *Queue) settle(t tally, ev Evidence) {
 	case ev.Expired != "":
 		add(whole, ev.Expired)
 	case ev.LengthLimit != "":
-		add(whole, ev.LengthLimit+" (the queue was at its limit)")
+		add(whole, ev.LengthLimit)
 	}
 	q.DropReason = strings.Join(why, "; ")
 }

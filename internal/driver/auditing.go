@@ -3,6 +3,7 @@ package driver
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/result"
@@ -104,18 +105,39 @@ func (w *workload) prepareAudit() {
 			w.accounts = append(w.accounts, &account{q: q, a: audit.NewAccount(q.currentName(), pattern, sc.Producers.Count, o)})
 		}
 	}
+	for _, c := range w.consumers {
+		c.deadLetter = w.deadLettered
+	}
 }
 
-// auditsTTL reports whether an audited queue has a message TTL: then the
-// producers' progress is logged, to tell which missing messages waited
-// longer than it.
-func (w *workload) auditsTTL() bool {
+// deadLettered books producer id's message seq, dead-lettered from the
+// queue named from, into that queue's account: the broker dropped it
+// there, and here is the proof. False when from is not an audited queue.
+func (w *workload) deadLettered(from string, id int, seq uint32) bool {
 	for _, a := range w.accounts {
-		if _, ok := intArg(a.q.spec.Arguments, "x-message-ttl"); ok {
+		if !a.stream && a.q.currentName() == from {
+			a.a.Record(id, seq, audit.DeadLettered)
 			return true
 		}
 	}
 	return false
+}
+
+// progressEvery is how often the producers' progress is logged for the
+// audit (0: never): when an audited queue has a message TTL, a tenth of
+// the shortest one (5 ms to an interval), so that a message that waited
+// longer than the TTL is told from one that did not to within that.
+func (w *workload) progressEvery() time.Duration {
+	var every time.Duration
+	for _, a := range w.accounts {
+		if ms, ok := intArg(a.q.spec.Arguments, "x-message-ttl"); ok {
+			d := min(max(time.Duration(ms)*time.Millisecond/10, 5*time.Millisecond), w.sc.Interval.D())
+			if every == 0 || d < every {
+				every = d
+			}
+		}
+	}
+	return every
 }
 
 // auditableOffset reports whether a stream reader starting there owes a

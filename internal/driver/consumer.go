@@ -51,6 +51,10 @@ type consumer struct {
 	// Owned by the consumer goroutine; read only after finished closes.
 	maxUnacked int64
 	audit      *audit.Consumer // nil when the audit is off
+	// deadLetter books a message dead-lettered from an audited queue
+	// (named by its x-death header) into that queue's account; false
+	// when that queue is not audited.
+	deadLetter func(from string, id int, seq uint32) bool
 
 	// Refusing (ack nack or reject): the share refused, the requeue flag,
 	// and the running sum that spreads refusals evenly over deliveries.
@@ -243,7 +247,7 @@ func (c *consumer) handle(d *amqp.Delivery) (refused bool) {
 		return true
 	}
 	if c.audit != nil {
-		c.audit.Deliver(id, seq, d.Redelivered)
+		c.record(d, id, seq)
 	}
 	c.measure(d.Body, now, c.runID != 0)
 	c.m.Count(metrics.Consumed, now)
@@ -255,6 +259,19 @@ func (c *consumer) handle(d *amqp.Delivery) (refused bool) {
 		time.Sleep(c.delay)
 	}
 	return false
+}
+
+// record books a delivery in the audit: a message dead-lettered here from
+// an audited queue (rare: only messages carrying headers are looked at)
+// is that queue's, not this one's.
+func (c *consumer) record(d *amqp.Delivery, id int, seq uint32) {
+	if d.Headers != nil && c.deadLetter != nil {
+		if from := deadLetteredFrom(d.Headers); from != "" && c.deadLetter(from, id, seq) {
+			c.audit.Redelivery(d.Redelivered)
+			return
+		}
+	}
+	c.audit.Deliver(id, seq, d.Redelivered)
 }
 
 // refusing reports whether the next delivery is refused: refusals are

@@ -39,25 +39,19 @@ func (w *workload) queueEnds(ctx context.Context) map[*queue]audit.Evidence {
 	}
 	ctx, cancel := context.WithTimeout(ctx, sweepTimeout)
 	defer cancel()
-	shared := map[string]*audit.Account{} // by queue name: where dead letters come from
-	for _, a := range w.accounts {
-		if !a.stream {
-			shared[a.q.currentName()] = a.a
-		}
-	}
 	for _, a := range w.accounts {
 		if a.stream {
 			continue
 		}
 		q := a.q
 		if q.created && !w.sc.Keep {
-			w.sweep(ctx, q, a.a, shared)
+			w.sweep(ctx, q, a.a)
 		}
 		out[q] = w.evidence(q)
 	}
 	for _, q := range w.topo.queues { // the others, for dead letters only
 		if !w.audited(q) && !q.rpc && q.created && !w.sc.Keep && q.spec.Type != scenario.QueueStream {
-			w.sweep(ctx, q, nil, shared)
+			w.sweep(ctx, q, nil)
 		}
 	}
 	return out
@@ -103,7 +97,7 @@ func (w *workload) foreignFrom(q *queue) int64 {
 // sweep reads every message left in q with automatic acks (the queue is
 // about to be deleted): this run's are left in acct (nil: not audited),
 // and those dead-lettered from an audited queue are booked there.
-func (w *workload) sweep(ctx context.Context, q *queue, acct *audit.Account, dead map[string]*audit.Account) {
+func (w *workload) sweep(ctx context.Context, q *queue, acct *audit.Account) {
 	h, err := q.owner.Open("sweep of "+q.currentName(), nil)
 	if err != nil {
 		return
@@ -121,7 +115,7 @@ func (w *workload) sweep(ctx context.Context, q *queue, acct *audit.Account, dea
 			if !ok {
 				return
 			}
-			w.swept(&d, acct, dead)
+			w.swept(&d, acct)
 			quiet.Reset(sweepQuiet)
 		case <-quiet.C:
 			if n, err := q.depth(); err != nil || n == 0 {
@@ -135,16 +129,13 @@ func (w *workload) sweep(ctx context.Context, q *queue, acct *audit.Account, dea
 }
 
 // swept books one message read by the sweep.
-func (w *workload) swept(d *amqp.Delivery, acct *audit.Account, dead map[string]*audit.Account) {
+func (w *workload) swept(d *amqp.Delivery, acct *audit.Account) {
 	id, run, ok := stamp.Run(d.Body)
 	if !ok || run != w.runID {
 		return
 	}
 	seq, _, _ := stamp.Read(d.Body)
-	if from := deadLetteredFrom(d.Headers); from != "" {
-		if a := dead[from]; a != nil {
-			a.Record(id, seq, audit.DeadLettered)
-		}
+	if from := deadLetteredFrom(d.Headers); from != "" && w.deadLettered(from, id, seq) {
 		return
 	}
 	if acct != nil {
@@ -183,16 +174,28 @@ func deliveryLimit(q scenario.Queue, brokerMajor int) string {
 // messages (of at least minSize bytes each) reaches it, and the limit
 // drops messages (overflow drop-head, the default); "" otherwise.
 func lengthLimit(q scenario.Queue, depth int64, minSize int) string {
-	if o, ok := q.Arguments["x-overflow"]; ok && o != "drop-head" {
-		return "" // reject-publish: the broker refuses (nacks) instead of dropping
+	if !dropsAtLimit(q) {
+		return ""
 	}
 	if n, ok := intArg(q.Arguments, "x-max-length"); ok && depth >= n {
-		return fmt.Sprintf("x-max-length %d (%d ready seen)", n, depth)
+		return fmt.Sprintf("x-max-length %d (the queue was at it: %d ready seen)", n, depth)
 	}
 	if n, ok := intArg(q.Arguments, "x-max-length-bytes"); ok && depth*int64(minSize) >= n {
-		return fmt.Sprintf("x-max-length-bytes %d (%d ready seen, at least %d bytes each)", n, depth, minSize)
+		return fmt.Sprintf("x-max-length-bytes %d (the queue was at it: %d ready seen, at least %d bytes each)", n, depth, minSize)
 	}
 	return ""
+}
+
+// dropsAtLimit reports whether q has a length limit at which the broker
+// drops messages (overflow drop-head, the default; reject-publish refuses
+// new ones instead, which the publisher sees as nacks).
+func dropsAtLimit(q scenario.Queue) bool {
+	if o, ok := q.Arguments["x-overflow"]; ok && o != "drop-head" {
+		return false
+	}
+	_, count := intArg(q.Arguments, "x-max-length")
+	_, size := intArg(q.Arguments, "x-max-length-bytes")
+	return count || size
 }
 
 // intArg reads a whole-number queue argument, as YAML or flags give it.

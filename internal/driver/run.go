@@ -215,7 +215,7 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 		}
 	}
 	w.prepareAudit()
-	w.checkpoints = w.auditsTTL()
+	w.checkpoints = w.progressEvery()
 	w.limited.Store(w.limitedWorkers())
 	w.topo.renamed = func() { w.keys.set(w.topo.publishKeys()) }
 	for _, c := range w.conns {

@@ -56,9 +56,9 @@ type workload struct {
 	events  chan engine.Event
 	closing atomic.Bool                    // set once Finish starts: failures after that are ours
 	backlog atomic.Pointer[result.Backlog] // the latest sample; nil when it could not be read
-	// checkpoints: the sampler logs the producers' progress (a TTL's
-	// evidence needs when each message was published).
-	checkpoints bool
+	// checkpoints is how often the producers' progress is logged (0:
+	// never): a TTL's evidence needs when each message was published.
+	checkpoints time.Duration
 
 	accounts  []*account // the audit's accounts (prepareAudit)
 	auditNote string     // why part of the run is not audited
@@ -131,6 +131,12 @@ func (w *workload) Start() {
 	}
 	close(w.start)
 	w.goAndTrack(w.sampleBacklog)
+	if w.checkpoints > 0 {
+		w.goAndTrack(w.logProgress)
+	}
+	for _, q := range w.limitedQueues() {
+		w.goAndTrack(func() { w.watchLimit(q) })
+	}
 	if w.mgmt != nil {
 		w.goAndTrack(w.sampleBroker)
 	}
@@ -376,7 +382,6 @@ func (w *workload) Backlog() (result.Backlog, bool) {
 // sampleBacklog reads what waits to be consumed every interval, in its
 // own goroutine, so a slow broker never delays the collector. A sample
 // that cannot be read is unknown (nil), never the previous one again.
-// It also logs the producers' progress when the audit needs it.
 func (w *workload) sampleBacklog() {
 	t := time.NewTicker(w.sc.Interval.D())
 	defer t.Stop()
@@ -386,12 +391,25 @@ func (w *workload) sampleBacklog() {
 		} else {
 			w.backlog.Store(nil)
 		}
-		if w.checkpoints {
-			now := time.Now().UnixNano()
-			for _, p := range w.producers {
-				if p.audit != nil {
-					p.audit.Times.Add(now, uint64(p.m.Load(metrics.Published)))
-				}
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// logProgress logs every producer's published count every checkpoints,
+// until the workload ends: the audit tells from it which missing messages
+// waited longer than a queue's TTL.
+func (w *workload) logProgress() {
+	t := time.NewTicker(w.checkpoints)
+	defer t.Stop()
+	for {
+		now := time.Now().UnixNano()
+		for _, p := range w.producers {
+			if p.audit != nil {
+				p.audit.Times.Add(now, uint64(p.m.Load(metrics.Published)))
 			}
 		}
 		select {
@@ -401,6 +419,50 @@ func (w *workload) sampleBacklog() {
 		}
 	}
 }
+
+// limitedQueues are the audited queues whose length limit drops messages
+// (this process reads what is left in them).
+func (w *workload) limitedQueues() []*queue {
+	var out []*queue
+	for _, a := range w.accounts {
+		if !a.stream && w.sc.Shard.Owner() && dropsAtLimit(a.q.spec) {
+			out = append(out, a.q)
+		}
+	}
+	return out
+}
+
+// watchLimit reads q's depth every limitPoll until it sees the queue at
+// its length limit once — the evidence that the broker dropped from its
+// head — or the workload ends. A burst fills and drains a small queue
+// between two backlog samples; this sees it.
+func (w *workload) watchLimit(q *queue) {
+	t := time.NewTicker(limitPoll)
+	defer t.Stop()
+	for {
+		if n, err := q.depth(); err == nil {
+			raiseMax(&q.maxDepth, n)
+			if lengthLimit(q.spec, n, w.sc.Producers.MinSize()) != "" {
+				return
+			}
+		}
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// raiseMax raises m to v if v is larger.
+func raiseMax(m *atomic.Int64, v int64) {
+	for old := m.Load(); v > old && !m.CompareAndSwap(old, v); old = m.Load() {
+	}
+}
+
+// limitPoll is how often a length-limited queue's depth is read until it
+// is seen at its limit.
+const limitPoll = 5 * time.Millisecond
 
 // readBacklog reads every queue's ready messages (passive declares, and
 // the deepest each got, for the audit), what the client holds delivered
@@ -416,9 +478,7 @@ func (w *workload) readBacklog() (result.Backlog, bool) {
 			return b, false
 		}
 		b.Ready += n
-		if n > q.maxDepth.Load() {
-			q.maxDepth.Store(n) // this goroutine only writes it
-		}
+		raiseMax(&q.maxDepth, n)
 	}
 	b.Delivered = w.heldInClient()
 	b.StreamLag = w.streamLag()
