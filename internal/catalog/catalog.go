@@ -150,6 +150,7 @@ func New() *Catalogue {
 	c.addTotals()
 	c.addLatencies()
 	c.addClient()
+	c.addDrain()
 	c.addAudit()
 	c.addCapacity()
 	return c

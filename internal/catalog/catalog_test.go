@@ -18,7 +18,8 @@ func full() *result.Result {
 	next := func() int64 { n++; return n }
 	i64 := func() *int64 { v := next(); return &v }
 	f64 := func() *float64 { v := float64(next()) + 0.5; return &v }
-	r.Rates = result.Rates{PublishedPerS: float64(next()), ConfirmedPerS: f64(), ConsumedPerS: f64(), RPCRequestsPerS: f64(), RPCRepliesPerS: f64()}
+	r.Rates = result.Rates{PublishedPerS: float64(next()), ConfirmedPerS: f64(), ConsumedPerS: f64(), ConsumedOverS: f64(), RPCRequestsPerS: f64(), RPCRepliesPerS: f64()}
+	r.Drain = &result.Drain{Seconds: float64(next()) + 0.5, ConsumingS: float64(next()) + 0.5, Consumed: next(), Ended: result.DrainEmpty}
 	r.Totals = result.Totals{Published: next(), Confirmed: i64(), Nacked: i64(), Unconfirmed: i64(), Returned: i64(),
 		Consumed: i64(), Foreign: i64(), Refused: i64(), Unstamped: i64(), MillisecondStamps: i64(), MaxUnacked: i64(), RPCRequests: i64(), RPCReplies: i64(), RPCTimeouts: i64(), RPCUnmatched: i64(),
 		RPCLate: i64(), RPCDuplicates: i64(), RPCServed: i64()}
@@ -28,7 +29,7 @@ func full() *result.Result {
 	}
 	r.Client = result.Client{CPUS: 1.5, CPUTotalS: 2.5, Cores: 0.75, CoresAvailable: 2, MaxRSSBytes: next(), CollectMeanUs: 3.5, CollectMaxUs: 4.5}
 	r.Audit = &result.Audit{Total: audit.Queue{Expected: next(), Consumed: next(), Left: next(), Dropped: next(), Lost: next(), Unconfirmed: next(),
-		Duplicates: next(), Redelivered: next(), OutOfOrder: next(), Unexpected: next()}}
+		Unknown: next(), Duplicates: next(), Redelivered: next(), OutOfOrder: next(), Unexpected: next()}}
 	return r
 }
 

@@ -147,6 +147,25 @@ func (c *Catalogue) addClient() {
 		get: func(r *result.Result) (float64, bool) { return r.MeasuredS, true }})
 }
 
+// addDrain adds the drain after the load (absent from results made
+// before it was reported): how long the consumers took to catch up.
+func (c *Catalogue) addDrain() {
+	drain := func(key, label string, unit Unit, better Better, get func(d *result.Drain) float64) {
+		c.add(Figure{Path: "drain." + key, Label: label, Unit: unit, Better: better, Gate: better != Neither, Kind: -1,
+			get: func(r *result.Result) (float64, bool) {
+				if r.Drain == nil {
+					return 0, false
+				}
+				return get(r.Drain), true
+			}})
+	}
+	drain("s", "drain s", Seconds, Lower, func(d *result.Drain) float64 { return d.Seconds })
+	drain("consuming_s", "drain consuming s", Seconds, Lower, func(d *result.Drain) float64 { return d.ConsumingS })
+	drain("consumed", "drain consumed", Count, Lower, func(d *result.Drain) float64 { return float64(d.Consumed) })
+	c.add(Figure{Path: "rates.consumed_over_s", Label: "consumed over s", Unit: Seconds, Better: Neither, Kind: -1,
+		get: func(r *result.Result) (float64, bool) { return ptr(r.Rates.ConsumedOverS) }})
+}
+
 // addAudit adds the delivery audit's totals (absent when the audit was off).
 func (c *Catalogue) addAudit() {
 	audit := func(key, label string, better Better, get func(a *result.Audit) int64) {
@@ -164,6 +183,7 @@ func (c *Catalogue) addAudit() {
 	audit("dropped", "dropped", Lower, func(a *result.Audit) int64 { return a.Total.Dropped })
 	audit("lost", "lost", Lower, func(a *result.Audit) int64 { return a.Total.Lost })
 	audit("unconfirmed", "unconfirmed", Lower, func(a *result.Audit) int64 { return a.Total.Unconfirmed })
+	audit("unknown", "unknown", Lower, func(a *result.Audit) int64 { return a.Total.Unknown })
 	audit("duplicates", "duplicates", Lower, func(a *result.Audit) int64 { return a.Total.Duplicates })
 	audit("redelivered", "redelivered", Neither, func(a *result.Audit) int64 { return a.Total.Redelivered })
 	audit("out_of_order", "out of order", Lower, func(a *result.Audit) int64 { return a.Total.OutOfOrder })
