@@ -20,6 +20,7 @@ import (
 
 	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/engine"
+	"github.com/mqbench/mqbench/internal/gcpolicy"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/mgmt"
 	"github.com/mqbench/mqbench/internal/proc"
@@ -77,14 +78,14 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*result.Resul
 			cfg.FinishTimeout = finishWait + w.othersGoneWait()
 		}
 	}
-	settleMemory()
+	gcpolicy.Settle()
 	if sc.StartAt != nil {
 		if err := w.releaseAt(ctx, &cfg); err != nil {
 			w.abort()
 			return nil, &SetupError{err}
 		}
 	}
-	stop := holdHeadroom(heapHeadroomCheck)
+	stop := gcpolicy.Hold(gcpolicy.CheckEvery)
 	defer stop()
 	return engine.Run(ctx, cfg, w)
 }

@@ -1,4 +1,4 @@
-package driver
+package gcpolicy
 
 import (
 	"os"
@@ -97,7 +97,7 @@ func TestHoldHeadroomFollowsAllocation(t *testing.T) {
 		live[i] = byte(i) // touched, so the heap really holds it
 	}
 	runtime.GC()
-	stop := holdHeadroom(20 * time.Millisecond)
+	stop := Hold(20 * time.Millisecond)
 	waitPercent(t, 2, 3, "with 128 MiB live and nothing allocated")
 	// The runtime's own goal, not this package's arithmetic: what it now
 	// lets the heap gather is about headroomMin (2% of the scanned heap,

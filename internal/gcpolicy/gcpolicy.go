@@ -1,4 +1,7 @@
-package driver
+// Package gcpolicy sets the garbage collector's headroom for a run: about
+// one second of the run's allocation instead of the runtime's default (see
+// below). GOGC, when set, decides instead.
+package gcpolicy
 
 import (
 	"os"
@@ -38,17 +41,17 @@ const (
 	// headroomStart is the headroom from the start until the first check
 	// has measured the allocation rate.
 	headroomStart = 16 << 20
-	// heapHeadroomCheck is how often holdHeadroom measures the allocation
-	// rate and re-reads the live heap: about a collection apart, and a read
-	// of two runtime metrics costs microseconds.
-	heapHeadroomCheck = time.Second
+	// CheckEvery is how often Hold measures the allocation rate and
+	// re-reads the live heap: about a collection apart, and a read of two
+	// runtime metrics costs microseconds.
+	CheckEvery = time.Second
 )
 
-// settleMemory runs before the start (outside the measured window).
-// Setting up thousands of workers leaves garbage the heap would otherwise
-// keep for the whole run: it is collected and the pages handed back; the
-// headroom starts at headroomStart.
-func settleMemory() {
+// Settle runs before the start (outside the measured window). Setting up
+// thousands of workers leaves garbage the heap would otherwise keep for the
+// whole run: it is collected and the pages handed back; the headroom starts
+// at headroomStart.
+func Settle() {
 	debug.FreeOSMemory()
 	if gogcSet() {
 		return
@@ -58,13 +61,13 @@ func settleMemory() {
 	}
 }
 
-// holdHeadroom keeps the headroom at about one second of allocation while
-// the run goes on: every check measures the allocation since the last one
-// and re-reads the live heap and stacks (as of the last collection), which keep
+// Hold keeps the headroom at about one second of allocation while the run
+// goes on: every check measures the allocation since the last one and
+// re-reads the live heap and stacks (as of the last collection), which keep
 // growing after the start at thousands of workers (their first messages,
 // the audit's sets), and sets the percentage again when it has moved. The
 // returned func stops the checks.
-func holdHeadroom(every time.Duration) (stop func()) {
+func Hold(every time.Duration) (stop func()) {
 	if gogcSet() {
 		return func() {}
 	}
