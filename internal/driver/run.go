@@ -78,15 +78,15 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*result.Resul
 			cfg.FinishTimeout = finishWait + w.othersGoneWait()
 		}
 	}
-	gcpolicy.Settle()
+	gc := gcpolicy.Settle()
+	defer gc.Restore() // a sweep's or a capacity search's next run starts from the process's setting
 	if sc.StartAt != nil {
 		if err := w.releaseAt(ctx, &cfg); err != nil {
 			w.abort()
 			return nil, &SetupError{err}
 		}
 	}
-	stop := gcpolicy.Hold(gcpolicy.CheckEvery)
-	defer stop()
+	gc.Hold(gcpolicy.CheckEvery)
 	return engine.Run(ctx, cfg, w)
 }
 
