@@ -64,6 +64,11 @@ type Dialer struct {
 	nodes  []node
 	faults *Faults
 
+	// budget bounds what every connection of the dialer buffers, together
+	// (see Budget): a stall of all of them costs DefaultBudget, not
+	// MaxBuffered times their number.
+	budget *Budget
+
 	mu     sync.Mutex // guards dialed, rng and conns
 	dialed int        // connections dialed so far
 	rng    *rand.Rand
@@ -89,7 +94,8 @@ func NewDialer(ctx context.Context, o Options) (*Dialer, error) {
 	if len(o.URLs) == 0 {
 		return nil, fmt.Errorf("no broker URL")
 	}
-	d := &Dialer{ctx: ctx, opts: o, faults: newFaults(), rng: rand.New(rand.NewPCG(o.Seed, 0x616c6c6f63))}
+	d := &Dialer{ctx: ctx, opts: o, faults: newFaults(), rng: rand.New(rand.NewPCG(o.Seed, 0x616c6c6f63)),
+		budget: NewBudget(DefaultBudget, DefaultReserve)}
 	for _, raw := range o.URLs {
 		u, err := amqp.ParseURI(raw)
 		if err != nil {
@@ -157,7 +163,7 @@ func (d *Dialer) Dial(name string) (*Conn, error) {
 func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, error) {
 	dial := amqp.DefaultDial(d.opts.ConnectTimeout)
 	if !d.opts.NoCoalesce {
-		dial = CoalescingDial(dial, CoalesceOptions{})
+		dial = CoalescingDial(dial, CoalesceOptions{Budget: d.budget})
 	}
 	c, err := amqp.DialConfig(d.nodes[n].url, amqp.Config{
 		Dial:            dial,
