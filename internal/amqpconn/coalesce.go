@@ -30,6 +30,8 @@ package amqpconn
 //     oversize Write), and the two buffers' capacity stays at most
 //     2 × MaxBuffered. Blocked Writes are served first come, first served
 //     (a ticket queue), so a large Write is not starved by small ones.
+//     Connections may share a Budget, which bounds what they buffer
+//     together (coalesce_budget.go): a Write may then wait for it as well.
 //   - Errors: the first failed write to the socket is kept; its unwritten
 //     bytes and all buffered after them are lost, the flusher stops, and
 //     every later Write — and every blocked one — returns it, wrapped so
@@ -87,6 +89,9 @@ type CoalesceOptions struct {
 	// MaxBuffered is how many bytes a connection holds before Write blocks
 	// (back-pressure); 0 or less means DefaultMaxBuffered (256 KiB).
 	MaxBuffered int
+	// Budget, when not nil, bounds what all the connections sharing it
+	// buffer together (see Budget); nil bounds each by MaxBuffered only.
+	Budget *Budget
 }
 
 // CoalescingDial wraps dial (amqp.DefaultDial, say) so that every
@@ -150,6 +155,15 @@ type CoalescingConn struct {
 	syscalls    int64     // writes to the underlying connection
 	usedAt      time.Time // see recycleLocked
 
+	// budget is shared with other connections (nil: none); charged is
+	// what this connection holds of it, always its bytes held beyond the
+	// reserve once settled; queued says its first Write waits in the
+	// budget's queue, and wake is where it sleeps (see coalesce_budget.go).
+	budget  *Budget
+	charged int
+	queued  bool
+	wake    chan struct{}
+
 	flusherDone chan struct{} // closed when the flusher returns
 	closeDone   chan struct{} // closed when the first Close returns
 }
@@ -163,6 +177,8 @@ func newCoalescingConn(c net.Conn, o CoalesceOptions, closeWait time.Duration) *
 		max:         o.MaxBuffered,
 		closeWait:   closeWait,
 		errClosed:   closedError(c),
+		budget:      o.Budget,
+		wake:        make(chan struct{}, 1),
 		flusherDone: make(chan struct{}),
 		closeDone:   make(chan struct{}),
 	}
@@ -183,9 +199,11 @@ func closedError(c net.Conn) error {
 
 // Write buffers p for the flusher and returns len(p), nil at once, unless
 // p does not fit in what is left of MaxBuffered: then it waits until the
-// flusher has taken the buffer. It fails with the error of an earlier
-// failed underlying write, with the timeout while a write deadline has
-// paused the flusher, and with net.ErrClosed during and after Close.
+// flusher has taken the buffer; or unless it needs more of a shared Budget
+// than others leave: then it waits for its turn (see Budget). It fails
+// with the error of an earlier failed underlying write, with the timeout
+// while a write deadline has paused the flusher, and with net.ErrClosed
+// during and after Close.
 func (c *CoalescingConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -209,7 +227,7 @@ func (c *CoalescingConn) admitLocked(n int) error {
 	}
 	// A Write may skip the queue only when nobody waits: else a small Write
 	// could overtake (and starve) a large one waiting for an empty buffer.
-	if c.head == c.tail && c.fitsLocked(n) {
+	if c.head == c.tail && c.fitsLocked(n) && c.chargeLocked(n) {
 		return nil
 	}
 	return c.waitTurnLocked(n)
@@ -232,8 +250,10 @@ func (c *CoalescingConn) fitsLocked(n int) bool {
 	return len(c.fill) == 0 || len(c.fill)+n <= c.max
 }
 
-// waitTurnLocked takes a ticket and waits until it is served and n bytes
-// fit, or until every waiting Write is turned away (kickLocked).
+// waitTurnLocked takes a ticket and waits until it is served, n bytes fit
+// and the budget has them, or until every waiting Write is turned away
+// (kickLocked). Only the Write whose turn it is waits for budget: the
+// others wait behind it, so one connection is in the budget's queue once.
 func (c *CoalescingConn) waitTurnLocked(n int) error {
 	ticket, epoch := c.tail, c.epoch
 	c.tail++
@@ -242,7 +262,13 @@ func (c *CoalescingConn) waitTurnLocked(n int) error {
 			return c.kicked // the queue was emptied: head and tail are not ours any more
 		}
 		if ticket == c.head && c.fitsLocked(n) {
-			break
+			if c.chargeLocked(n) {
+				break
+			}
+			// Nobody else appends while this Write has its turn, so n
+			// keeps fitting: only the budget is awaited.
+			c.waitBudgetLocked()
+			continue
 		}
 		c.room.Wait()
 	}
@@ -264,6 +290,7 @@ func (c *CoalescingConn) kickLocked(err error) {
 	c.head = c.tail
 	c.kicked = err
 	c.room.Broadcast()
+	c.leaveBudgetLocked()
 }
 
 // Close flushes what is buffered — until the write deadline if one is set

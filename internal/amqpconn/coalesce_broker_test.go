@@ -21,8 +21,14 @@ import (
 // SetDeadline once the connection is open.
 func dialCoalesced(t testing.TB, dialTimeout, heartbeat time.Duration) (*amqp.Connection, *CoalescingConn) {
 	t.Helper()
+	return dialCoalescedWith(t, CoalesceOptions{}, dialTimeout, heartbeat)
+}
+
+// dialCoalescedWith is dialCoalesced with options (a shared Budget).
+func dialCoalescedWith(t testing.TB, o CoalesceOptions, dialTimeout, heartbeat time.Duration) (*amqp.Connection, *CoalescingConn) {
+	t.Helper()
 	var cc atomic.Pointer[CoalescingConn]
-	dial := CoalescingDial(amqp.DefaultDial(dialTimeout), CoalesceOptions{})
+	dial := CoalescingDial(amqp.DefaultDial(dialTimeout), o)
 	conn, err := amqp.DialConfig(brokertest.URL(t), amqp.Config{
 		Heartbeat:  heartbeat,
 		Properties: amqp.Table{"connection_name": "mqbench-test-" + brokertest.Suffix(t)},
@@ -201,4 +207,106 @@ func BenchmarkBrokerPublish(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestBudgetBroker: two connections sharing a budget of 64 KiB (reserve
+// 4 KiB) each publish 300 messages of 40 KiB — every body frame a Write
+// that needs budget — and then one of 100 KiB, larger than the whole
+// budget, with confirms, to a queue they consume themselves: every
+// message comes back once, whole and in order, the budget in use never
+// exceeds 64 KiB but for the large Write, and it is all given back once
+// the connections are closed.
+func TestBudgetBroker(t *testing.T) {
+	const size, n, body, large = 64 << 10, 300, 40 << 10, 100 << 10
+	b := NewBudget(size, 4<<10)
+	var peak atomic.Int64
+	sampling := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-sampling:
+				return
+			case <-time.After(100 * time.Microsecond):
+			}
+			if u := int64(b.Used()); u > peak.Load() {
+				peak.Store(u)
+			}
+		}
+	}()
+	errs := make(chan error, 2)
+	for range 2 {
+		conn, _ := dialCoalescedWith(t, CoalesceOptions{Budget: b}, 5*time.Second, Heartbeat)
+		defer conn.Close()
+		go func() { errs <- roundTripLarge(t.Context(), conn, n, body, large) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	close(sampling)
+	t.Logf("peak budget in use %d bytes (size %d)", peak.Load(), size)
+	if p := peak.Load(); p > max(size, large+64) { // 64: room for the body frame's header and end
+		t.Errorf("the budget in use reached %d bytes: size %d, largest Write %d", p, size, large)
+	}
+	if u := b.Used(); u != 0 {
+		t.Errorf("%d bytes of the budget held after both connections closed", u)
+	}
+}
+
+// roundTripLarge publishes n messages of size bytes and one of large
+// bytes through conn, with confirms, to an exclusive queue it consumes,
+// checks they all come back in order, and closes conn.
+func roundTripLarge(ctx context.Context, conn *amqp.Connection, n, size, large int) error {
+	ch, err := conn.Channel()
+	if err != nil {
+		return err
+	}
+	q, err := ch.QueueDeclare("", false, true, true, false, nil)
+	if err != nil {
+		return err
+	}
+	deliveries, err := ch.Consume(q.Name, "", true, true, false, false, nil)
+	if err != nil {
+		return err
+	}
+	if err := ch.Confirm(false); err != nil {
+		return err
+	}
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, n+1))
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for i := range n + 1 {
+		msg := make([]byte, size)
+		if i == n {
+			msg = make([]byte, large)
+		}
+		binary.BigEndian.PutUint64(msg, uint64(i))
+		if err := ch.PublishWithContext(ctx, "", q.Name, false, false, amqp.Publishing{Body: msg}); err != nil {
+			return fmt.Errorf("publish %d: %w", i, err)
+		}
+	}
+	for i := range n + 1 {
+		select {
+		case c := <-confirms:
+			if !c.Ack {
+				return fmt.Errorf("message %d nacked", i)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d confirms came", i, n+1)
+		}
+		select {
+		case d := <-deliveries:
+			want := size
+			if i == n {
+				want = large
+			}
+			if got := binary.BigEndian.Uint64(d.Body); got != uint64(i) || len(d.Body) != want {
+				return fmt.Errorf("message %d (%d bytes) arrived where %d (%d bytes) was due", got, len(d.Body), i, want)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d messages came back", i, n+1)
+		}
+	}
+	return conn.Close()
 }

@@ -48,6 +48,7 @@ func (c *CoalescingConn) flush() {
 	defer close(c.flusherDone)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.releaseBudgetLocked() // first of the defers: under the lock
 	for c.waitWorkLocked() {
 		out, gen := c.takeLocked(), c.deadlineGen
 		c.mu.Unlock()
@@ -117,6 +118,7 @@ func (c *CoalescingConn) wroteLocked(n int, err error, gen uint64) {
 		c.err = &writeError{err: err, bytes: len(c.pending) - n + len(c.fill)}
 		c.kickLocked(c.err)
 	}
+	c.settleLocked()
 }
 
 // recycleLocked makes out, just written, the spare buffer, unless it held

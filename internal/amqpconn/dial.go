@@ -65,6 +65,11 @@ type Dialer struct {
 	nodes  []node
 	faults *Faults
 
+	// budget bounds what every connection of the dialer buffers, together
+	// (see Budget): a stall of all of them costs DefaultBudget, not
+	// MaxBuffered times their number.
+	budget *Budget
+
 	mu     sync.Mutex // guards dialed, rng and conns
 	dialed int        // connections dialed so far
 	rng    *rand.Rand
@@ -90,7 +95,8 @@ func NewDialer(ctx context.Context, o Options) (*Dialer, error) {
 	if len(o.URLs) == 0 {
 		return nil, fmt.Errorf("no broker URL")
 	}
-	d := &Dialer{ctx: ctx, opts: o, faults: newFaults(), rng: rand.New(rand.NewPCG(o.Seed, 0x616c6c6f63))}
+	d := &Dialer{ctx: ctx, opts: o, faults: newFaults(), rng: rand.New(rand.NewPCG(o.Seed, 0x616c6c6f63)),
+		budget: NewBudget(DefaultBudget, DefaultReserve)}
 	for _, raw := range o.URLs {
 		u, err := amqp.ParseURI(raw)
 		if err != nil {
@@ -165,7 +171,7 @@ func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, *atomic.Int64, e
 	received := &atomic.Int64{}
 	dial := amqp.DefaultDial(d.opts.ConnectTimeout) // sets a deadline the library clears once open
 	if !d.opts.NoCoalesce {
-		dial = CoalescingDial(dial, CoalesceOptions{})
+		dial = CoalescingDial(dial, CoalesceOptions{Budget: d.budget})
 	}
 	layered := func(network, _ string) (net.Conn, error) {
 		c, err := dial(network, nd.HostPort())

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mqbench/mqbench/internal/amqpconn"
 	"github.com/mqbench/mqbench/internal/engine"
+	"github.com/mqbench/mqbench/internal/gcpolicy"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/mgmt"
 	"github.com/mqbench/mqbench/internal/proc"
@@ -77,15 +78,15 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*result.Resul
 			cfg.FinishTimeout = finishWait + w.othersGoneWait()
 		}
 	}
-	settleMemory()
+	gc := gcpolicy.Settle()
+	defer gc.Restore() // a sweep's or a capacity search's next run starts from the process's setting
 	if sc.StartAt != nil {
 		if err := w.releaseAt(ctx, &cfg); err != nil {
 			w.abort()
 			return nil, &SetupError{err}
 		}
 	}
-	stop := holdHeadroom(heapHeadroomCheck)
-	defer stop()
+	gc.Hold(gcpolicy.CheckEvery)
 	return engine.Run(ctx, cfg, w)
 }
 

@@ -104,9 +104,11 @@ func query(t *testing.T, prom, q string) float64 {
 }
 
 // TestPrometheusAgrees: a real Prometheus scrapes a run; its counters end
-// at the result's totals, and histogram_quantile over the run's histogram
-// agrees with mqbench's own p99 within the buckets' resolution — native
-// (schema 3: ±4.5%, allowed 9%) and classic (the p99's own bucket).
+// at the result's totals, its gauges at a finished run's values (no
+// workers, no CPU, no connections, no backlog served), and
+// histogram_quantile over the run's histogram agrees with mqbench's own
+// p99 within the buckets' resolution — native (schema 3: ±4.5%, allowed
+// 9%) and classic (the p99's own bucket).
 func TestPrometheusAgrees(t *testing.T) {
 	e, err := Listen("127.0.0.1:0")
 	if err != nil {
@@ -136,6 +138,15 @@ func TestPrometheusAgrees(t *testing.T) {
 		if got := query(t, prom, name+sel); int64(got) != want {
 			t.Errorf("%s = %.0f, the result says %d", name, got, want)
 		}
+	}
+	// The run is done: its gauges read what is true of a finished run.
+	for _, q := range []string{`mqbench_workers{role="producer",scenario=%q}`, `mqbench_client_cpu_cores{scenario=%q}`, `mqbench_connections_up{scenario=%q}`} {
+		if got := query(t, prom, fmt.Sprintf(q, sc.Name)); got != 0 {
+			t.Errorf("%s = %g after the run, want 0", fmt.Sprintf(q, sc.Name), got)
+		}
+	}
+	if got := query(t, prom, "count(mqbench_backlog_messages"+sel+") or vector(0)"); got != 0 {
+		t.Errorf("the backlog is still served after the run (%g series), though no longer measured", got)
 	}
 	p99 := float64(res.Latency[metrics.EndToEnd].P99Us) / 1e6
 	native := query(t, prom, "histogram_quantile(0.99, mqbench_end_to_end_latency_seconds"+sel+")")

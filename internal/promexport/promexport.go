@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -36,10 +37,12 @@ func (l Labels) values() []string { return []string{l.Scenario, l.Variant, l.Sha
 
 var labelNames = []string{"scenario", "variant", "shard"}
 
-// Exporter is an HTTP endpoint serving /metrics for every run of the
-// process (a sweep's variants each keep their series).
+// Exporter is an HTTP endpoint serving /metrics for the runs of the
+// process: the run under way and the last one finished (see Run).
 type Exporter struct {
-	mu   sync.Mutex
+	mu sync.Mutex
+	// runs are the runs served: those under way (one, unless a library
+	// overlaps runs) and at most one finished.
 	runs []*run
 	reg  *prometheus.Registry
 	srv  *http.Server
@@ -86,27 +89,44 @@ func (e *Exporter) Close() error {
 	return nil
 }
 
-// Run starts the series of one run and returns the sink the engine feeds
-// them through. workers is the run's worker count by role.
+// Run returns the sink through which the engine feeds one run's series.
+// workers is the run's worker count by role.
+//
+// The series appear with the run's first snapshot (a run whose setup
+// failed never shows), and stay once it is done, for a last scrape: its
+// counters and histograms at their final values, its gauges at what is
+// true of a finished run — no connections up or blocked, no workers
+// waiting or running, no CPU — and no backlog, which is not measured any
+// more. They go when the next run finishes, so a sweep of any length keeps
+// the series (and the histograms) of two runs at most: the one under way
+// and the last finished. Prometheus marks series that go away stale, so
+// a dashboard's sums over runs count only the live ones.
 func (e *Exporter) Run(l Labels, workers map[string]int) engine.Sink {
-	r := &run{labels: l, workers: workers}
+	return &sink{e: e, r: &run{labels: l, workers: workers}}
+}
+
+// startLocked starts serving r. A run with the same labels — a repeat of
+// the same variant (--repeat) — leaves: two series with one label set
+// would fail the scrape, so the new run takes the old one's place and its
+// counters start again (a counter reset, which rate() and increase()
+// handle).
+func (e *Exporter) startLocked(r *run) {
 	for k := range r.hists {
 		r.hists[k] = metrics.NewHistogram()
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for i, old := range e.runs {
-		// A repeat of the same variant (--repeat) has the same labels:
-		// two series with one label set would fail the scrape, so the new
-		// run takes the old one's place and its counters start again
-		// (a counter reset, which rate() and increase() handle).
-		if old.labels == l {
-			e.runs[i] = r
-			return &sink{e: e, r: r}
-		}
-	}
+	e.runs = slices.DeleteFunc(e.runs, func(old *run) bool { return old.labels == r.labels })
 	e.runs = append(e.runs, r)
-	return &sink{e: e, r: r}
+	r.started = true
+}
+
+// finishLocked marks r done; the run done before it leaves.
+func (e *Exporter) finishLocked(r *run) {
+	if r.done || !slices.Contains(e.runs, r) {
+		return // Done twice, never started, or replaced by a run with its labels
+	}
+	e.runs = slices.DeleteFunc(e.runs, func(old *run) bool { return old.done })
+	r.done, r.up = true, 0
+	r.iv = result.Interval{} // the live gauges' values: gone with the run
 }
 
 // run is one run's figures, cumulative since its start.
@@ -117,6 +137,8 @@ type run struct {
 	hists   [metrics.NumKinds]*hdr.Histogram
 	iv      result.Interval
 	up      int
+	started bool // served since its first snapshot
+	done    bool
 }
 
 // sink feeds one run's series from the engine's snapshots.
@@ -129,6 +151,12 @@ type sink struct {
 func (s *sink) Snapshot(sn engine.Snapshot) {
 	s.e.mu.Lock()
 	defer s.e.mu.Unlock()
+	if s.r.done {
+		return
+	}
+	if !s.r.started {
+		s.e.startLocked(s.r)
+	}
 	s.r.counts = sn.Counts
 	for k, h := range sn.Latency {
 		if h != nil && h.TotalCount() > 0 {
@@ -145,8 +173,12 @@ func (s *sink) Snapshot(sn engine.Snapshot) {
 // Interval does nothing: Snapshot has it all.
 func (s *sink) Interval(result.Interval) {}
 
-// Done does nothing: the final snapshot came before.
-func (s *sink) Done(*result.Result) {}
+// Done turns the run's gauges to their post-run values (see Run).
+func (s *sink) Done(*result.Result) {
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	s.e.finishLocked(s.r)
+}
 
 func desc(name, help string, extra ...string) *prometheus.Desc {
 	return prometheus.NewDesc("mqbench_"+name, help, append(append([]string(nil), labelNames...), extra...), nil)
@@ -156,7 +188,7 @@ func desc(name, help string, extra ...string) *prometheus.Desc {
 // series depend on the runs).
 func (e *Exporter) Describe(chan<- *prometheus.Desc) {}
 
-// Collect emits every run's series.
+// Collect emits the series of the runs served.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -176,6 +208,9 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 			gauge("backlog_messages", "ready messages over the run's queues", float64(*r.iv.Backlog))
 		}
 		for role, n := range r.workers {
+			if r.done {
+				n = 0
+			}
 			ch <- prometheus.MustNewConstMetric(desc("workers", "workers by role", "role"), prometheus.GaugeValue, float64(n), append(lv, role)...)
 		}
 		for _, k := range metrics.Kinds() {

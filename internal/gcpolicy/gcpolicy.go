@@ -1,4 +1,8 @@
-package driver
+// Package gcpolicy sets the garbage collector's headroom for a run: about
+// one second of the run's allocation instead of the runtime's default (see
+// below), and gives the process its own setting back when the run ends.
+// GOGC, when set, decides instead.
+package gcpolicy
 
 import (
 	"os"
@@ -38,38 +42,67 @@ const (
 	// headroomStart is the headroom from the start until the first check
 	// has measured the allocation rate.
 	headroomStart = 16 << 20
-	// heapHeadroomCheck is how often holdHeadroom measures the allocation
-	// rate and re-reads the live heap: about a collection apart, and a read
-	// of two runtime metrics costs microseconds.
-	heapHeadroomCheck = time.Second
+	// CheckEvery is how often Hold measures the allocation rate and
+	// re-reads the live heap: about a collection apart, and a read of two
+	// runtime metrics costs microseconds.
+	CheckEvery = time.Second
 )
 
-// settleMemory runs before the start (outside the measured window).
-// Setting up thousands of workers leaves garbage the heap would otherwise
-// keep for the whole run: it is collected and the pages handed back; the
-// headroom starts at headroomStart.
-func settleMemory() {
+// Run is one run's hold on the process's GC percentage: Settle takes it,
+// Hold keeps the headroom while the run goes on, Restore hands the process
+// its own setting back. The percentage is the process's, not the run's: a
+// sweep or a capacity search runs many times in one process, and each run
+// must find the setting the process had (the runtime's, or GOGC's) rather
+// than the last run's headroom, which fits the last run's allocation and
+// nothing else. Runs in one process are meant to follow one another; two
+// that overlap each restore what they found at their start, so the one
+// that started first must end last (nested) for the process to get its own
+// setting back.
+type Run struct {
+	prev  int  // the percentage before the run first changed it
+	saved bool // prev is set: the run has changed the percentage
+	// stop ends Hold's checks; stopped is closed once they have ended,
+	// after which no check can set the percentage again.
+	stop, stopped chan struct{}
+}
+
+// Settle runs before the start (outside the measured window). Setting up
+// thousands of workers leaves garbage the heap would otherwise keep for the
+// whole run: it is collected and the pages handed back; the headroom starts
+// at headroomStart. Restore must follow, whatever happens to the run.
+func Settle() *Run {
+	r := &Run{}
 	debug.FreeOSMemory()
 	if gogcSet() {
-		return
+		return r
 	}
 	if scanned, _ := heapReading(); scanned > 0 {
-		debug.SetGCPercent(gcPercent(scanned, headroomStart))
+		r.set(gcPercent(scanned, headroomStart))
+	}
+	return r
+}
+
+// set sets the percentage, keeping the process's own from the first time.
+func (r *Run) set(p int) {
+	old := debug.SetGCPercent(p)
+	if !r.saved {
+		r.prev, r.saved = old, true
 	}
 }
 
-// holdHeadroom keeps the headroom at about one second of allocation while
-// the run goes on: every check measures the allocation since the last one
-// and re-reads the live heap and stacks (as of the last collection), which keep
+// Hold keeps the headroom at about one second of allocation while the run
+// goes on: every check measures the allocation since the last one and
+// re-reads the live heap and stacks (as of the last collection), which keep
 // growing after the start at thousands of workers (their first messages,
-// the audit's sets), and sets the percentage again when it has moved. The
-// returned func stops the checks.
-func holdHeadroom(every time.Duration) (stop func()) {
+// the audit's sets), and sets the percentage again when it has moved.
+// Restore stops the checks. Call it at most once.
+func (r *Run) Hold(every time.Duration) {
 	if gogcSet() {
-		return func() {}
+		return
 	}
-	done := make(chan struct{})
+	r.stop, r.stopped = make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(r.stopped)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		last := -1
@@ -77,7 +110,7 @@ func holdHeadroom(every time.Duration) (stop func()) {
 		at := time.Now()
 		for {
 			select {
-			case <-done:
+			case <-r.stop:
 				return
 			case <-t.C:
 			}
@@ -89,12 +122,25 @@ func holdHeadroom(every time.Duration) (stop func()) {
 				continue
 			}
 			if p := gcPercent(scanned, uint64(perSecond)); p != last {
-				debug.SetGCPercent(p)
+				r.set(p)
 				last = p
 			}
 		}
 	}()
-	return func() { close(done) }
+}
+
+// Restore stops Hold's checks, waits until none can still be under way
+// (one that set the percentage after the restore would undo it), and sets
+// the percentage back to what it was before Settle. With GOGC set nothing
+// was changed, so nothing is restored. Call it once, at the end of the run.
+func (r *Run) Restore() {
+	if r.stop != nil {
+		close(r.stop)
+		<-r.stopped // r.prev and r.saved are the checks' no more
+	}
+	if r.saved {
+		debug.SetGCPercent(r.prev)
+	}
 }
 
 func gogcSet() bool {

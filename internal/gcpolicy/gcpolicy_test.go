@@ -1,4 +1,4 @@
-package driver
+package gcpolicy
 
 import (
 	"os"
@@ -83,21 +83,18 @@ func waitPercent(t *testing.T, lo, hi int64, what string) {
 // gets the floor (4 MiB: 3%, 2% once the test binary's own heap passes a
 // few MiB) and one allocating far above headroomMax a
 // second gets the ceiling (32 MiB: 25%, a little less with the test's own
-// heap on top of the 128 MiB); nothing changes the percentage
-// after stop. Not parallel: the GC percentage is the process's.
+// heap on top of the 128 MiB); Restore puts back the process's 100 and
+// nothing changes it after. Not parallel: the GC percentage is the
+// process's.
 func TestHoldHeadroomFollowsAllocation(t *testing.T) {
-	if v, set := os.LookupEnv("GOGC"); set {
-		os.Unsetenv("GOGC")
-		t.Cleanup(func() { os.Setenv("GOGC", v) })
-	}
-	prev := debug.SetGCPercent(100)
-	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	unsetGOGC(t, 100)
 	live := make([]byte, 128<<20) // reachable until the end: live
 	for i := range live {
 		live[i] = byte(i) // touched, so the heap really holds it
 	}
 	runtime.GC()
-	stop := holdHeadroom(20 * time.Millisecond)
+	r := &Run{} // no Settle: the checks alone set the percentage
+	r.Hold(20 * time.Millisecond)
 	waitPercent(t, 2, 3, "with 128 MiB live and nothing allocated")
 	// The runtime's own goal, not this package's arithmetic: what it now
 	// lets the heap gather is about headroomMin (2% of the scanned heap,
@@ -109,29 +106,106 @@ func TestHoldHeadroomFollowsAllocation(t *testing.T) {
 
 	// About 1 MiB every 100 µs: 10 GB/s nominal, far above the ceiling
 	// however slow the machine.
-	churn := make(chan struct{})
-	go func() {
-		var keep []byte
-		for {
-			select {
-			case <-churn:
-				runtime.KeepAlive(keep)
-				return
-			default:
-			}
-			keep = make([]byte, 1<<20)
-			time.Sleep(100 * time.Microsecond)
-		}
-	}()
+	stop := make(chan struct{})
+	go churn(stop)
 	waitPercent(t, 22, 25, "with 128 MiB live while allocating fast")
-	close(churn)
+	close(stop)
 
-	stop()
-	time.Sleep(50 * time.Millisecond) // a check already under way ends
-	debug.SetGCPercent(100)
-	time.Sleep(100 * time.Millisecond)
+	r.Restore()
 	if got := gogcPercent(); got != 100 {
-		t.Fatalf("GC percent %d after stop, want 100 (left alone)", got)
+		t.Fatalf("GC percent %d after Restore, want the process's 100", got)
+	}
+	time.Sleep(100 * time.Millisecond) // five check intervals: none comes
+	if got := gogcPercent(); got != 100 {
+		t.Fatalf("GC percent %d after Restore, want 100 (left alone)", got)
+	}
+	runtime.KeepAlive(live)
+}
+
+// unsetGOGC runs the test without GOGC (the policy applies), restoring
+// the variable and the process's percentage after it.
+func unsetGOGC(t *testing.T, percent int) {
+	t.Helper()
+	if v, set := os.LookupEnv("GOGC"); set {
+		os.Unsetenv("GOGC")
+		t.Cleanup(func() { os.Setenv("GOGC", v) })
+	}
+	prev := debug.SetGCPercent(percent)
+	t.Cleanup(func() { debug.SetGCPercent(prev) })
+}
+
+// churn allocates about 1 MiB every 100 µs until stop is closed: far
+// above headroomMax a second, so the checks move the percentage.
+func churn(stop <-chan struct{}) {
+	var keep []byte
+	for {
+		select {
+		case <-stop:
+			runtime.KeepAlive(keep)
+			return
+		default:
+		}
+		keep = make([]byte, 1<<20)
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// TestRunsRestoreTheProcessSetting: the runs of a sweep or a capacity
+// search follow one another in one process; each changes the GC
+// percentage while it goes on (Settle, then Hold's checks under fast
+// allocation) and hands back the process's own (137 here, no value the
+// policy picks) when it ends — also a run that ends before Hold (a failed
+// --start-at). Not parallel: the GC percentage is the process's.
+func TestRunsRestoreTheProcessSetting(t *testing.T) {
+	const own = 137
+	unsetGOGC(t, own)
+	live := make([]byte, 64<<20) // live: the policy's percentages are far from 137
+	for i := range live {
+		live[i] = byte(i)
+	}
+	runtime.GC()
+	for run := 1; run <= 3; run++ {
+		r := Settle()
+		if got := gogcPercent(); got == own {
+			t.Fatalf("run %d: Settle left the percentage at %d: the test could not see a restore", run, got)
+		}
+		r.Hold(5 * time.Millisecond)
+		stop := make(chan struct{})
+		go churn(stop)
+		waitPercent(t, 1, 60, "while allocating fast")
+		close(stop)
+		r.Restore()
+		if got := gogcPercent(); got != own {
+			t.Fatalf("run %d: GC percent %d after the run, want the process's %d", run, got, own)
+		}
+	}
+	r := Settle() // a run that fails before it starts
+	r.Restore()
+	if got := gogcPercent(); got != own {
+		t.Fatalf("GC percent %d after a run that never started, want %d", got, own)
+	}
+	runtime.KeepAlive(live)
+}
+
+// TestGOGCDecides: with GOGC set, a run never touches the percentage —
+// not at Settle, not during the run, not at Restore.
+func TestGOGCDecides(t *testing.T) {
+	const own = 137
+	t.Setenv("GOGC", "137")
+	prev := debug.SetGCPercent(own)
+	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	live := make([]byte, 64<<20)
+	runtime.GC()
+	r := Settle()
+	r.Hold(5 * time.Millisecond)
+	stop := make(chan struct{})
+	go churn(stop)
+	time.Sleep(100 * time.Millisecond) // twenty check intervals
+	close(stop)
+	during := gogcPercent()
+	r.Restore()
+	if after := gogcPercent(); during != own || after != own {
+		t.Fatalf("with GOGC=137 the percentage was %d during the run and %d after, want %d", during, after, own)
 	}
 	runtime.KeepAlive(live)
 }
