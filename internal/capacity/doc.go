@@ -41,8 +41,8 @@ type Step struct {
 	Pass       bool     `json:"pass"`
 	Failed     []string `json:"failed"`            // what failed: objective paths, or a check (backlog, rate, errors, client, run)
 	Reasons    []string `json:"reasons,omitempty"` // why each failed, with the figure
-	// BacklogSlope is the fitted growth of the ready messages through the
-	// step, messages per second.
+	// BacklogSlope is the fitted growth of the backlog (ready, delivered
+	// and unprocessed, stream lag) through the step, messages per second.
 	BacklogSlope float64        `json:"backlog_slope"`
 	Result       *result.Result `json:"result"`
 }

@@ -1,6 +1,10 @@
 package driver
 
 import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -8,6 +12,7 @@ import (
 
 	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/brokertest"
+	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
@@ -197,4 +202,107 @@ func depthOf(t *testing.T, url, name string) int64 {
 		t.Fatalf("passive declare %s: %v", name, err)
 	}
 	return int64(q.Messages)
+}
+
+// timedSink keeps every interval with the wall time it arrived.
+type timedSink struct {
+	mu  sync.Mutex
+	ivs []timedInterval
+}
+
+type timedInterval struct {
+	at time.Time
+	iv result.Interval
+}
+
+func (s *timedSink) Interval(iv result.Interval) {
+	s.mu.Lock()
+	s.ivs = append(s.ivs, timedInterval{time.Now(), iv})
+	s.mu.Unlock()
+}
+
+func (s *timedSink) Done(*result.Result) {}
+
+// nearest is the interval that arrived closest to at.
+func (s *timedSink) nearest(at time.Time) (timedInterval, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var best timedInterval
+	for i, ti := range s.ivs {
+		if i == 0 || absDur(ti.at.Sub(at)) < absDur(best.at.Sub(at)) {
+			best = ti
+		}
+	}
+	return best, len(s.ivs) > 0
+}
+
+func absDur(d time.Duration) time.Duration { return max(d, -d) }
+
+// TestBacklogCountsWhatTheClientHolds: with no prefetch limit the broker
+// pushes the whole backlog into the client, its queue reports nothing
+// ready, and the backlog must still see every message: the part the
+// consumers hold delivered and unprocessed agrees with the broker's own
+// messages_unacknowledged (rabbitmqctl, read by the test) at the same
+// moment, to within what the consumer processes in the time between the
+// two readings.
+func TestBacklogCountsWhatTheClientHolds(t *testing.T) {
+	sc := scenario.Default()
+	sc.Interval = scenario.Duration(250 * time.Millisecond)
+	sc.DrainTimeout = scenario.Duration(20 * time.Second)
+	sc.Producers = scenario.Producers{Count: 1, Messages: 400}
+	sc.Consumers = scenario.Consumers{Count: 1, Ack: scenario.AckManual, Delay: scenario.Duration(20 * time.Millisecond)}
+	sc.Queues = []scenario.Queue{{Name: "mqbench-held", Durable: true}}
+	own(t, &sc)
+	sink := &timedSink{}
+	type reading struct {
+		at      time.Time
+		took    time.Duration
+		unacked int64
+	}
+	readings := make(chan reading, 1)
+	go func() {
+		time.Sleep(2500 * time.Millisecond)
+		before := time.Now()
+		out, err := brokertest.Ctl("-q", "list_queues", "name", "messages_unacknowledged")
+		after := time.Now()
+		// rabbitmqctl spends most of its run starting its own Erlang VM:
+		// the query itself is near its end.
+		r := reading{at: after, took: after.Sub(before), unacked: -1}
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); err == nil && len(f) == 2 && f[0] == sc.Queues[0].Name {
+				r.unacked, _ = strconv.ParseInt(f[1], 10, 64)
+			}
+		}
+		readings <- r
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, sc, Options{Version: "test", Sinks: []engine.Sink{sink}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := <-readings
+	got, ok := sink.nearest(r.at)
+	if r.unacked < 50 || !ok || got.iv.BacklogParts == nil {
+		t.Fatalf("the broker held %d unacknowledged (want a backlog in the client); interval %+v", r.unacked, got.iv)
+	}
+	b := *got.iv.BacklogParts
+	// The consumer processes 50/s; the readings are apart by up to the
+	// arrival gap, a sampling interval (the backlog is sampled apart from
+	// the interval's end) and half of rabbitmqctl's own run.
+	apart := absDur(got.at.Sub(r.at)) + sc.Interval.D() + r.took/2
+	slack := int64(apart.Seconds()*50) + 10
+	t.Logf("broker: %d unacked; mqbench %v earlier: %+v (slack %d)", r.unacked, r.at.Sub(got.at), b, slack)
+	if b.Ready > 5 || b.Delivered < r.unacked-slack || b.Delivered > r.unacked+slack || *got.iv.Backlog != b.Total() {
+		t.Errorf("backlog %+v, the broker says %d unacknowledged", b, r.unacked)
+	}
+	var peak int64
+	for _, iv := range res.Intervals {
+		if iv.Backlog != nil {
+			peak = max(peak, *iv.Backlog)
+		}
+	}
+	if peak < 300 {
+		t.Errorf("the backlog peaked at %d: 400 messages went to a consumer that takes 50 a second", peak)
+	}
 }

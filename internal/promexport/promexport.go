@@ -205,7 +205,7 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		gauge("disconnected_workers", "workers waiting for a lost connection", float64(r.iv.Disconnected))
 		gauge("client_cpu_cores", "mqbench's CPU use over the last interval, in cores", r.iv.CPUCores)
 		if r.iv.Backlog != nil {
-			gauge("backlog_messages", "ready messages over the run's queues", float64(*r.iv.Backlog))
+			gauge("backlog_messages", "messages waiting to be consumed over the run's queues: ready, delivered but not yet processed, and stream lag", float64(*r.iv.Backlog))
 		}
 		for role, n := range r.workers {
 			if r.done {
