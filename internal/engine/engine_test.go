@@ -61,7 +61,7 @@ func (f *fake) Start() {
 	}()
 }
 
-func (f *fake) Events() <-chan Event     { return f.events }
+func (f *fake) Events() <-chan Event { return f.events }
 func (f *fake) StopLoad(context.Context) {
 	close(f.stop)
 	f.stopped.Wait()
