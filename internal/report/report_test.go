@@ -44,7 +44,8 @@ func sample(t *testing.T) *result.Result {
 		Broker:    result.Broker{URL: scenario.MaskURL(sc.URL), Product: "RabbitMQ", Version: "3.10.8"},
 		StartedAt: start, EndedAt: start.Add(11 * time.Second), MeasuredS: 10, StopReason: result.StopDuration,
 		Totals: result.Totals{Published: 1000, Confirmed: i64(1000), Nacked: i64(0), Consumed: i64(1000), MaxUnacked: i64(1)},
-		Rates:  result.Rates{PublishedPerS: 100, ConfirmedPerS: f64(100), ConsumedPerS: f64(99.9)},
+		Rates:  result.Rates{PublishedPerS: 100, ConfirmedPerS: f64(100), ConsumedPerS: f64(99.9), ConsumedOverS: f64(10.01)},
+		Drain:  &result.Drain{Seconds: 0.31, ConsumingS: 0.01, Consumed: 1, Ended: result.DrainEmpty, BacklogStart: i64(3), BacklogEnd: i64(0)},
 		Client: result.Client{CPUS: 0.5, CPUTotalS: 0.7, Cores: 0.05, CoresAvailable: 2, MaxRSSBytes: 20 << 20,
 			CollectMeanUs: 120, CollectMaxUs: 300},
 		Faults: result.Faults{Blocked: []result.Blocked{{Connection: "mqbench-x-producer-0", Reason: "low on memory",
@@ -52,7 +53,8 @@ func sample(t *testing.T) *result.Result {
 		Warnings: []string{"the broker blocked publishing connections 1 time(s) (low on memory): a resource alarm; throughput and latency include the time blocked"},
 		Queues:   []result.Queue{{Name: "amq.gen-abc", Type: "classic", Consumers: 1, Consumed: 1000, Depth: i64(0)}},
 		Intervals: []result.Interval{{TS: 1, Seconds: 1, Published: 100, Confirmed: 100, Consumed: 100,
-			E2EP50Us: i64(5000), E2EP99Us: i64(9900), ConfirmP99Us: i64(990), Backlog: i64(3)}},
+			E2EP50Us: i64(5000), E2EP99Us: i64(9900), ConfirmP99Us: i64(990), Backlog: i64(3),
+			BacklogParts: &result.Backlog{Ready: 2, Delivered: 1}}},
 	}
 	r.Latency[metrics.EndToEnd], r.Latency[metrics.Confirm] = e2e, conf
 	return r

@@ -14,6 +14,22 @@ import (
 	"github.com/mqbench/mqbench/internal/result"
 )
 
+// writeDrainLine says what the drain after the load came to: the backlog
+// when the load stopped and at the end, how long the consumers went on,
+// and the time consumption is rated over.
+func writeDrainLine(w io.Writer, r *result.Result) {
+	d := r.Drain
+	if d == nil || d.Ended == result.DrainNone {
+		return
+	}
+	over := ""
+	if o := r.Rates.ConsumedOverS; o != nil && *o > r.MeasuredS+0.0005 {
+		over = fmt.Sprintf("; consumed/s over %.2fs", *o)
+	}
+	fmt.Fprintf(w, "drain %.2fs (%s): %s consumed, backlog %s when the load stopped, %s at the end%s\n",
+		d.Seconds, d.Ended, Count(d.Consumed), CountPtr(d.BacklogStart), CountPtr(d.BacklogEnd), over)
+}
+
 // WriteTable prints the human summary of a result: what ran, what happened
 // (totals and rates), latencies, and per-queue figures.
 func WriteTable(w io.Writer, r *result.Result) error {
@@ -24,6 +40,7 @@ func WriteTable(w io.Writer, r *result.Result) error {
 		fmt.Fprintf(w, "error: %s\n", r.Error)
 	}
 	writeShardLine(w, r)
+	writeDrainLine(w, r)
 	fmt.Fprintln(w)
 	if err := WriteBox(w, []string{"", "total", "per second"}, countRows(r)); err != nil {
 		return err
