@@ -45,12 +45,20 @@ func main() {
 	flag.BoolVar(&c.durable, "durable", false, "durable queue")
 	flag.StringVar(&c.out, "out", "-", "where the JSON figures go")
 	flag.BoolVar(&compare, "compare", false, "compare saved figures: args are NAME=LOOP.json,MQBENCH.json")
-	var scale, latency bool
+	var scale, latency, soak bool
+	flag.BoolVar(&soak, "summarize-soak", false, "print a bench-soak.sh row: args are NAME CURVE.csv RESULT.json HELD")
 	flag.BoolVar(&scale, "summarize-scale", false, "print a bench-scale.sh row: args are NAME WORKERS CONNECTIONS RESULT.json")
 	flag.BoolVar(&latency, "latency", false, "compare end-to-end latency with and without coalescing: args are NAME=ON.json,OFF.json")
 	flag.Parse()
 	if latency {
 		if err := printLatency(flag.Args()); err != nil {
+			fmt.Fprintln(os.Stderr, "baseline:", err)
+			os.Exit(2)
+		}
+		return
+	}
+	if soak {
+		if err := printSoakRow(flag.Args()); err != nil {
 			fmt.Fprintln(os.Stderr, "baseline:", err)
 			os.Exit(2)
 		}

@@ -19,6 +19,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 
@@ -65,9 +66,14 @@ func Listen(addr string) (*Exporter, error) {
 		return nil, fmt.Errorf("--prometheus %s: %w", addr, err)
 	}
 	e := &Exporter{reg: prometheus.NewRegistry(), ln: ln}
-	if err := e.reg.Register(e); err != nil {
-		ln.Close()
-		return nil, err
+	// The Go runtime's and the process's own series (go_memstats_*,
+	// process_resident_memory_bytes, …) beside the run's: what the client
+	// costs over a long run (scripts/bench-soak.sh reads them).
+	for _, c := range []prometheus.Collector{e, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := e.reg.Register(c); err != nil {
+			ln.Close()
+			return nil, err
+		}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(e.reg, promhttp.HandlerOpts{}))
