@@ -100,11 +100,11 @@ func writeAudit(m *markup, a *result.Audit) {
 		return ""
 	}
 	t.write(m)
-	verdict := "Balanced: every message routed to a queue was consumed, lost or unconfirmed."
+	verdict := "Balanced: every message routed to a queue was consumed, left, dropped, lost, unconfirmed or unknown."
 	if !a.Balanced {
 		verdict = "NOT balanced: " + a.Note
 	}
-	m.el("p", verdict+" The audit covers the whole run, warm-up included; its bitsets took "+
+	m.el("p", verdict+" The audit covers the whole run, warm-up included; its state took "+
 		bytesText(a.MemoryBytes)+".", "class", "meta")
 }
 
