@@ -36,6 +36,9 @@ go test -race -count=1 -timeout 15m ./...
 # each runs without it, in a process of its own.
 go test -count=1 -timeout 5m -run '^TestScale1000ProducersRate$' ./internal/driver
 go test -count=1 -timeout 5m -run '^TestScale5000Workers$' ./internal/driver
+# A billion in-order deliveries through one audit track (about 5 s
+# without the race detector, which skips it): its memory stays flat.
+go test -count=1 -timeout 5m -run '^TestTrackBillionInOrder$' ./internal/audit
 # The fuzz targets, briefly (seeds: the shipped scenarios and testdata/).
 go test -run '^$' -fuzz '^FuzzLoad$' -fuzztime 10s ./internal/scenario
 go test -run '^$' -fuzz '^FuzzRead$' -fuzztime 5s ./internal/stamp

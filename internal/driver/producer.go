@@ -158,20 +158,37 @@ func (p *producer) step(ctx context.Context, i, due int64, stop <-chan struct{})
 			return stepEnded
 		}
 	}
-	if !p.publish(i, due) {
-		if !p.recover(ctx) {
-			return stepEnded
-		}
-		return stepRetry // message i was not sent: send it on the new channel
+	switch p.publish(i, due) {
+	case published:
+		return stepSent
+	case pastTheWindow:
+		return stepEnded
 	}
-	return stepSent
+	if !p.recover(ctx) {
+		return stepEnded
+	}
+	return stepRetry // message i was not sent: send it on the new channel
 }
 
+// publishOutcome is what one publish came to.
+type publishOutcome int
+
+const (
+	published     publishOutcome = iota
+	pastTheWindow                // the load's window has closed: not sent, the producer is done
+	channelFailed                // not sent: the channel failed
+)
+
 // publish stamps and sends message i (due at due, 0 when unpaced) and
-// books it; false when the channel failed.
-func (p *producer) publish(i, due int64) bool {
-	body := p.body(i)
+// books it. Nothing is sent once the load's window has closed (the run
+// decided to stop): every message published belongs to the window, so the
+// publish rate is exactly what was published over it.
+func (p *producer) publish(i, due int64) publishOutcome {
 	now := p.clock.Now()
+	if now >= p.win.End() {
+		return pastTheWindow
+	}
+	body := p.body(i)
 	if due != 0 {
 		stamp.WriteScheduled(body, uint32(i), now, due)
 	} else {
@@ -186,7 +203,7 @@ func (p *producer) publish(i, due int64) bool {
 	}
 	key := p.keys.key(routing.KeyIndex(p.id, i, p.keys.n))
 	if err := p.ch.Publish(p.exchange, key, p.mandator, false, p.msg); err != nil {
-		return false
+		return channelFailed
 	}
 	if p.audit != nil {
 		p.audit.Published = uint32(i) + 1
@@ -196,7 +213,7 @@ func (p *producer) publish(i, due int64) bool {
 	if due != 0 && p.win.Measured(due) {
 		p.m.Record(metrics.SendLag, time.Duration(now-due))
 	}
-	return true
+	return published
 }
 
 // recover mends the producer's channel after a failure; false (and the

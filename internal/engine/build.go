@@ -138,7 +138,7 @@ func fillCounts(res *result.Result, window, totals metrics.Counts, consumedOver 
 		return result.Round3(float64(n) / secs)
 	}
 	res.Totals.Published = totals[metrics.Published]
-	res.Rates.PublishedPerS = rate(window[metrics.Published])
+	res.Rates.PublishedPerS = rate(totals[metrics.Published]) // nothing is published after the window (Window.End)
 	if sc.Producers.Confirm > 0 {
 		res.Totals.Confirmed = ptr(totals[metrics.Confirmed])
 		res.Totals.Nacked = ptr(totals[metrics.Nacked])

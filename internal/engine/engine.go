@@ -206,10 +206,13 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	// noticed — a producer stuck in a write the broker does not read can
 	// take seconds to, and the drain that follows is reported on its own.
 	end := r.cfg.Now()
-	loadEnd := end
-	if ev.At > 0 && ev.At < end {
+	loadEnd := min(end, r.win.End()) // a duration's timer fires a little late
+	if ev.At > 0 && ev.At < loadEnd {
 		loadEnd = max(ev.At, r.start)
 	}
+	// Producers send nothing at or after the window's end: every message
+	// published is the window's, however late its producer notices.
+	r.win.SetEnd(loadEnd)
 	window, cpu := r.reg.Measured(), r.cfg.CPU()
 	if loadEnd < r.measureStart { // stopped during warm-up: nothing was measured
 		r.measureStart = loadEnd

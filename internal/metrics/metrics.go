@@ -152,7 +152,9 @@ func NewWindow() *Window {
 
 // End returns when the measured window closes (Unix ns), or MaxInt64.
 // Paced workers send nothing due at or after it, so a run of D seconds at
-// R msg/s publishes R·D messages, not one more.
+// R msg/s publishes R·D messages, not one more; and no producer sends at
+// or after it (the engine moves it to when the run decided to stop), so
+// every message published is the window's.
 func (w *Window) End() int64 {
 	if e := w.end.Load(); e != 0 {
 		return e
