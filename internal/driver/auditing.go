@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/audit"
+	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/routing"
 	"github.com/mqbench/mqbench/internal/scenario"
@@ -196,6 +197,15 @@ func (w *workload) auditState(ends map[*queue]audit.Evidence) *audit.State {
 	return st
 }
 
+// publishedSoFar is what this process's producers published.
+func (w *workload) publishedSoFar() int64 {
+	var n int64
+	for _, p := range w.producers {
+		n += p.m.Load(metrics.Published)
+	}
+	return n
+}
+
 // reconcile audits every queue mqbench's consumers read: what each owed
 // (the messages routed to it), what arrived, what was lost. A shard of a
 // sharded run does not: it saves its state for mqbench merge, which
@@ -238,9 +248,15 @@ func (w *workload) auditMemory() int64 {
 }
 
 // warnings says what the workload saw that the figures alone do not:
-// queues that held other messages before the run.
+// queues that held other messages before the run; published messages
+// that had not reached their queues when the load stopped.
 func (w *workload) warnings() []string {
 	var out []string
+	if n := w.unreceived; n > 1000 && n*100 > w.publishedSoFar() && w.sc.Producers.Confirm == 0 {
+		out = append(out, fmt.Sprintf("when the load stopped about %d published messages had not reached their queues yet: "+
+			"they were in the publishers' socket buffers, held back by the broker's flow control, so the publish rate is what mqbench wrote, "+
+			"faster than the broker took them in (the queues received them during the drain); with --confirm the confirmed rate is what the broker accepted", n))
+	}
 	for _, q := range w.topo.queues {
 		if q.before > 0 && !q.rpc {
 			out = append(out, fmt.Sprintf("queue %s held %d messages before the run began: they are not this run's "+

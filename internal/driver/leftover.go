@@ -198,6 +198,17 @@ func dropsAtLimit(q scenario.Queue) bool {
 	return count || size
 }
 
+// mayDrop reports whether q's arguments let the broker remove messages
+// by itself.
+func mayDrop(q scenario.Queue) bool {
+	for _, k := range []string{"x-message-ttl", "x-max-length", "x-max-length-bytes", "x-expires", "x-delivery-limit"} {
+		if _, ok := q.Arguments[k]; ok {
+			return true
+		}
+	}
+	return q.Type == scenario.QueueQuorum // RabbitMQ 4's default delivery limit
+}
+
 // intArg reads a whole-number queue argument, as YAML or flags give it.
 func intArg(args map[string]any, key string) (int64, bool) {
 	switch v := args[key].(type) {

@@ -63,6 +63,9 @@ type workload struct {
 	accounts  []*account // the audit's accounts (prepareAudit)
 	auditNote string     // why part of the run is not audited
 	closePub  sync.Once  // the publishers' channels are closed once
+	// unreceived is how many published messages were in no queue yet
+	// when the load stopped (-1: not known).
+	unreceived int64
 
 	mgmt   *mgmt.Client                        // nil without --management-url
 	broker atomic.Pointer[result.BrokerSample] // its latest sample
@@ -228,6 +231,7 @@ func (w *workload) StopLoad(ctx context.Context) {
 // nothing has arrived for a quiet period and nothing waits — ready in a
 // queue or delivered and unprocessed in the client — or ctx ends.
 func (w *workload) Drain(ctx context.Context) engine.DrainResult {
+	w.unreceived = w.notYetQueued()
 	waitCtx(ctx, &w.confirming)
 	w.closePublishers(ctx)
 	defer close(w.flush)
@@ -255,6 +259,44 @@ func (w *workload) Drain(ctx context.Context) engine.DrainResult {
 			return engine.DrainResult{Ended: result.DrainEmpty, LastConsumed: w.lastConsumed()}
 		}
 	}
+}
+
+// notYetQueued estimates how many published messages had not reached
+// their queues when the load stopped: what the producers routed to every
+// queue, less what was consumed, is ready or is held in the client. Without
+// confirms a broker applying flow control leaves them in the publishers'
+// socket buffers. -1 when it cannot be told: in a sharded run (the other
+// shards' counts are elsewhere), with consumers that refuse, or queues
+// whose arguments let the broker drop messages (those would count too).
+func (w *workload) notYetQueued() int64 {
+	if w.sc.Shard.Sharded() || w.sc.Consumers.Refuses() || w.routes == nil {
+		return -1
+	}
+	var routed, consumed int64
+	for qi, q := range w.topo.queues {
+		if q.rpc || q.spec.Type == scenario.QueueStream || mayDrop(q.spec) {
+			if q.rpc {
+				continue
+			}
+			return -1
+		}
+		routes := make([]bool, w.keys.n)
+		for k := range routes {
+			routes[k] = w.routes[k][qi]
+		}
+		pattern := audit.NewPattern(routes)
+		for _, p := range w.producers {
+			routed += int64(pattern.Expected(p.id, uint64(p.m.Load(metrics.Published))))
+		}
+	}
+	for _, c := range w.consumers {
+		consumed += c.m.Load(metrics.Consumed)
+	}
+	b, ok := w.readBacklog()
+	if !ok {
+		return -1
+	}
+	return max(0, routed-consumed-b.Ready-b.Delivered)
 }
 
 // lastConsumed is when any consumer last consumed a message (0: never).
