@@ -117,6 +117,11 @@ type Config struct {
 	// FinishTimeout bounds the clean-up (default 30s): the owner of a
 	// sharded run's topology waits in it for the other shards to finish.
 	FinishTimeout time.Duration
+	// Abort, once closed (a second interruption), hurries the end: the
+	// drain is skipped or cut short, stopping the load and the clean-up
+	// get abortGrace at most, and the result is still built, marked with
+	// result.StopDetailSecondSignal. Nil never aborts.
+	Abort <-chan struct{}
 }
 
 // Run drives w from the start signal to clean-up and returns the run's
@@ -166,6 +171,7 @@ type timeline struct {
 	intervals                           []result.Interval
 	col                                 *metrics.Collector
 	final                               Final
+	aborted                             bool // a second interruption hurried the end
 }
 
 func (r *runner) run(ctx context.Context) (timeline, error) {
@@ -183,7 +189,7 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	reason, runErr := r.loop(ctx)
 
 	// Stop the load; the measured window closes when no producer can publish.
-	stopCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout+stopGrace)
+	stopCtx, cancel := r.phase(r.cfg.DrainTimeout+stopGrace, abortGrace)
 	r.w.StopLoad(stopCtx)
 	cancel()
 	end := r.cfg.Now()
@@ -196,7 +202,7 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 		window: r.reg.Measured(), cpuWindow: r.cfg.CPU() - r.cpuBase}
 
 	if runErr == nil {
-		drainCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout)
+		drainCtx, cancel := r.phase(r.cfg.DrainTimeout, 0)
 		r.w.Drain(drainCtx)
 		cancel()
 	}
@@ -204,9 +210,10 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	if fin <= 0 {
 		fin = finishTimeout
 	}
-	finCtx, cancel := context.WithTimeout(context.Background(), fin)
+	finCtx, cancel := r.phase(fin, abortGrace)
 	final, finErr := r.w.Finish(finCtx)
 	cancel()
+	t.aborted = r.aborted()
 	// Collected after Finish so that deliveries still buffered in the client
 	// when consumers were cancelled are in both the totals and the queues.
 	r.snapshot(r.col.Collect(), result.Interval{}, true)
@@ -251,6 +258,8 @@ func (r *runner) loop(ctx context.Context) (string, error) {
 	for {
 		select {
 		case <-ctx.Done():
+			return result.StopInterrupted, nil
+		case <-r.cfg.Abort: // nil unless set
 			return result.StopInterrupted, nil
 		case <-deadline:
 			return result.StopDuration, nil

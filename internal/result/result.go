@@ -28,6 +28,15 @@ const (
 	StopIdle         = "idle"         // --exit-when idle
 )
 
+// Stop details: what more a result says about how it stopped.
+const (
+	// StopDetailSecondSignal: a second SIGINT or SIGTERM arrived before
+	// the result was built, so the drain was skipped (or cut short) and
+	// the clean-up bounded; the measured window is whole, the totals and
+	// the audit miss what was still in flight.
+	StopDetailSecondSignal = "second-signal"
+)
+
 // Result is one run's self-describing result. Latencies are microseconds,
 // rates per second, times RFC 3339. A measure that does not apply to the run
 // is null.
@@ -40,12 +49,15 @@ type Result struct {
 	EndedAt    time.Time         `json:"ended_at"`
 	MeasuredS  float64           `json:"measured_s"`
 	StopReason string            `json:"stop_reason"`
-	Error      string            `json:"error,omitempty"`
-	Totals     Totals            `json:"totals"`
-	Rates      Rates             `json:"rates"`
-	Latency    Latency           `json:"latency"`
-	Client     Client            `json:"client"`
-	Queues     []Queue           `json:"queues"`
+	// StopDetail adds to StopReason without changing it (empty, or
+	// StopDetailSecondSignal).
+	StopDetail string  `json:"stop_detail,omitempty"`
+	Error      string  `json:"error,omitempty"`
+	Totals     Totals  `json:"totals"`
+	Rates      Rates   `json:"rates"`
+	Latency    Latency `json:"latency"`
+	Client     Client  `json:"client"`
+	Queues     []Queue `json:"queues"`
 	// Connections are every connection the run opened and its node.
 	Connections []Connection `json:"connections"`
 	Intervals   []Interval   `json:"intervals"`
