@@ -38,6 +38,7 @@ go test -count=1 -timeout 5m -run '^TestScale5000Workers$' ./internal/driver
 go test -run '^$' -fuzz '^FuzzLoad$' -fuzztime 10s ./internal/scenario
 go test -run '^$' -fuzz '^FuzzRead$' -fuzztime 5s ./internal/stamp
 go test -run '^$' -fuzz '^FuzzRunArgs$' -fuzztime 10s ./cmd/mqbench
+go test -run '^$' -fuzz '^FuzzCoalesce$' -fuzztime 10s ./internal/amqpconn
 # The hot-path benchmarks, briefly: they report allocations per operation.
 go test -run '^$' -bench . -benchmem -benchtime 1s ./internal/stamp ./internal/metrics ./internal/driver
 
