@@ -73,7 +73,9 @@ func runOrSweep(ctx context.Context, sc scenario.Scenario, outs *outputs, sigs *
 	if runErr != nil {
 		return exitFailed, fmt.Errorf("the run failed: %w", runErr)
 	}
-	if res.StopReason == result.StopInterrupted {
+	// A second signal in the drain of a run that had stopped by itself
+	// interrupted it too: its totals are cut short.
+	if res.StopReason == result.StopInterrupted || res.StopDetail == result.StopDetailSecondSignal {
 		return sigs.exitCode(), nil
 	}
 	return exitOK, nil

@@ -12,8 +12,8 @@ import (
 const abortGrace = 2 * time.Second
 
 // abortedWarning marks a result whose end a second interruption hurried.
-const abortedWarning = "interrupted twice: the drain was skipped and the clean-up cut short; " +
-	"the measured window is whole, but the totals and the audit miss what was still in flight"
+const abortedWarning = "interrupted twice: the drain was skipped or cut short, and the clean-up bounded; " +
+	"the measured window is whole, but the totals and the audit may miss what was still in flight"
 
 // phase returns the context of one step of the run's end: it ends after
 // d, or grace after the abort (at once with grace 0), whichever comes
