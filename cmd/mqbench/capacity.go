@@ -97,7 +97,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if sc.Out == "" {
 		sc.Out = defaultOut(sc.Name + "-capacity")
 	}
-	doc, runErr := capacity.Search(ctx, c.config(sc, stderr))
+	doc, runErr := capacity.Search(ctx, c.config(sc, sigs.abort, stderr))
 	show := func(out io.Writer) error { return report.WriteCapacity(out, doc) }
 	if err := showAndSave(sc.Out, doc, show, stdout, stderr); err != nil {
 		return exitFailed, err
@@ -105,14 +105,15 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	return capacityExit(doc.StopReason, runErr, sigs)
 }
 
-// config is the search of one scenario.
-func (c capacityFlags) config(sc scenario.Scenario, stderr io.Writer) capacity.Config {
+// config is the search of one scenario; abort is closed by a second
+// interruption (driver.Options.Abort).
+func (c capacityFlags) config(sc scenario.Scenario, abort <-chan struct{}, stderr io.Writer) capacity.Config {
 	return capacity.Config{
 		Tool: result.Tool{Name: "mqbench", Version: version()}, Base: sc, SLO: c.slo,
 		MinRate: c.minRate, MaxRate: c.maxRate, Step: c.step.D(), Warmup: c.warmup.D(),
 		Precision: c.precision / 100, Budget: c.budget.D(), Tolerance: c.tolerance / 100,
 		Run: func(ctx context.Context, v scenario.Scenario) (*result.Result, error) {
-			return driver.Run(ctx, v, driver.Options{Version: version()})
+			return driver.Run(ctx, v, driver.Options{Version: version(), Abort: abort})
 		},
 		Progress: func(step int, phase string, rate float64, elapsed, left time.Duration) {
 			target := "unpaced"
@@ -154,7 +155,7 @@ func capacitySweep(ctx context.Context, sc scenario.Scenario, c capacityFlags, s
 			return exitUsage, usagef("variant %s: %v", p, err)
 		}
 		fmt.Fprintf(stderr, "== variant %d/%d %s\n", i+1, len(points), p)
-		d, err := capacity.Search(ctx, c.config(v, stderr))
+		d, err := capacity.Search(ctx, c.config(v, sigs.abort, stderr))
 		doc.Variants = append(doc.Variants, capacity.SweepVariant{Params: p.Map(), Search: d})
 		if err != nil || d.StopReason == capacity.StopInterrupted {
 			runErr, stop = err, d.StopReason

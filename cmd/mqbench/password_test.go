@@ -15,6 +15,7 @@ import (
 // lines, tables, the result file, re-rendered reports, error messages — for
 // it.
 func TestPasswordNeverWritten(t *testing.T) {
+	brokertest.NeedsPrivateNode(t)
 	const secret = "S3cr3t-Pa55-xyzzy"
 	n := brokertest.StartNode(t)
 	for _, args := range [][]string{

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/mqbench/mqbench/internal/driver"
@@ -58,7 +56,7 @@ func runOrSweep(ctx context.Context, sc scenario.Scenario, outs *outputs, sigs *
 	if sc.Out == "" {
 		sc.Out = defaultOut(sc.Name)
 	}
-	res, runErr := driver.Run(ctx, sc, driver.Options{Version: version(), Sinks: outs.sinks(sc, "")})
+	res, runErr := driver.Run(ctx, sc, driver.Options{Version: version(), Sinks: outs.sinks(sc, ""), Abort: sigs.abort})
 	if res == nil { // nothing was measured
 		if ctx.Err() != nil { // interrupted before the start (waiting for --start-at or the other shards)
 			return sigs.exitCode(), runErr
@@ -75,7 +73,9 @@ func runOrSweep(ctx context.Context, sc scenario.Scenario, outs *outputs, sigs *
 	if runErr != nil {
 		return exitFailed, fmt.Errorf("the run failed: %w", runErr)
 	}
-	if res.StopReason == result.StopInterrupted {
+	// A second signal in the drain of a run that had stopped by itself
+	// interrupted it too: its totals are cut short.
+	if res.StopReason == result.StopInterrupted || res.StopDetail == result.StopDetailSecondSignal {
 		return sigs.exitCode(), nil
 	}
 	return exitOK, nil
@@ -109,56 +109,4 @@ func resolve(file string, f *flagSet) (scenario.Scenario, error) {
 // defaultOut is results/<UTC time>-<name>.json.
 func defaultOut(name string) string {
 	return filepath.Join("results", fmt.Sprintf("%s-%s.json", time.Now().UTC().Format("20060102T150405Z"), name))
-}
-
-// signalWatch remembers which signal interrupted the run.
-type signalWatch struct{ sig chan os.Signal }
-
-func (s *signalWatch) received() os.Signal {
-	select {
-	case v := <-s.sig:
-		return v
-	default:
-		return syscall.SIGINT
-	}
-}
-
-// exitCode is the exit code of a run the signal interrupted: 130 for
-// SIGINT, 143 for SIGTERM.
-func (s *signalWatch) exitCode() int {
-	if s.received() == syscall.SIGTERM {
-		return exitSIGTERM
-	}
-	return exitSIGINT
-}
-
-// interruptContext returns a context cancelled by the first SIGINT or
-// SIGTERM (the run then stops, drains, cleans up and saves its result); a
-// second signal exits at once.
-func interruptContext() (context.Context, *signalWatch, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	w := &signalWatch{sig: make(chan os.Signal, 1)}
-	done := make(chan struct{})
-	go func() {
-		select {
-		case s := <-ch:
-			w.sig <- s
-			fmt.Fprintln(os.Stderr, "\nmqbench: interrupted; stopping, draining and saving the result (again to quit at once)")
-			cancel()
-		case <-done:
-			return
-		}
-		select {
-		case s := <-ch:
-			code := exitSIGINT
-			if s == syscall.SIGTERM {
-				code = exitSIGTERM
-			}
-			os.Exit(code)
-		case <-done:
-		}
-	}()
-	return ctx, w, func() { signal.Stop(ch); close(done); cancel() }
 }

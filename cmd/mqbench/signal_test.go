@@ -81,42 +81,74 @@ func TestSignalsStopDrainAndSave(t *testing.T) {
 	}
 }
 
-// TestSecondSignalQuitsAtOnce: a second SIGINT during the (long) drain
-// ends the process at once with exit 130.
-func TestSecondSignalQuitsAtOnce(t *testing.T) {
+// TestSecondSignalSkipsTheDrainAndSaves: a second SIGINT during the
+// (long) drain ends it at once, cuts the clean-up short and still saves
+// what was measured, marked, with exit 130, within seconds — whether the
+// first signal stopped the run, or the run had stopped by its duration
+// and both came in its drain.
+func TestSecondSignalSkipsTheDrainAndSaves(t *testing.T) {
 	url := brokertest.URL(t)
 	bin := buildBinary(t)
-	queue := "mqbench-signal2-" + brokertest.Suffix(t)
-	c := brokertest.Conn(t, url)
-	t.Cleanup(func() { brokertest.DeleteQueue(c, queue) }) // quitting at once skips mqbench's clean-up
-	// A backlog that would take the whole 60 s drain timeout to consume.
-	cmd := exec.Command(bin, "run", "--url", url, "--duration", "60s", "--rate", "2000", "--consumer-delay", "20ms",
-		"--drain-timeout", "60s", "--queue", queue, "--durable", "--out", filepath.Join(t.TempDir(), "r.json"))
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(stderr)
-	for seen := 0; seen < 2 && lines.Scan(); { // two progress lines: a backlog has built up
-		if strings.Contains(lines.Text(), "pub ") {
-			seen++
-		}
-	}
-	go func() {
-		for lines.Scan() {
-		}
-	}()
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	time.Sleep(500 * time.Millisecond)
-	start := time.Now()
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitSIGINT {
-		t.Fatalf("exit: %v, want %d", err, exitSIGINT)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("took %v after the second signal, want at once", d)
+	for _, c := range []struct {
+		name     string
+		duration string
+		wait     time.Duration // after two progress lines, before the first signal
+		stop     string
+	}{
+		{"interrupted", "60s", 0, result.StopInterrupted},
+		{"in the drain after its duration", "2s", 1500 * time.Millisecond, result.StopDuration},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			queue := "mqbench-signal2-" + brokertest.Suffix(t)
+			conn := brokertest.Conn(t, url)
+			t.Cleanup(func() { brokertest.DeleteQueue(conn, queue) })
+			out := filepath.Join(t.TempDir(), "r.json")
+			// A backlog that would take the whole 60 s drain timeout to consume.
+			cmd := exec.Command(bin, "run", "--url", url, "--duration", c.duration, "--rate", "2000", "--consumer-delay", "20ms",
+				"--drain-timeout", "60s", "--queue", queue, "--durable", "--out", out)
+			stderr, _ := cmd.StderrPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			lines := bufio.NewScanner(stderr)
+			for seen := 0; seen < 2 && lines.Scan(); { // two progress lines: a backlog has built up
+				if strings.Contains(lines.Text(), "pub ") {
+					seen++
+				}
+			}
+			go func() {
+				for lines.Scan() {
+				}
+			}()
+			time.Sleep(c.wait)
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			time.Sleep(500 * time.Millisecond)
+			start := time.Now()
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != exitSIGINT {
+				t.Fatalf("exit: %v, want %d", err, exitSIGINT)
+			}
+			d := time.Since(start)
+			t.Logf("quit %v after the second signal", d)
+			if d > 6*time.Second {
+				t.Errorf("took %v after the second signal, want a few seconds at most", d)
+			}
+			r, err := result.Load(out)
+			if err != nil {
+				t.Fatalf("no valid result after the second signal: %v", err)
+			}
+			if r.StopReason != c.stop || r.StopDetail != result.StopDetailSecondSignal || r.Totals.Published == 0 {
+				t.Errorf("stop %q, detail %q, published %d: want %s, %s, with traffic", r.StopReason, r.StopDetail, r.Totals.Published, c.stop, result.StopDetailSecondSignal)
+			}
+			if !hasWarning(r, "interrupted twice") {
+				t.Errorf("warnings %q: want one saying the run was interrupted twice", r.Warnings)
+			}
+			if brokertest.QueueExists(t, conn, queue) {
+				t.Errorf("queue %s left on the broker: the clean-up is cut short, not skipped", queue)
+			}
+		})
 	}
 }
 

@@ -24,7 +24,7 @@ func runSweep(ctx context.Context, sc scenario.Scenario, outs *outputs, sigs *si
 		Matrix: sc.Matrix, Repeat: sc.Repeat, Cooldown: sc.Cooldown.D(),
 		Build: func(p scenario.Point) (scenario.Scenario, error) { return variant(sc, p) },
 		Run: func(ctx context.Context, v scenario.Scenario, p scenario.Point) (*result.Result, error) {
-			return driver.Run(ctx, v, driver.Options{Version: version(), Sinks: outs.sinks(v, p.String())})
+			return driver.Run(ctx, v, driver.Options{Version: version(), Sinks: outs.sinks(v, p.String()), Abort: sigs.abort})
 		},
 		Progress: progress(stderr, time.Now()),
 	}

@@ -164,6 +164,7 @@ func TestNoReconnectEndsAtLoss(t *testing.T) {
 // (a memory alarm on a private node) that is then lost is no longer
 // counted as blocked, and its blocked interval ends.
 func TestBlockedClearedWhenTheConnectionDies(t *testing.T) {
+	brokertest.NeedsPrivateNode(t)
 	n := brokertest.StartNode(t)
 	d, p := viaProxy(t, t.Context(), n.URL(), false)
 	c, err := d.Dial("mqbench-test-blocked")

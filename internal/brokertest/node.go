@@ -37,9 +37,11 @@ type nodeConfig struct{ management bool }
 func WithManagement() NodeOption { return func(c *nodeConfig) { c.management = true } }
 
 // StartNode starts a private node, or skips the test when rabbitmq-server
-// is not installed (unless MQBENCH_REQUIRE_BROKER=1, which fails instead).
+// is not installed (unless MQBENCH_REQUIRE_BROKER=1, which fails instead)
+// and in the second broker pass (NeedsPrivateNode).
 func StartNode(t testing.TB, opts ...NodeOption) *Node {
 	t.Helper()
+	NeedsPrivateNode(t)
 	if _, err := exec.LookPath("rabbitmq-server"); err != nil {
 		if os.Getenv("MQBENCH_REQUIRE_BROKER") == "1" {
 			t.Fatal("rabbitmq-server is not installed: the private-node tests need it")

@@ -15,6 +15,7 @@ import (
 // node mid-run (never on the shared broker): the broker blocks the
 // publishing connection, the result records the blocked interval and warns.
 func TestMemoryAlarmShowsInFaultsBlocked(t *testing.T) {
+	brokertest.NeedsPrivateNode(t)
 	n := brokertest.StartNode(t)
 	sc := scenario.Default()
 	sc.URL = n.URL()
@@ -66,6 +67,7 @@ func TestMemoryAlarmShowsInFaultsBlocked(t *testing.T) {
 // broker's memory, processes and connections are sampled every interval
 // and their peaks are in the result, the credentials masked.
 func TestManagementSampling(t *testing.T) {
+	brokertest.NeedsPrivateNode(t)
 	n := brokertest.StartNode(t, brokertest.WithManagement())
 	// The management agent reports a node's figures a few seconds after
 	// it boots: wait for them, so the run samples real ones.

@@ -19,6 +19,7 @@ import (
 // the balanced leader locator, and the result reports them as the broker
 // does.
 func TestThreeNodeCluster(t *testing.T) {
+	brokertest.NeedsPrivateNode(t)
 	nodes := brokertest.StartCluster(t, 3, brokertest.WithManagement())
 	sc := scenario.Default()
 	for _, n := range nodes {

@@ -19,9 +19,24 @@ import (
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
-// own gives a scenario's named queues and exchange the test's own suffix and
-// points it at the test broker.
+// own gives a scenario's named queues and exchange the test's own suffix,
+// makes its named classic queues durable (RabbitMQ 4.3 refuses transient
+// non-exclusive queues; the tests run on 3.10 and 4.x alike) and points
+// it at the test broker.
 func own(t *testing.T, sc *scenario.Scenario) {
+	t.Helper()
+	for i := range sc.Queues {
+		q := &sc.Queues[i]
+		if q.Name != "" && !q.Exclusive && (q.Type == "" || q.Type == scenario.QueueClassic) {
+			q.Durable = true
+		}
+	}
+	ownAsShipped(t, sc)
+}
+
+// ownAsShipped is own without the durability: a shipped scenario must run
+// as users get it, on every broker.
+func ownAsShipped(t *testing.T, sc *scenario.Scenario) {
 	t.Helper()
 	sc.URL = brokertest.URL(t)
 	suffix := brokertest.Suffix(t)
@@ -29,14 +44,8 @@ func own(t *testing.T, sc *scenario.Scenario) {
 		sc.Exchange.Name += "-" + suffix
 	}
 	for i := range sc.Queues {
-		q := &sc.Queues[i]
-		if q.Name != "" {
+		if q := &sc.Queues[i]; q.Name != "" {
 			q.Name += "-" + suffix
-			// RabbitMQ 4.3 refuses transient non-exclusive queues; the
-			// tests run on 3.10 and 4.x alike.
-			if !q.Exclusive && (q.Type == "" || q.Type == scenario.QueueClassic) {
-				q.Durable = true
-			}
 		}
 	}
 	if sc.RPC.Enabled() && sc.RPC.Servers > 0 {
@@ -117,7 +126,7 @@ func TestScenarioFiles(t *testing.T) {
 			}
 			sc.Duration = scenario.Duration(1500 * time.Millisecond)
 			sc.Warmup = 0
-			own(t, &sc)
+			ownAsShipped(t, &sc)
 			res := runOK(t, sc)
 			if res.StopReason != result.StopDuration {
 				t.Errorf("stop reason %q, want duration", res.StopReason)

@@ -55,6 +55,7 @@ func restartScenario(n *brokertest.Node, durable bool) scenario.Scenario {
 // message; mqbench reconnects, consumption resumes and the outage is in
 // the result.
 func TestBrokerRestartDurableLosesNothing(t *testing.T) {
+	brokertest.NeedsPrivateNode(t)
 	n := brokertest.StartNode(t)
 	res := restartMidRun(t, n, restartScenario(n, true))
 	if res.Faults.Reconnects < 1 || len(res.Faults.Outages) == 0 || res.Faults.Outages[0].End == nil {
@@ -81,6 +82,7 @@ func TestBrokerRestartDurableLosesNothing(t *testing.T) {
 // non-durable queue do not survive the restart; the audit reports exactly
 // what was confirmed and never consumed.
 func TestBrokerRestartTransientReportsLosses(t *testing.T) {
+	brokertest.NeedsPrivateNode(t)
 	n := brokertest.StartNode(t)
 	sc := restartScenario(n, false)
 	sc.Consumers.Delay = scenario.Duration(10 * time.Millisecond) // a backlog to lose
@@ -102,6 +104,7 @@ func TestBrokerRestartTransientReportsLosses(t *testing.T) {
 // TestNoReconnectEndsTheRun: with --no-reconnect a lost connection ends the
 // run with an error and the partial result.
 func TestNoReconnectEndsTheRun(t *testing.T) {
+	brokertest.NeedsPrivateNode(t)
 	n := brokertest.StartNode(t)
 	sc := restartScenario(n, true)
 	sc.NoReconnect = true
@@ -158,6 +161,7 @@ func TestNetworkCutReconnects(t *testing.T) {
 // TestRPCReconnects restarts the broker under RPC load: clients and
 // servers come back; requests in flight at the restart time out.
 func TestRPCReconnects(t *testing.T) {
+	brokertest.NeedsPrivateNode(t)
 	n := brokertest.StartNode(t)
 	sc := rpcScenario()
 	sc.URL = n.URL()

@@ -37,6 +37,9 @@ type Options struct {
 	// shards to be ready before the run fails (default 60s plus the
 	// connect timeout).
 	ShardWait time.Duration
+	// Abort, once closed (a second Ctrl-C), skips the drain and bounds
+	// the clean-up; the result is still built (engine.Config.Abort).
+	Abort <-chan struct{}
 }
 
 // SetupError is a failure before the start signal: nothing was measured.
@@ -62,6 +65,7 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*result.Resul
 	cfg := engine.Config{
 		Duration: sc.Duration.D(), Warmup: sc.Warmup.D(), Interval: sc.Interval.D(), DrainTimeout: sc.DrainTimeout.D(),
 		Now: clock.Now, CPU: proc.CPUTime, Cores: runtime.GOMAXPROCS(0), Host: hostname(), Cost: proc.Cost, Registry: reg, Sinks: opts.Sinks,
+		Abort: opts.Abort,
 		Header: result.Header{
 			Tool:     result.Tool{Name: "mqbench", Version: opts.Version},
 			Scenario: sc.Masked(),

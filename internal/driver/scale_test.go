@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/brokertest"
 	"github.com/mqbench/mqbench/internal/metrics"
-
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
@@ -21,6 +21,7 @@ func skipUnderRace(t *testing.T) {
 // connections achieve 10,000 msg/s within 1%, with latency measured as at
 // low scale.
 func TestScale1000ProducersRate(t *testing.T) {
+	brokertest.MeasuresTheClient(t)
 	skipUnderRace(t)
 	sc := scenario.Default()
 	sc.Duration = scenario.Duration(6 * time.Second)
@@ -48,6 +49,7 @@ func TestScale1000ProducersRate(t *testing.T) {
 // and the per-interval merge under 5% of one core. Run it in a process of
 // its own (scripts/test.sh does): resident memory is the whole process's.
 func TestScale5000Workers(t *testing.T) {
+	brokertest.MeasuresTheClient(t)
 	skipUnderRace(t)
 	sc := scenario.Default()
 	sc.Duration = scenario.Duration(6 * time.Second)

@@ -36,6 +36,10 @@ func build(cfg Config, t timeline) (*result.Result, error) {
 	}
 	res.Broker.Management = brokerPeaks(t.intervals)
 	res.Warnings = append(append(Warnings(res), cfg.Warnings...), t.final.Warnings...)
+	if t.aborted {
+		res.StopDetail = result.StopDetailSecondSignal
+		res.Warnings = append(res.Warnings, abortedWarning)
+	}
 	return res, err
 }
 

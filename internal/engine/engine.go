@@ -133,6 +133,11 @@ type Config struct {
 	// FinishTimeout bounds the clean-up (default 30s): the owner of a
 	// sharded run's topology waits in it for the other shards to finish.
 	FinishTimeout time.Duration
+	// Abort, once closed (a second interruption), hurries the end: the
+	// drain is skipped or cut short, stopping the load and the clean-up
+	// get abortGrace at most, and the result is still built, marked with
+	// result.StopDetailSecondSignal. Nil never aborts.
+	Abort <-chan struct{}
 }
 
 // Run drives w from the start signal to clean-up and returns the run's
@@ -185,6 +190,7 @@ type timeline struct {
 	intervals                           []result.Interval
 	col                                 *metrics.Collector
 	final                               Final
+	aborted                             bool // a second interruption hurried the end
 }
 
 func (r *runner) run(ctx context.Context) (timeline, error) {
@@ -230,9 +236,10 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	if fin <= 0 {
 		fin = finishTimeout
 	}
-	finCtx, cancel := context.WithTimeout(context.Background(), fin)
+	finCtx, cancel := r.phase(fin, abortGrace)
 	final, finErr := r.w.Finish(finCtx)
 	cancel()
+	t.aborted = r.aborted()
 	// Collected after Finish so that deliveries still buffered in the client
 	// when consumers were cancelled are in both the totals and the queues.
 	r.snapshot(r.col.Collect(), result.Interval{}, true)
@@ -253,12 +260,12 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 func (r *runner) stopAndDrain(drain bool) DrainResult {
 	done := make(chan DrainResult, 1)
 	go func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout+stopGrace)
+		stopCtx, cancel := r.phase(r.cfg.DrainTimeout+stopGrace, abortGrace)
 		r.w.StopLoad(stopCtx)
 		cancel()
 		out := DrainResult{Ended: result.DrainSkipped}
 		if drain {
-			drainCtx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout)
+			drainCtx, cancel := r.phase(r.cfg.DrainTimeout, 0)
 			out = r.w.Drain(drainCtx)
 			cancel()
 		}
@@ -315,6 +322,8 @@ func (r *runner) loop(ctx context.Context) Event {
 	for {
 		select {
 		case <-ctx.Done():
+			return Event{Reason: result.StopInterrupted}
+		case <-r.cfg.Abort: // nil unless set
 			return Event{Reason: result.StopInterrupted}
 		case <-deadline:
 			return Event{Reason: result.StopDuration}

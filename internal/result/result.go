@@ -36,6 +36,15 @@ const (
 	DrainSkipped = "skipped" // the run failed: nothing was drained
 )
 
+// Stop details: what more a result says about how it stopped.
+const (
+	// StopDetailSecondSignal: a second SIGINT or SIGTERM arrived before
+	// the result was built, so the drain was skipped (or cut short) and
+	// the clean-up bounded; the measured window is whole, the totals and
+	// the audit miss what was still in flight.
+	StopDetailSecondSignal = "second-signal"
+)
+
 // Result is one run's self-describing result. Latencies are microseconds,
 // rates per second, times RFC 3339. A measure that does not apply to the run
 // is null.
@@ -51,6 +60,9 @@ type Result struct {
 	// signal). Rates are over it; the drain after it is in Drain.
 	MeasuredS  float64 `json:"measured_s"`
 	StopReason string  `json:"stop_reason"`
+	// StopDetail adds to StopReason without changing it (empty, or
+	// StopDetailSecondSignal).
+	StopDetail string `json:"stop_detail,omitempty"`
 	// Drain is what happened after the load stopped: how long the
 	// consumers took to empty the queues, and how much they consumed.
 	Drain   *Drain  `json:"drain,omitempty"`
