@@ -1,0 +1,127 @@
+package driver
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/audit"
+	"github.com/mqbench/mqbench/internal/engine"
+	"github.com/mqbench/mqbench/internal/metrics"
+	"github.com/mqbench/mqbench/internal/result"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// Drain waits for outstanding confirms and replies, closes the
+// publishers' channels (so that what they sent is in the queues before
+// any depth is read), then lets consumers empty their queues until
+// nothing has arrived for a quiet period and nothing waits — ready in a
+// queue or delivered and unprocessed in the client — or ctx ends.
+func (w *workload) Drain(ctx context.Context) engine.DrainResult {
+	w.unreceived = w.notYetQueued()
+	waitCtx(ctx, &w.confirming)
+	w.closePublishers(ctx)
+	defer close(w.flush)
+	if len(w.consumers) == 0 {
+		return engine.DrainResult{Ended: result.DrainNone}
+	}
+	quiet := 300 * time.Millisecond
+	if d := 3 * w.sc.Consumers.Delay.D(); d > quiet {
+		quiet = d
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	last, since := w.consumedSoFar(), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return engine.DrainResult{Ended: result.DrainTimeout, LastConsumed: w.lastConsumed()}
+		case <-tick.C:
+		}
+		if n := w.consumedSoFar(); n != last {
+			last, since = n, time.Now()
+			continue
+		}
+		if time.Since(since) >= quiet && w.consumedQueuesEmpty() && w.heldInClient() == 0 {
+			return engine.DrainResult{Ended: result.DrainEmpty, LastConsumed: w.lastConsumed()}
+		}
+	}
+}
+
+// notYetQueued estimates how many published messages had not reached
+// their queues when the load stopped: what the producers routed to every
+// queue, less what was consumed, is ready or is held in the client. Without
+// confirms a broker applying flow control leaves them in the publishers'
+// socket buffers. -1 when it cannot be told: in a sharded run (the other
+// shards' counts are elsewhere), with consumers that refuse, or queues
+// whose arguments let the broker drop messages (those would count too).
+func (w *workload) notYetQueued() int64 {
+	if w.sc.Shard.Sharded() || w.sc.Consumers.Refuses() || w.routes == nil {
+		return -1
+	}
+	var routed, consumed int64
+	for qi, q := range w.topo.queues {
+		if q.rpc || q.spec.Type == scenario.QueueStream || mayDrop(q.spec) {
+			if q.rpc {
+				continue
+			}
+			return -1
+		}
+		routes := make([]bool, w.keys.n)
+		for k := range routes {
+			routes[k] = w.routes[k][qi]
+		}
+		pattern := audit.NewPattern(routes)
+		for _, p := range w.producers {
+			routed += int64(pattern.Expected(p.id, uint64(p.m.Load(metrics.Published))))
+		}
+	}
+	for _, c := range w.consumers {
+		consumed += c.m.Load(metrics.Consumed)
+	}
+	b, ok := w.readBacklog()
+	if !ok {
+		return -1
+	}
+	return max(0, routed-consumed-b.Ready-b.Delivered)
+}
+
+// lastConsumed is when any consumer last consumed a message (0: never).
+func (w *workload) lastConsumed() int64 {
+	var at int64
+	for _, c := range w.consumers {
+		at = max(at, c.lastAt.Load())
+	}
+	return at
+}
+
+// closePublishers closes, once, the channel of every producer that left
+// its publish loop, in parallel (bounded by ctx): an answered close means
+// the broker read everything sent on it. A producer still stuck in a
+// write keeps its channel; Finish closes its connection.
+func (w *workload) closePublishers(ctx context.Context) {
+	w.closePub.Do(func() {
+		var wg sync.WaitGroup
+		work := make(chan *producer)
+		for range min(len(w.producers), closeParallel) {
+			wg.Add(1)
+			w.goAndTrack(func() {
+				defer wg.Done()
+				for p := range work {
+					p.closeChannel()
+				}
+			})
+		}
+		for _, p := range w.producers {
+			select {
+			case work <- p:
+			case <-ctx.Done():
+			}
+		}
+		close(work)
+		waitCtx(ctx, &wg)
+	})
+}
+
+// closeParallel bounds the channels closed at once at the end.
+const closeParallel = 32
