@@ -47,15 +47,22 @@ type Step struct {
 	Result       *result.Result `json:"result"`
 }
 
-// Answer is what the search found.
+// Answer is what the search found (answer.go defines it precisely).
 type Answer struct {
-	RatePerS float64 `json:"rate_per_s"` // the highest passing rate (0: none passed)
+	// RatePerS is the highest rate below every failed one that passed
+	// twice, else the highest that passed once (0: none passed).
+	RatePerS float64 `json:"rate_per_s"`
 	// LimitedBy says what bounded it: an objective's path, a check
 	// (backlog, rate, errors), "client" when mqbench itself was the
 	// bottleneck, or "max-rate" when the search hit its ceiling.
 	LimitedBy        string   `json:"limited_by"`
 	FirstFailingRate *float64 `json:"first_failing_rate"`
 	FailedObjectives []string `json:"failed_objectives"`
+	// Confirmed says the rate passed twice; false, it passed once (or
+	// none did). Basis says so in words, and why a rate that passed once
+	// was not confirmed; documents written before it have none.
+	Confirmed bool   `json:"confirmed"`
+	Basis     string `json:"basis,omitempty"`
 }
 
 // SweepSchema identifies a capacity sweep: one search per variant.

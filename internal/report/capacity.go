@@ -59,7 +59,8 @@ func verdict(st capacity.Step) string {
 }
 
 // Answer is the search's one-line answer: the capacity, the latency at
-// it, and what failed first above it.
+// it, how sure it is (passed twice, or once and why), and what failed
+// first above it.
 func Answer(d *capacity.Doc) string {
 	a := d.Capacity
 	if a.RatePerS == 0 && a.FirstFailingRate == nil && len(a.FailedObjectives) == 0 {
@@ -84,7 +85,19 @@ func Answer(d *capacity.Doc) string {
 	if a.LimitedBy == capacity.CheckClient {
 		above = "mqbench itself was the bottleneck (client-bound): use more load generators before blaming the broker"
 	}
-	return fmt.Sprintf("capacity: %s/s%s; %s", Rate(a.RatePerS), at, above)
+	sure := "" // documents written before the answer said how sure it is
+	if a.Basis != "" {
+		sure = ", " + a.Basis
+	}
+	return fmt.Sprintf("capacity: %s/s%s%s; %s", Rate(a.RatePerS), at, sure, above)
+}
+
+// capacityCell is a sweep's capacity, marked when it passed only once.
+func capacityCell(a capacity.Answer) string {
+	if a.RatePerS > 0 && a.Basis != "" && !a.Confirmed {
+		return Rate(a.RatePerS) + " (once)"
+	}
+	return Rate(a.RatePerS)
 }
 
 func objectives(slo []capacity.Objective) string {
@@ -99,7 +112,8 @@ func objectives(slo []capacity.Objective) string {
 }
 
 // WriteCapacitySweep prints one row per variant: its parameters, its
-// capacity, the latency there and what limited it.
+// capacity ("(once)" when it passed once, not confirmed), the latency
+// there and what limited it.
 func WriteCapacitySweep(w io.Writer, d *capacity.SweepDoc) error {
 	fmt.Fprintf(w, "capacity sweep %q: %d variants\n", d.Name, len(d.Variants))
 	header := append(append([]string(nil), d.ParamNames...), "capacity/s", "p99 there", "limited by", "first failing/s", "steps")
@@ -118,7 +132,7 @@ func WriteCapacitySweep(w io.Writer, d *capacity.SweepDoc) error {
 		if a.FirstFailingRate != nil {
 			first = Rate(*a.FirstFailingRate)
 		}
-		row = append(row, Rate(a.RatePerS), p99, a.LimitedBy, first, fmt.Sprint(len(v.Search.Steps)))
+		row = append(row, capacityCell(a), p99, a.LimitedBy, first, fmt.Sprint(len(v.Search.Steps)))
 		rows = append(rows, row)
 	}
 	return WriteBox(w, header, rows)
