@@ -36,13 +36,18 @@ type Objective struct {
 
 // Step is one run at a target rate.
 type Step struct {
-	Phase      string   `json:"phase"`       // probe, bracket, bisect or confirm
-	TargetRate float64  `json:"target_rate"` // total messages (or RPC requests) per second
-	Pass       bool     `json:"pass"`
-	Failed     []string `json:"failed"`            // what failed: objective paths, or a check (backlog, rate, errors, client, run)
-	Reasons    []string `json:"reasons,omitempty"` // why each failed, with the figure
-	// BacklogSlope is the fitted growth of the ready messages through the
-	// step, messages per second.
+	Phase      string  `json:"phase"`       // probe, bracket, bisect or confirm
+	TargetRate float64 `json:"target_rate"` // total messages (or RPC requests) per second
+	Pass       bool    `json:"pass"`
+	// Failed is what failed: objective paths, or a check (backlog,
+	// consumed, samples, rate, errors, client, run).
+	Failed  []string `json:"failed"`
+	Reasons []string `json:"reasons,omitempty"` // why each failed, with the figure
+	// Notes say what the verdict could not check, and why (e.g. consumed
+	// against published when the routing does not say what is owed).
+	Notes []string `json:"notes,omitempty"`
+	// BacklogSlope is the fitted growth of the backlog (the intervals'
+	// figure) through the step, messages per second.
 	BacklogSlope float64        `json:"backlog_slope"`
 	Result       *result.Result `json:"result"`
 }

@@ -258,7 +258,7 @@ func (s *searcher) step(ctx context.Context, phase string, rate float64) (stepRe
 		st.achieved = achievedRate(res, s.rpc)
 	}
 	s.doc.Steps = append(s.doc.Steps, Step{Phase: phase, TargetRate: rate, Pass: v.Pass, Failed: v.Failed,
-		Reasons: v.Reasons, BacklogSlope: round1(v.BacklogSlope), Result: res})
+		Reasons: v.Reasons, Notes: v.Notes, BacklogSlope: round1(v.BacklogSlope), Result: res})
 	switch {
 	case res == nil && err != nil:
 		return st, err // nothing measured: the setup is broken
