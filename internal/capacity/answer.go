@@ -66,7 +66,7 @@ func (t tally) best() (rate float64, passes int) {
 			continue
 		}
 		twice, bestTwice := n >= 2, passes >= 2
-		if twice && !bestTwice || twice == bestTwice && r > rate {
+		if (twice && !bestTwice) || (twice == bestTwice && r > rate) {
 			rate, passes = r, n
 		}
 	}

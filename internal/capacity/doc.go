@@ -58,9 +58,12 @@ type Answer struct {
 	// twice, else the highest that passed once (0: none passed).
 	RatePerS float64 `json:"rate_per_s"`
 	// LimitedBy says what bounded it: an objective's path, a check
-	// (backlog, rate, errors), "client" when mqbench itself was the
-	// bottleneck, or "max-rate" when the search hit its ceiling.
-	LimitedBy        string   `json:"limited_by"`
+	// (backlog, consumed, samples, rate, errors, run), "client" when
+	// mqbench itself was the bottleneck, or "max-rate" when the search
+	// hit its ceiling.
+	LimitedBy string `json:"limited_by"`
+	// FirstFailingRate is the lowest rate a judged step failed at (null:
+	// none failed), and FailedObjectives what failed there.
 	FirstFailingRate *float64 `json:"first_failing_rate"`
 	FailedObjectives []string `json:"failed_objectives"`
 	// Confirmed says the rate passed twice; false, it passed once (or

@@ -69,7 +69,7 @@ type Verdict struct {
 	Reasons      []string // why, one per failure, for the table
 	BacklogSlope float64
 	ClientBound  bool
-	Notes        []string
+	Notes        []string // what could not be checked, and why
 }
 
 // Judge checks a step's result against the objectives and the
@@ -130,6 +130,7 @@ func Judge(r *result.Result, target float64, rpc bool, objectives []Objective, t
 	return v
 }
 
+// fail records a failed check (or objective) and why it failed.
 func (v *Verdict) fail(what, why string) {
 	v.Failed = append(v.Failed, what)
 	v.Reasons = append(v.Reasons, why)
@@ -194,8 +195,14 @@ func BacklogSlope(intervals []result.Interval) float64 {
 		xs = append(xs, iv.TS)
 		ys = append(ys, float64(*iv.Backlog))
 	}
+	return fitSlope(xs, ys)
+}
+
+// fitSlope is the slope of the least-squares line through (xs, ys); 0
+// for fewer than MinBacklogSamples points.
+func fitSlope(xs, ys []float64) float64 {
 	n := float64(len(xs))
-	if n < 3 {
+	if n < MinBacklogSamples {
 		return 0
 	}
 	var sx, sy, sxx, sxy float64

@@ -117,6 +117,35 @@ func TestJudgeConsumedAgainstPublished(t *testing.T) {
 	}
 }
 
+// TestJudgeConsumedRidesOutAHiccup: in a short step (ten intervals of
+// 150 ms at 200 msg/s) consumers that kept up but were 40 ms slower at the
+// window's end (8 deliveries late) pass, as the fitted line sees it;
+// consumers steadily 3% short fail.
+func TestJudgeConsumedRidesOutAHiccup(t *testing.T) {
+	sc, qs := workQueue()
+	short := func(con func(i int) int64) *result.Result {
+		r := stepRun(sc, qs, 0, 0, flat)
+		for i := 2; i < len(r.Intervals); i++ {
+			iv := &r.Intervals[i]
+			iv.TS, iv.Seconds, iv.Published, iv.Consumed = 0.3+0.15*float64(i-1), 0.15, 30, con(i-2)
+		}
+		r.MeasuredS, r.Rates.PublishedPerS = 1.5, 200
+		return r
+	}
+	hiccup := short(func(i int) int64 {
+		if i == 9 {
+			return 22
+		}
+		return 30
+	})
+	if v := Judge(hiccup, 200, false, nil, 0); !v.Pass {
+		t.Errorf("a hiccup at the end failed the step: %v", v.Reasons)
+	}
+	if v := Judge(short(func(int) int64 { return 29 }), 200, false, nil, 0); failedOf(v) != CheckConsumed {
+		t.Errorf("steadily 3%% short: failed %q (%v), want %s", failedOf(v), v.Reasons, CheckConsumed)
+	}
+}
+
 // TestJudgeConsumedUnknownRouting: when the routing does not say how many
 // queues a message reaches, the consumed check is not made, and the
 // verdict says so instead of guessing.

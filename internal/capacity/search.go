@@ -198,7 +198,10 @@ const confirmFailures = 3
 // confirm repeats steps until a rate has passed twice (the step that found
 // it counts as the first pass). A failed repeat lowers the rate by the
 // precision, and the lower rate must pass twice in turn: one pass after a
-// failure is not yet a confirmation.
+// failure is not yet a confirmation. The rate confirmed is always below
+// every rate that failed (bisection's pass is, and a failure here makes
+// this rate the lowest failed one before lowering it), so the passes
+// counted are never at a rate the answer must stay below.
 func (s *searcher) confirm(ctx context.Context, rate float64) error {
 	for failed := 0; failed < confirmFailures; {
 		if s.passesAt(rate) >= 2 {

@@ -11,7 +11,8 @@ import (
 )
 
 // WriteCapacity prints a capacity search: every step (target, achieved
-// rates, latency, backlog slope, verdict), then one line with the answer.
+// rates, latency, backlog slope, verdict), what the verdicts could not
+// check, then one line with the answer.
 func WriteCapacity(w io.Writer, d *capacity.Doc) error {
 	fmt.Fprintf(w, "capacity search %q  objectives: %s  stop: %s\n\n", d.Scenario.Name, objectives(d.SLO), d.StopReason)
 	kind := d.LatencyKind()
@@ -25,8 +26,26 @@ func WriteCapacity(w io.Writer, d *capacity.Doc) error {
 	if err := WriteBox(w, header, rows); err != nil {
 		return err
 	}
+	for _, n := range stepNotes(d) {
+		fmt.Fprintln(w, "note:", n)
+	}
 	fmt.Fprintln(w, Answer(d))
 	return nil
+}
+
+// stepNotes are what the steps' verdicts could not check, each said once.
+func stepNotes(d *capacity.Doc) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, st := range d.Steps {
+		for _, n := range st.Notes {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
 
 func stepRow(n int, st capacity.Step, kind metrics.Kind) []string {

@@ -56,3 +56,19 @@ func TestCapacityAnswerSaysHowSure(t *testing.T) {
 		t.Errorf("sweep table does not mark the capacity that passed once:\n%s", b.String())
 	}
 }
+
+// TestCapacityNotesOnce: what the verdicts could not check is printed
+// under the steps, once however many steps say it.
+func TestCapacityNotesOnce(t *testing.T) {
+	note := "consumed not checked against published: the routing does not say"
+	d := &capacity.Doc{StopReason: capacity.StopCompleted, Steps: []capacity.Step{
+		{Phase: "bracket", TargetRate: 100, Pass: true, Notes: []string{note}},
+		{Phase: "bracket", TargetRate: 200, Pass: true, Notes: []string{note}}}}
+	var b strings.Builder
+	if err := WriteCapacity(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "note: "+note); n != 1 {
+		t.Errorf("the note is printed %d times, want once:\n%s", n, b.String())
+	}
+}
