@@ -73,14 +73,17 @@ func (f *fake) run(_ context.Context, sc scenario.Scenario) (*result.Result, err
 		achieved = f.clientMax
 	}
 	growth := max(0, achieved-f.capacity)
-	r := &result.Result{StopReason: result.StopDuration, MeasuredS: 10, Client: result.Client{Cores: 0.5, CoresAvailable: 2}}
-	r.Rates.PublishedPerS = achieved
+	served := achieved - growth
+	r := &result.Result{StopReason: result.StopDuration, MeasuredS: 10, Client: result.Client{Cores: 0.5, CoresAvailable: 2},
+		Scenario: sc, Queues: []result.Queue{{Name: "q", Type: scenario.QueueClassic, Consumers: 1}}}
+	r.Rates.PublishedPerS, r.Rates.ConsumedPerS = achieved, &served
 	r.Totals.Published = int64(achieved * 10)
 	var b int64
 	for i := 0; i < 10; i++ {
 		b += int64(growth)
 		v := b
-		r.Intervals = append(r.Intervals, result.Interval{TS: float64(i + 1), Seconds: 1, Backlog: &v})
+		r.Intervals = append(r.Intervals, result.Interval{TS: float64(i + 1), Seconds: 1, Backlog: &v,
+			Published: int64(achieved), Consumed: int64(served)})
 	}
 	// p99 rises with load: 1 ms at rest, 10 ms at 90% of capacity.
 	load := achieved / f.capacity
@@ -121,6 +124,9 @@ func TestSearchFindsTheKnee(t *testing.T) {
 	last := doc.Steps[len(doc.Steps)-1]
 	if last.Phase != PhaseConfirm || !last.Pass || last.TargetRate != got {
 		t.Errorf("last step %+v: want a passing confirmation at the answer", last)
+	}
+	if !doc.Capacity.Confirmed || passesAt(doc, got) != 2 {
+		t.Errorf("answer %+v passed %d times: want confirmed, passed twice", doc.Capacity, passesAt(doc, got))
 	}
 }
 
@@ -173,6 +179,9 @@ func TestClientBoundProbeLimits(t *testing.T) {
 	doc := search(t, &fake{capacity: 1e6, clientMax: 5000, pacedFits: true}, Config{})
 	if doc.Capacity.LimitedBy != CheckClient || doc.Capacity.RatePerS == 0 || doc.Capacity.FirstFailingRate != nil {
 		t.Fatalf("answer %+v after %d steps: want limited by the client, nothing failing", doc.Capacity, len(doc.Steps))
+	}
+	if !doc.Capacity.Confirmed { // the ceiling is confirmed like any answer
+		t.Errorf("answer %+v: want the ceiling confirmed", doc.Capacity)
 	}
 }
 

@@ -36,26 +36,41 @@ type Objective struct {
 
 // Step is one run at a target rate.
 type Step struct {
-	Phase      string   `json:"phase"`       // probe, bracket, bisect or confirm
-	TargetRate float64  `json:"target_rate"` // total messages (or RPC requests) per second
-	Pass       bool     `json:"pass"`
-	Failed     []string `json:"failed"`            // what failed: objective paths, or a check (backlog, rate, errors, client, run)
-	Reasons    []string `json:"reasons,omitempty"` // why each failed, with the figure
+	Phase      string  `json:"phase"`       // probe, bracket, bisect or confirm
+	TargetRate float64 `json:"target_rate"` // total messages (or RPC requests) per second
+	Pass       bool    `json:"pass"`
+	// Failed is what failed: objective paths, or a check (backlog,
+	// consumed, samples, rate, errors, client, run).
+	Failed  []string `json:"failed"`
+	Reasons []string `json:"reasons,omitempty"` // why each failed, with the figure
+	// Notes say what the verdict could not check, and why (e.g. consumed
+	// against published when the routing does not say what is owed).
+	Notes []string `json:"notes,omitempty"`
 	// BacklogSlope is the fitted growth of the backlog (ready, delivered
 	// and unprocessed, stream lag) through the step, messages per second.
 	BacklogSlope float64        `json:"backlog_slope"`
 	Result       *result.Result `json:"result"`
 }
 
-// Answer is what the search found.
+// Answer is what the search found (answer.go defines it precisely).
 type Answer struct {
-	RatePerS float64 `json:"rate_per_s"` // the highest passing rate (0: none passed)
+	// RatePerS is the highest rate below every failed one that passed
+	// twice, else the highest that passed once (0: none passed).
+	RatePerS float64 `json:"rate_per_s"`
 	// LimitedBy says what bounded it: an objective's path, a check
-	// (backlog, rate, errors), "client" when mqbench itself was the
-	// bottleneck, or "max-rate" when the search hit its ceiling.
-	LimitedBy        string   `json:"limited_by"`
+	// (backlog, consumed, samples, rate, errors, run), "client" when
+	// mqbench itself was the bottleneck, or "max-rate" when the search
+	// hit its ceiling.
+	LimitedBy string `json:"limited_by"`
+	// FirstFailingRate is the lowest rate a judged step failed at (null:
+	// none failed), and FailedObjectives what failed there.
 	FirstFailingRate *float64 `json:"first_failing_rate"`
 	FailedObjectives []string `json:"failed_objectives"`
+	// Confirmed says the rate passed twice; false, it passed once (or
+	// none did). Basis says so in words, and why a rate that passed once
+	// was not confirmed; documents written before it have none.
+	Confirmed bool   `json:"confirmed"`
+	Basis     string `json:"basis,omitempty"`
 }
 
 // SweepSchema identifies a capacity sweep: one search per variant.

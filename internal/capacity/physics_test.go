@@ -100,3 +100,44 @@ func TestTighterLatencyObjectiveNeverHigherOnTheBroker(t *testing.T) {
 		t.Fatalf("the tighter objective found more capacity: %.0f > %.0f", tight.Capacity.RatePerS, loose.Capacity.RatePerS)
 	}
 }
+
+// fallingBehind checks a search of consumers that serve at most bound
+// msg/s: the capacity lies under it, and the steps above it failed on the
+// consumers falling behind — the backlog, or what was consumed against
+// what was published (the driver's backlog did not count unacknowledged
+// deliveries nor a stream's consumer lag).
+func fallingBehind(t *testing.T, doc *Doc, bound float64) {
+	t.Helper()
+	got := doc.Capacity.RatePerS
+	t.Logf("capacity %.0f msg/s, bound %.0f (%.0f%%), limited by %s", got, bound, 100*got/bound, doc.Capacity.LimitedBy)
+	if got > bound || got < 0.75*bound {
+		t.Fatalf("capacity %.0f msg/s: want just under the consumers' %.0f msg/s", got, bound)
+	}
+	if l := doc.Capacity.LimitedBy; l != CheckBacklog && l != CheckConsumed {
+		t.Errorf("limited by %q, want the backlog or consumed (the consumers could not keep up)", l)
+	}
+}
+
+// TestCapacityUnackedPileUpFails: two consumers with prefetch 1,000 that
+// spend 10 ms per message serve at most 200 msg/s; above it deliveries
+// pile up unacknowledged in their buffers while the queue's ready count
+// stays 0, and those steps must still fail.
+func TestCapacityUnackedPileUpFails(t *testing.T) {
+	sc := consumerBound(2, 10*time.Millisecond)
+	sc.Consumers.Prefetch = 1000
+	fallingBehind(t, brokerSearch(t, sc, Config{MinRate: 50, MaxRate: 400}), 200)
+}
+
+// TestCapacityStreamConsumerFallsBehind: a stream-only search whose one
+// consumer spends 10 ms per message serves at most 100 msg/s; above it
+// the consumer lags behind the stream, and those steps must fail.
+func TestCapacityStreamConsumerFallsBehind(t *testing.T) {
+	sc := consumerBound(1, 10*time.Millisecond)
+	sc.Consumers.Prefetch = 100
+	name := "mqbench-capacity-stream-" + brokertest.Suffix(t)
+	sc.Queues = []scenario.Queue{{Name: name, Type: scenario.QueueStream}}
+	c := brokertest.Conn(t, brokertest.URL(t))
+	// Each step deletes its stream; this is for a step that could not.
+	t.Cleanup(func() { brokertest.DeleteQueue(c, name) })
+	fallingBehind(t, brokerSearch(t, sc, Config{MinRate: 25, MaxRate: 200}), 100)
+}

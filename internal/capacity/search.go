@@ -128,11 +128,13 @@ func (s *searcher) search(ctx context.Context) error {
 	if err != nil {
 		return s.stopped(err)
 	}
-	if pass == 0 || fail == 0 {
-		return nil // nothing passed, or nothing failed up to the ceiling
+	if pass == 0 {
+		return nil // nothing passed: nothing to narrow or confirm
 	}
-	if pass, err = s.bisect(ctx, pass, fail); err != nil {
-		return s.stopped(err)
+	if fail > 0 { // else nothing failed up to the ceiling: confirm the ceiling
+		if pass, err = s.bisect(ctx, pass, fail); err != nil {
+			return s.stopped(err)
+		}
 	}
 	return s.stopped(s.confirm(ctx, pass))
 }
@@ -187,18 +189,45 @@ func (s *searcher) bisect(ctx context.Context, pass, fail float64) (float64, err
 	return pass, nil
 }
 
-// confirm repeats the answer; a repeat that fails lowers it by the
-// precision and tries again (a few times), so the answer is a rate that
-// passed twice.
+// confirmFailures is how many failed confirmation steps end the
+// confirmation: each lowers the rate by the precision, so three cost at
+// most about three precisions of rate before the search gives up and
+// answers with a rate that passed once.
+const confirmFailures = 3
+
+// confirm repeats steps until a rate has passed twice (the step that found
+// it counts as the first pass). A failed repeat lowers the rate by the
+// precision, and the lower rate must pass twice in turn: one pass after a
+// failure is not yet a confirmation. The rate confirmed is always below
+// every rate that failed (bisection's pass is, and a failure here makes
+// this rate the lowest failed one before lowering it), so the passes
+// counted are never at a rate the answer must stay below.
 func (s *searcher) confirm(ctx context.Context, rate float64) error {
-	for try := 0; try < 3; try++ {
+	for failed := 0; failed < confirmFailures; {
+		if s.passesAt(rate) >= 2 {
+			return nil
+		}
 		st, err := s.step(ctx, PhaseConfirm, rate)
-		if err != nil || st.Pass {
+		if err != nil {
 			return err
 		}
-		rate *= 1 - s.cfg.Precision
+		if !st.Pass {
+			failed++
+			rate *= 1 - s.cfg.Precision
+		}
 	}
 	return nil
+}
+
+// passesAt counts the judged steps at exactly rate that passed.
+func (s *searcher) passesAt(rate float64) int {
+	n := 0
+	for _, st := range s.doc.Steps {
+		if st.Phase != PhaseProbe && st.Pass && st.TargetRate == rate {
+			n++
+		}
+	}
+	return n
 }
 
 // stepResult is one step, judged.
@@ -232,7 +261,7 @@ func (s *searcher) step(ctx context.Context, phase string, rate float64) (stepRe
 		st.achieved = achievedRate(res, s.rpc)
 	}
 	s.doc.Steps = append(s.doc.Steps, Step{Phase: phase, TargetRate: rate, Pass: v.Pass, Failed: v.Failed,
-		Reasons: v.Reasons, BacklogSlope: round1(v.BacklogSlope), Result: res})
+		Reasons: v.Reasons, Notes: v.Notes, BacklogSlope: round1(v.BacklogSlope), Result: res})
 	switch {
 	case res == nil && err != nil:
 		return st, err // nothing measured: the setup is broken
@@ -270,60 +299,6 @@ func (s *searcher) bracketRange() (lo, hi float64) {
 		}
 	}
 	return lo, hi
-}
-
-// answer fills in the capacity: the confirmed rate when the search got
-// that far (a rate that passed twice), else the highest that passed; what
-// failed first above it, and what limited it.
-func (s *searcher) answer() {
-	var best, firstFail float64
-	var failed []string
-	confirmed := false
-	for _, st := range s.doc.Steps {
-		if st.Phase == PhaseConfirm {
-			confirmed = true
-		}
-	}
-	for _, st := range s.doc.Steps {
-		if st.Phase == PhaseProbe || !st.Pass || (confirmed && st.Phase != PhaseConfirm) {
-			continue
-		}
-		best = math.Max(best, st.TargetRate)
-	}
-	for _, st := range s.doc.Steps {
-		if st.Phase != PhaseProbe && !st.Pass && st.TargetRate > best && (firstFail == 0 || st.TargetRate < firstFail) {
-			firstFail, failed = st.TargetRate, st.Failed
-		}
-	}
-	a := Answer{RatePerS: round1(best), FailedObjectives: failed}
-	switch {
-	case s.doc.StopReason == StopClient:
-		a.LimitedBy = CheckClient
-	case firstFail > 0:
-		a.FirstFailingRate = &firstFail
-		if len(failed) > 0 {
-			a.LimitedBy = failed[0]
-		}
-	case best > 0 && s.probeClientBound():
-		// Nothing failed up to the ceiling, and the ceiling is what
-		// mqbench itself could send unpaced: the client limited it.
-		a.LimitedBy = CheckClient
-	case best > 0:
-		a.LimitedBy = "max-rate"
-	}
-	s.doc.Capacity = a
-}
-
-// probeClientBound reports whether the unpaced probe that set the ceiling
-// used most of the client's cores (a probe is not judged, so this is not
-// in its verdict).
-func (s *searcher) probeClientBound() bool {
-	for _, st := range s.doc.Steps {
-		if st.Phase == PhaseProbe && st.Result != nil {
-			return result.ClientBound(st.Result.Client.Cores, st.Result.Client.CoresAvailable)
-		}
-	}
-	return false
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }

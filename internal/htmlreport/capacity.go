@@ -49,7 +49,11 @@ func capacityKPIs(d *capacity.Doc) []kpi {
 	if a.RatePerS > 0 {
 		rate = report.Rate(a.RatePerS) + "/s"
 	}
-	out := []kpi{{rate, "capacity: the highest passing rate"}}
+	label := "capacity: the highest passing rate"
+	if a.Basis != "" { // documents written before the answer said how sure it is have none
+		label = "capacity: " + a.Basis
+	}
+	out := []kpi{{rate, label}}
 	if a.LimitedBy != "" {
 		out = append(out, kpi{figureName(a.LimitedBy), "limited by"})
 	}

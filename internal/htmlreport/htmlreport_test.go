@@ -264,3 +264,20 @@ func TestHTMLSeveralRunsOverlay(t *testing.T) {
 		t.Errorf("%d spectrum charts, want one per run and one per kind overlaid (4)", got)
 	}
 }
+
+// TestHTMLCapacitySaysHowSure: the capacity's headline says it passed
+// once, not confirmed, and why; the sample (no basis, as documents
+// written before it) keeps its old label.
+func TestHTMLCapacitySaysHowSure(t *testing.T) {
+	d := sampleCapacity()
+	basis := "passed once, not confirmed: the search stopped (budget) before a repeat passed"
+	d.Capacity.Basis = basis
+	page := render(t, Input{Capacities: []Capacity{{File: "c.json", Doc: d}}})
+	if !strings.Contains(page, "capacity: "+basis) {
+		t.Errorf("the page does not say the capacity passed once: %q", basis)
+	}
+	page = render(t, Input{Capacities: []Capacity{{File: "c.json", Doc: sampleCapacity()}}})
+	if !strings.Contains(page, "capacity: the highest passing rate") {
+		t.Error("a document without a basis lost its label")
+	}
+}

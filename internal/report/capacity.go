@@ -11,7 +11,8 @@ import (
 )
 
 // WriteCapacity prints a capacity search: every step (target, achieved
-// rates, latency, backlog slope, verdict), then one line with the answer.
+// rates, latency, backlog slope, verdict), what the verdicts could not
+// check, then one line with the answer.
 func WriteCapacity(w io.Writer, d *capacity.Doc) error {
 	fmt.Fprintf(w, "capacity search %q  objectives: %s  stop: %s\n\n", d.Scenario.Name, objectives(d.SLO), d.StopReason)
 	kind := d.LatencyKind()
@@ -25,8 +26,26 @@ func WriteCapacity(w io.Writer, d *capacity.Doc) error {
 	if err := WriteBox(w, header, rows); err != nil {
 		return err
 	}
+	for _, n := range stepNotes(d) {
+		fmt.Fprintln(w, "note:", n)
+	}
 	fmt.Fprintln(w, Answer(d))
 	return nil
+}
+
+// stepNotes are what the steps' verdicts could not check, each said once.
+func stepNotes(d *capacity.Doc) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, st := range d.Steps {
+		for _, n := range st.Notes {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
 
 func stepRow(n int, st capacity.Step, kind metrics.Kind) []string {
@@ -59,7 +78,8 @@ func verdict(st capacity.Step) string {
 }
 
 // Answer is the search's one-line answer: the capacity, the latency at
-// it, and what failed first above it.
+// it, how sure it is (passed twice, or once and why), and what failed
+// first above it.
 func Answer(d *capacity.Doc) string {
 	a := d.Capacity
 	if a.RatePerS == 0 && a.FirstFailingRate == nil && len(a.FailedObjectives) == 0 {
@@ -84,7 +104,19 @@ func Answer(d *capacity.Doc) string {
 	if a.LimitedBy == capacity.CheckClient {
 		above = "mqbench itself was the bottleneck (client-bound): use more load generators before blaming the broker"
 	}
-	return fmt.Sprintf("capacity: %s/s%s; %s", Rate(a.RatePerS), at, above)
+	sure := "" // documents written before the answer said how sure it is
+	if a.Basis != "" {
+		sure = ", " + a.Basis
+	}
+	return fmt.Sprintf("capacity: %s/s%s%s; %s", Rate(a.RatePerS), at, sure, above)
+}
+
+// capacityCell is a sweep's capacity, marked when it passed only once.
+func capacityCell(a capacity.Answer) string {
+	if a.RatePerS > 0 && a.Basis != "" && !a.Confirmed {
+		return Rate(a.RatePerS) + " (once)"
+	}
+	return Rate(a.RatePerS)
 }
 
 func objectives(slo []capacity.Objective) string {
@@ -99,7 +131,8 @@ func objectives(slo []capacity.Objective) string {
 }
 
 // WriteCapacitySweep prints one row per variant: its parameters, its
-// capacity, the latency there and what limited it.
+// capacity ("(once)" when it passed once, not confirmed), the latency
+// there and what limited it.
 func WriteCapacitySweep(w io.Writer, d *capacity.SweepDoc) error {
 	fmt.Fprintf(w, "capacity sweep %q: %d variants\n", d.Name, len(d.Variants))
 	header := append(append([]string(nil), d.ParamNames...), "capacity/s", "p99 there", "limited by", "first failing/s", "steps")
@@ -118,7 +151,7 @@ func WriteCapacitySweep(w io.Writer, d *capacity.SweepDoc) error {
 		if a.FirstFailingRate != nil {
 			first = Rate(*a.FirstFailingRate)
 		}
-		row = append(row, Rate(a.RatePerS), p99, a.LimitedBy, first, fmt.Sprint(len(v.Search.Steps)))
+		row = append(row, capacityCell(a), p99, a.LimitedBy, first, fmt.Sprint(len(v.Search.Steps)))
 		rows = append(rows, row)
 	}
 	return WriteBox(w, header, rows)

@@ -21,3 +21,54 @@ func TestCapacityAnswerWhenNothingPassed(t *testing.T) {
 		t.Errorf("first step failed: %q", got)
 	}
 }
+
+// TestCapacityAnswerSaysHowSure: the answer says whether it passed twice
+// or once (and why); a document written before answers said so reads as
+// it always did; a sweep marks a capacity that passed once.
+func TestCapacityAnswerSaysHowSure(t *testing.T) {
+	fail := 1000.0
+	once := capacity.Answer{RatePerS: 800, LimitedBy: "backlog", FirstFailingRate: &fail, FailedObjectives: []string{"backlog"},
+		Basis: "passed once, not confirmed: 3 confirmations failed (at 1000, 950, 902.5/s)"}
+	twice := capacity.Answer{RatePerS: 950, LimitedBy: "backlog", FirstFailingRate: &fail, FailedObjectives: []string{"backlog"},
+		Confirmed: true, Basis: "passed twice (confirmed)"}
+	old := twice
+	old.Confirmed, old.Basis = false, ""
+	for _, c := range []struct {
+		a    capacity.Answer
+		want string
+	}{
+		{once, "capacity: 800/s, passed once, not confirmed: 3 confirmations failed (at 1000, 950, 902.5/s); at 1,000/s backlog failed first"},
+		{twice, "capacity: 950/s, passed twice (confirmed); at 1,000/s backlog failed first"},
+		{old, "capacity: 950/s; at 1,000/s backlog failed first"},
+	} {
+		if got := Answer(&capacity.Doc{StopReason: capacity.StopCompleted, Capacity: c.a}); got != c.want {
+			t.Errorf("got  %q\nwant %q", got, c.want)
+		}
+	}
+	var b strings.Builder
+	sweep := &capacity.SweepDoc{ParamNames: []string{"prefetch"}, Variants: []capacity.SweepVariant{
+		{Params: map[string]string{"prefetch": "1"}, Search: &capacity.Doc{Capacity: once}},
+		{Params: map[string]string{"prefetch": "10"}, Search: &capacity.Doc{Capacity: twice}}}}
+	if err := WriteCapacitySweep(&b, sweep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "800 (once)") || strings.Contains(b.String(), "950 (once)") {
+		t.Errorf("sweep table does not mark the capacity that passed once:\n%s", b.String())
+	}
+}
+
+// TestCapacityNotesOnce: what the verdicts could not check is printed
+// under the steps, once however many steps say it.
+func TestCapacityNotesOnce(t *testing.T) {
+	note := "consumed not checked against published: the routing does not say"
+	d := &capacity.Doc{StopReason: capacity.StopCompleted, Steps: []capacity.Step{
+		{Phase: "bracket", TargetRate: 100, Pass: true, Notes: []string{note}},
+		{Phase: "bracket", TargetRate: 200, Pass: true, Notes: []string{note}}}}
+	var b strings.Builder
+	if err := WriteCapacity(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "note: "+note); n != 1 {
+		t.Errorf("the note is printed %d times, want once:\n%s", n, b.String())
+	}
+}
