@@ -2,6 +2,7 @@ package capacity
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -102,10 +103,10 @@ func TestTighterLatencyObjectiveNeverHigherOnTheBroker(t *testing.T) {
 }
 
 // fallingBehind checks a search of consumers that serve at most bound
-// msg/s: the capacity lies under it, and the steps above it failed on the
-// consumers falling behind — the backlog, or what was consumed against
-// what was published (the driver's backlog did not count unacknowledged
-// deliveries nor a stream's consumer lag).
+// msg/s: the capacity lies under it, and every step above it failed on the
+// backlog — which counts what the consumers hold delivered and
+// unprocessed, and a stream's consumer lag: the queue's ready count alone
+// stays 0 there — whatever the consumed-against-published check said.
 func fallingBehind(t *testing.T, doc *Doc, bound float64) {
 	t.Helper()
 	got := doc.Capacity.RatePerS
@@ -115,6 +116,11 @@ func fallingBehind(t *testing.T, doc *Doc, bound float64) {
 	}
 	if l := doc.Capacity.LimitedBy; l != CheckBacklog && l != CheckConsumed {
 		t.Errorf("limited by %q, want the backlog or consumed (the consumers could not keep up)", l)
+	}
+	for _, st := range doc.Steps {
+		if st.TargetRate > bound*1.05 && !slices.Contains(st.Failed, CheckBacklog) {
+			t.Errorf("step at %.0f/s (above %.0f) failed on %v, not on the backlog", st.TargetRate, bound, st.Failed)
+		}
 	}
 }
 
