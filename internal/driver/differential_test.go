@@ -306,3 +306,48 @@ func TestBacklogCountsWhatTheClientHolds(t *testing.T) {
 		t.Errorf("the backlog peaked at %d: 400 messages went to a consumer that takes 50 a second", peak)
 	}
 }
+
+// TestBacklogUnknownWhenADepthCannotBeRead: a queue deleted mid-run (by
+// the test) cannot be read any more; from then on the intervals' backlog
+// is unknown (null) — never the last value read, frozen.
+func TestBacklogUnknownWhenADepthCannotBeRead(t *testing.T) {
+	sc := scenario.Default()
+	sc.Duration = scenario.Duration(3 * time.Second)
+	sc.Interval = scenario.Duration(250 * time.Millisecond)
+	sc.Producers = scenario.Producers{Count: 1, Rate: 50}
+	sc.Consumers = scenario.Consumers{Count: 1, Ack: scenario.AckAuto}
+	sc.Queues = []scenario.Queue{{Name: "mqbench-read", Durable: true}, {Name: "mqbench-gone", Durable: true}}
+	own(t, &sc)
+	gone := sc.Queues[1].Name
+	deleted := make(chan time.Time, 1)
+	go func() {
+		time.Sleep(1200 * time.Millisecond)
+		c := brokertest.Conn(t, sc.URL)
+		brokertest.DeleteQueue(c, gone)
+		deleted <- time.Now()
+	}()
+	sink := &timedSink{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := Run(ctx, sc, Options{Version: "test", Sinks: []engine.Sink{sink}}); err != nil {
+		t.Logf("run: %v", err) // the teardown may find the queue gone
+	}
+	at := <-deleted
+	var before, after, unknown int
+	for _, ti := range sink.ivs {
+		switch {
+		case ti.at.Before(at):
+			if ti.iv.Backlog != nil {
+				before++
+			}
+		case ti.at.After(at.Add(sc.Interval.D() + 100*time.Millisecond)):
+			after++
+			if ti.iv.Backlog == nil {
+				unknown++
+			}
+		}
+	}
+	if before == 0 || after < 3 || unknown != after {
+		t.Errorf("%d intervals with a backlog before the deletion; %d of the %d after it unknown: want all", before, unknown, after)
+	}
+}
