@@ -202,8 +202,8 @@ func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, *atomic.Int64, e
 // plainURL is the node's URL with the amqp scheme: TLS, when the URL asks
 // for it, is layered by dialRaw, not by the library.
 func (n node) plainURL() string {
-	if rest, ok := strings.CutPrefix(n.url, "amqps://"); ok {
-		return "amqp://" + rest
+	if len(n.url) > len("amqps://") && strings.EqualFold(n.url[:len("amqps://")], "amqps://") {
+		return "amqp://" + n.url[len("amqps://"):]
 	}
 	return n.url
 }

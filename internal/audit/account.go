@@ -30,6 +30,10 @@ type Options struct {
 	// with requeue are remembered until they are accounted for — if one
 	// never is, the limit explains it.
 	DeliveryLimit bool
+	// TTL: the queue has a message TTL, so each track logs when its
+	// messages arrived (a missing message can have expired only if no
+	// later one arrived before its TTL ran out).
+	TTL bool
 }
 
 // DefaultSpill and DefaultGapCap bound a track: a window of 64 Ki
@@ -59,6 +63,7 @@ func (a *Account) track(id int) *Track {
 		return t
 	}
 	t := newTrack(a.opts.Spill, a.opts.GapCap)
+	t.marks.on = a.opts.TTL
 	if a.tracks[id].CompareAndSwap(nil, t) {
 		return t
 	}
@@ -68,14 +73,15 @@ func (a *Account) track(id int) *Track {
 // Track returns producer id's track, or nil when nothing of it arrived.
 func (a *Account) Track(id int) *Track { return a.tracks[id].Load() }
 
-// Record accounts for producer id's message seq as class c, outside any
-// consumer (the end-of-run sweep, a dead-letter queue read back): false
-// when the message is not owed here or was already accounted for.
-func (a *Account) Record(id int, seq uint32, c Class) bool {
+// Record accounts for producer id's message seq as class c at time at
+// (Unix ns; 0 when its time does not matter), outside any consumer (the
+// end-of-run sweep, a dead-letter queue read back): false when the message
+// is not owed here or was already accounted for.
+func (a *Account) Record(id int, seq uint32, c Class, at int64) bool {
 	if id < 0 || id >= len(a.tracks) || !a.Pattern.Routed(id, uint64(seq)) {
 		return false
 	}
-	return !a.track(id).account(a.Pattern.Ordinal(id, uint64(seq)), c)
+	return !a.track(id).account(a.Pattern.Ordinal(id, uint64(seq)), c, at)
 }
 
 // Bytes is the account's memory: its table of tracks and every track.
@@ -123,10 +129,11 @@ func (a *Account) NewConsumer() *Consumer {
 	return &Consumer{acct: a, last: newLastSeen(len(a.tracks))}
 }
 
-// Deliver records one delivery of producer id's message seq.
-func (c *Consumer) Deliver(id int, seq uint32, redelivered bool) {
+// Deliver records one delivery of producer id's message seq, received at
+// at (Unix ns).
+func (c *Consumer) Deliver(id int, seq uint32, redelivered bool, at int64) {
 	if o, ok := c.owed(id, seq, redelivered); ok {
-		c.acct.track(id).account(o, Consumed)
+		c.acct.track(id).account(o, Consumed, at)
 	}
 }
 
@@ -155,12 +162,12 @@ func (c *Consumer) owed(id int, seq uint32, redelivered bool) (uint64, bool) {
 // (basic.nack or basic.reject). Without requeue the broker drops or
 // dead-letters it: it is accounted for as refused. With requeue it comes
 // back, unless the queue's delivery limit drops it: that is remembered.
-func (c *Consumer) Refuse(id int, seq uint32, requeue, redelivered bool) {
+func (c *Consumer) Refuse(id int, seq uint32, requeue, redelivered bool, at int64) {
 	o, ok := c.owed(id, seq, redelivered)
 	switch {
 	case !ok:
 	case !requeue:
-		c.acct.track(id).account(o, Refused)
+		c.acct.track(id).account(o, Refused, at)
 	case c.acct.opts.DeliveryLimit:
 		c.acct.track(id).requeue(o)
 	}

@@ -1,6 +1,11 @@
 package audit
 
-import "slices"
+import (
+	"cmp"
+	"fmt"
+	"math/bits"
+	"slices"
+)
 
 // mergeTrack adds t, another shard's track of the same account, into
 // the group: the union of what the shards accounted for, a message
@@ -19,78 +24,90 @@ func mergeTrack(g *GroupState, t TrackState) error {
 	if err != nil {
 		return err
 	}
-	u := union(a, b)
-	st := u.state(t.Producer)
-	st.Approximate = g.Tracks[i].Approximate + t.Approximate
-	g.Tracks[i] = st
+	u, err := union(a, b)
+	if err != nil {
+		return fmt.Errorf("audit: %s, producer %d: %w", g.Name, t.Producer, err)
+	}
+	g.Tracks[i] = u.state(t.Producer)
 	return nil
 }
 
-// union is the track of what a or b accounted for.
-func union(a, b *Track) *Track {
-	p := min(a.base, b.base)
+// union is the track of what a or b accounted for. Shards' tracks keep
+// every hole in their window (they never spill), so the union is their
+// windows' bits ORed from the lower base up; a track with gaps is one
+// process's whole view, never a shard's.
+func union(a, b *Track) (*Track, error) {
+	if a.gaps.Count() > 0 || b.gaps.Count() > 0 {
+		return nil, fmt.Errorf("a track with gaps is a whole run's and is not merged")
+	}
+	lo := min(a.base, b.base) &^ 63
+	top := max(a.hi, b.hi, a.base, b.base)
+	wa, wb := a.accountedWords(lo, top), b.accountedWords(lo, top)
+	both := lo // below both bases (and no gaps): accounted in both
+	for i := range wa {
+		both += uint64(bits.OnesCount64(wa[i] & wb[i]))
+		wa[i] |= wb[i]
+	}
 	u := newTrack(0, 0)
-	u.base, u.hi, u.dups = p, max(a.hi, b.hi), a.dups+b.dups
-	// Below p both tracks list what is missing: missing in both is a gap
-	// of the union, accounted for in both is a duplicate.
-	var ga, gb uint64
-	a.gaps.Each(0, p, func(x, y uint64) { ga += y - x })
-	b.gaps.Each(0, p, func(x, y uint64) { gb += y - x })
-	a.gaps.Each(0, p, func(x, y uint64) {
-		b.gaps.Each(x, y, func(x, y uint64) { u.gaps.AddRange(x, y) })
-	})
-	both := p - ga - gb + u.gaps.Count()
-	// From p up, the union's window: a's accounted runs, then b's, whose
-	// bits already set are the duplicates.
-	top := u.hi
-	a.accounted(p, top, u.setRange)
-	b.accounted(p, top, func(x, y uint64) {
-		both += u.countSet(x, y)
-		u.setRange(x, y)
-	})
-	if u.n > 0 && u.has(u.base) {
+	u.base, u.hi, u.dups = min(a.base, b.base), max(a.hi, b.hi), a.dups+b.dups+both
+	if n := len(wa); n > 0 {
+		u.grow(n) // a ring's length is a power of two
+		copy(u.ring, wa)
+		u.wbase, u.n, u.top = lo, n, top
 		u.advance()
 	}
 	for c := range u.counts {
 		u.counts[c] = a.counts[c] + b.counts[c]
 	}
 	u.counts[Consumed] -= min(u.counts[Consumed], both)
-	u.dups += both
 	for _, t := range []*Track{a, b} {
-		for o := range t.requeued {
-			if !u.accountedLocked(o) {
-				if u.requeued == nil {
-					u.requeued = map[uint64]uint32{}
+		t.requeued.Each(0, maxMember, func(x, y uint64) {
+			for o := x; o < y; o++ {
+				if !u.accountedLocked(o) {
+					u.requeued.Add(o)
 				}
-				u.requeued[o] += t.requeued[o]
 			}
-		}
+		})
 	}
-	return u
+	u.marks.Points = mergeMarks(a.marks.Points, b.marks.Points)
+	return u, nil
 }
 
-// accounted calls fn with each run of ordinals in [from, to) accounted
-// for: the complement of missing.
-func (t *Track) accounted(from, to uint64, fn func(from, to uint64)) {
-	o := from
-	t.missing(from, to, func(x, y uint64) {
-		if x > o {
-			fn(o, x)
-		}
-		o = y
-	})
-	if o < to {
-		fn(o, to)
+// accountedWords is the track's accounted ordinals in [lo, hi) as words
+// (lo a multiple of 64): everything below base, and the window's bits.
+func (t *Track) accountedWords(lo, hi uint64) []uint64 {
+	if hi <= lo {
+		return nil
 	}
+	out := make([]uint64, (hi-lo+63)/64)
+	for o := lo; o < min(t.base, hi); { // below base: all accounted (no gaps here)
+		i := (o - lo) / 64
+		if o%64 == 0 && o+64 <= t.base {
+			out[i] = ^uint64(0)
+			o += 64
+			continue
+		}
+		out[i] |= 1 << (o % 64)
+		o++
+	}
+	for i := 0; i < t.n; i++ {
+		w := t.wbase + 64*uint64(i)
+		if w >= lo && w < hi {
+			out[(w-lo)/64] |= t.word(i)
+		}
+	}
+	return out
 }
 
-// countSet counts the window bits set in [from, to) (from ≥ base).
-func (t *Track) countSet(from, to uint64) uint64 {
-	var n uint64
-	for o := from; o < min(to, t.top); o++ {
-		if t.has(o) {
-			n++
-		}
+// mergeMarks merges two logs of when the highest accounted ordinal grew:
+// in time order, each mark the highest of either so far.
+func mergeMarks(a, b []Checkpoint) []Checkpoint {
+	all := append(slices.Clone(a), b...)
+	slices.SortFunc(all, func(x, y Checkpoint) int { return cmp.Compare(x.At, y.At) })
+	var hi uint64
+	for i := range all {
+		hi = max(hi, all[i].Published)
+		all[i].Published = hi
 	}
-	return n
+	return all
 }

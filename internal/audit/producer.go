@@ -1,6 +1,10 @@
 package audit
 
-import "slices"
+import (
+	"math"
+	"slices"
+	"time"
+)
 
 // Producer is one producer's side of the audit. Published is written by
 // the producer's goroutine, Acked by its confirm tracker's, Received when
@@ -68,6 +72,58 @@ func (c *Checkpoints) Add(at int64, published uint64) {
 	}
 	c.Points = append(c.Points, Checkpoint{at, published})
 }
+
+// PublishedAfter is how many messages had been published at most until
+// just after time at: the count of the first checkpoint after it (all of
+// them when there is none). A message beyond it was published after at.
+func (c *Checkpoints) PublishedAfter(at int64) uint64 {
+	i, _ := slices.BinarySearchFunc(c.Points, at, func(p Checkpoint, t int64) int {
+		if p.At <= t {
+			return -1
+		}
+		return 1
+	})
+	if i == len(c.Points) {
+		return math.MaxUint64
+	}
+	return c.Points[i].Published
+}
+
+// Marks is a track's log of when its highest accounted ordinal grew
+// (for a queue with a TTL), at most one mark per markEvery.
+type Marks struct {
+	Checkpoints // At: when; Published: 1 + the highest ordinal accounted by then
+	on          bool
+	last        int64
+}
+
+// markEvery is the resolution of Marks.
+const markEvery = int64(5 * time.Millisecond)
+
+func (m *Marks) add(at int64, hi uint64) {
+	if at-m.last < markEvery {
+		return
+	}
+	m.last = at
+	m.Add(at, hi)
+}
+
+// firstBeyond is when an ordinal at or beyond o was first accounted for,
+// as far as the marks tell (no earlier than that); MaxInt64 when never.
+func (m *Marks) firstBeyond(o uint64) int64 {
+	i, _ := slices.BinarySearchFunc(m.Points, o, func(p Checkpoint, o uint64) int {
+		if p.Published <= o {
+			return -1
+		}
+		return 1
+	})
+	if i == len(m.Points) {
+		return math.MaxInt64
+	}
+	return m.Points[i].At
+}
+
+func (m *Marks) bytes() int64 { return int64(cap(m.Points)) * 16 }
 
 // PublishedBy is how many messages had certainly been published by time
 // at: the count of the last checkpoint at or before it.

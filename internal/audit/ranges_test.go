@@ -49,14 +49,29 @@ func TestRangesAgreeWithAMap(t *testing.T) {
 	}
 }
 
-// TestRangesCap: at the cap the first hole is filled and counted.
+// TestRangesCap: past the cap the older half of the ranges is given up
+// as one counted stretch: the count stays exact, no member is invented,
+// and a removal there is counted as ambiguous.
 func TestRangesCap(t *testing.T) {
-	s := Ranges{Cap: 3}
-	for _, x := range []uint64{0, 2, 4, 6, 8} {
+	s := Ranges{Cap: 4}
+	for x := uint64(0); x < 20; x += 2 { // 10 single members
 		s.Add(x)
 	}
-	if s.Len() != 3 || s.Filled != 2 || !s.Has(1) || !s.Has(3) || s.Has(5) || s.Count() != 7 {
-		t.Fatalf("ranges %v filled %d", s.All(), s.Filled)
+	if s.Count() != 10 || s.Len() > 4 || len(s.Counted()) == 0 {
+		t.Fatalf("count %d, %d exact ranges, counted %v", s.Count(), s.Len(), s.Counted())
+	}
+	if s.Has(1) || s.Has(0) { // 0's position was given up; 1 was never a member
+		t.Errorf("Has answers for a counted stretch")
+	}
+	if !s.Remove(0) || s.Count() != 9 || s.Ambiguous != 1 {
+		t.Errorf("remove in a counted stretch: count %d, ambiguous %d", s.Count(), s.Ambiguous)
+	}
+	if !s.Has(18) || s.Remove(19) {
+		t.Errorf("the exact part must still answer exactly")
+	}
+	lo, hi := s.CountIn(0, 20)
+	if lo != 9 || hi != 9 {
+		t.Errorf("CountIn over everything %d–%d, want 9", lo, hi)
 	}
 }
 

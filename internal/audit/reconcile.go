@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -16,7 +17,9 @@ type Evidence struct {
 	DeliveryLimit string `json:"delivery_limit,omitempty"`
 	// TTLMillis is the queue's message TTL (0: none) and TTLEnd when the
 	// queue was last read (Unix ns): a message published more than the TTL
-	// before that, and never consumed, waited longer than the TTL.
+	// before that, never consumed, and no later message of its producer
+	// consumed before its TTL ran out (the queue is first in, first out),
+	// waited longer than the TTL.
 	TTLMillis int64 `json:"ttl_ms,omitempty"`
 	TTLEnd    int64 `json:"ttl_end,omitempty"`
 	// LengthLimit describes the length limit the queue was seen at during
@@ -30,15 +33,20 @@ type Evidence struct {
 	// were not read at the end (a queue mqbench keeps is only counted; a
 	// sweep cut short leaves some), messages from before the run excluded.
 	Depth int64 `json:"depth"`
+	// Stream: a stream reader's account. A stream keeps what it took:
+	// whatever the broker took that the reader did not read is left in
+	// it; what it never took (nacked, unknown) is not.
+	Stream bool `json:"stream,omitempty"`
 }
 
 // Reconcile accounts for every message the producers routed to the
 // account. producers is indexed by producer id (nil: a producer that never
 // ran, or whose side is not known here); cc sums the account's consumers'
 // own counts. It costs what is in doubt — gaps, windows, ranges — not the
-// messages sent.
-func (a *Account) Reconcile(producers []*Producer, cc ConsumerCounts, ev Evidence) Queue {
-	q := Queue{Name: a.Name, Redelivered: cc.Redelivered, OutOfOrder: cc.OutOfOrder, Unexpected: cc.Unexpected + cc.Foreign}
+// messages sent. approx is how many messages were classified by count
+// only (their positions given up to bound memory).
+func (a *Account) Reconcile(producers []*Producer, cc ConsumerCounts, ev Evidence) (q Queue, approx uint64) {
+	q = Queue{Name: a.Name, Redelivered: cc.Redelivered, OutOfOrder: cc.OutOfOrder, Unexpected: cc.Unexpected + cc.Foreign}
 	var t tally
 	for id := range a.tracks {
 		var p *Producer
@@ -51,7 +59,7 @@ func (a *Account) Reconcile(producers []*Producer, cc ConsumerCounts, ev Evidenc
 		t.add(a.reconcileOne(id, p, ev, &q))
 	}
 	q.settle(t, ev)
-	return q
+	return q, t.approx
 }
 
 // tally is where the missing messages of an account went.
@@ -63,6 +71,7 @@ type tally struct {
 	deadLetter  int64
 	ttl         int64
 	limit       int64
+	approx      uint64
 }
 
 func (t *tally) add(o tally) {
@@ -73,12 +82,21 @@ func (t *tally) add(o tally) {
 	t.deadLetter += o.deadLetter
 	t.ttl += o.ttl
 	t.limit += o.limit
+	t.approx += o.approx
+}
+
+// notKnown books n missing messages the broker did not promise to keep.
+func (t *tally) notKnown(confirms bool, n int64) {
+	if confirms {
+		t.unconfirmed += n
+	} else {
+		t.unknown += n
+	}
 }
 
 // reconcileOne accounts for producer id's messages.
 func (a *Account) reconcileOne(id int, p *Producer, ev Evidence, q *Queue) tally {
-	pt := a.Pattern
-	exp := pt.Expected(id, uint64(p.Published))
+	exp := a.Pattern.Expected(id, uint64(p.Published))
 	q.Expected += int64(exp)
 	tr := a.tracks[id].Load()
 	if tr == nil {
@@ -86,36 +104,40 @@ func (a *Account) reconcileOne(id int, p *Producer, ev Evidence, q *Queue) tally
 	}
 	c := tr.counts
 	if tr.hi > exp { // accounted for, yet beyond what was published: not this run's
-		beyond := tr.hi - exp - tr.missingCount(exp, tr.hi)
+		beyond := tr.hi - exp - min(tr.hi-exp, tr.missingCount(exp, tr.hi))
 		q.Unexpected += int64(beyond)
 		c[Consumed] -= min(c[Consumed], beyond)
 	}
 	q.Consumed += int64(c[Consumed])
 	q.Left += int64(c[Left])
 	q.Duplicates += int64(tr.dups)
-	t := tally{refused: int64(c[Refused]), deadLetter: int64(c[DeadLettered])}
-	cl := classifier{pt: pt, id: id, p: p}
-	if ev.TTLMillis > 0 {
-		cl.ttlSeq = p.Times.PublishedBy(ev.TTLEnd - int64(time.Duration(ev.TTLMillis)*time.Millisecond))
-	}
+	t := tally{refused: int64(c[Refused]), deadLetter: int64(c[DeadLettered]),
+		approx: tr.gaps.Uncounted() + tr.gaps.Ambiguous + p.Acked.Uncounted() + p.Received.Uncounted()}
+	cl := classifier{pt: a.Pattern, id: id, p: p, marks: &tr.marks, ev: ev}
 	tr.missing(0, exp, func(from, to uint64) { cl.run(from, to, &t) })
+	for _, g := range tr.gaps.Counted() {
+		if g.From < exp {
+			cl.counted(g, exp, &t)
+		}
+	}
 	if ev.DeliveryLimit != "" {
-		for o := range tr.requeued {
-			if o < exp {
+		tr.requeued.Each(0, exp, func(from, to uint64) {
+			for o := from; o < to; o++ {
 				cl.requeued(o, &t)
 			}
-		}
+		})
 	}
 	return t
 }
 
 // classifier sorts a producer's missing messages by what the broker
-// promised of them.
+// promised of them and what explains their absence.
 type classifier struct {
-	pt     Pattern
-	id     int
-	p      *Producer
-	ttlSeq uint64 // messages below it waited longer than the TTL
+	pt    Pattern
+	id    int
+	p     *Producer
+	marks *Marks
+	ev    Evidence
 }
 
 // known are the messages the broker took: confirmed with confirms on,
@@ -127,24 +149,68 @@ func (c *classifier) known() *Ranges {
 	return &c.p.Received
 }
 
+// owed counts the messages owed among sequence numbers [x, y).
+func (c *classifier) owed(x, y uint64) uint64 { return c.pt.Ordinal(c.id, y) - c.pt.Ordinal(c.id, x) }
+
+// ttlSeq is the sequence number below which a message of a missing run
+// ending at ordinal end can have waited longer than the TTL: published
+// more than the TTL before the queue was last read, and no later message
+// of the producer delivered before its TTL ran out (FIFO: that one would
+// have come after it). 0 without a TTL.
+func (c *classifier) ttlSeq(end uint64) uint64 {
+	if c.ev.TTLMillis <= 0 {
+		return 0
+	}
+	ttl := int64(time.Duration(c.ev.TTLMillis) * time.Millisecond)
+	s := c.p.Times.PublishedBy(c.ev.TTLEnd - ttl)
+	if later := c.marks.firstBeyond(end); later != math.MaxInt64 {
+		s = min(s, c.p.Times.PublishedAfter(later-ttl))
+	}
+	return s
+}
+
 // run classifies the missing ordinals [from, to).
 func (c *classifier) run(from, to uint64, t *tally) {
 	sa, sb := c.pt.Seq(c.id, from), c.pt.Seq(c.id, to-1)+1
-	owed := func(x, y uint64) uint64 { return c.pt.Ordinal(c.id, y) - c.pt.Ordinal(c.id, x) }
+	ttlSeq := c.ttlSeq(to)
 	var taken, expired uint64
-	c.known().Each(sa, sb, func(x, y uint64) {
-		taken += owed(x, y)
-		if x < c.ttlSeq {
-			expired += owed(x, min(y, c.ttlSeq))
+	known := c.known()
+	known.Each(sa, sb, func(x, y uint64) {
+		taken += c.owed(x, y)
+		if x < ttlSeq {
+			expired += c.owed(x, min(y, ttlSeq))
 		}
 	})
+	// Members of known whose positions were given up: at least as many as
+	// the count allows, by count only.
+	for _, k := range known.Counted() {
+		if x, y := max(sa, k.From), min(sb, k.To); x < y {
+			seqs := y - x
+			lo := k.N - min(k.N, (k.To-k.From)-seqs) // members of k inside [x, y)
+			ow := c.owed(x, y)
+			add := lo - min(lo, seqs-ow) // of them owed here
+			taken += add
+			t.approx += add
+		}
+	}
 	t.lostCand += int64(taken - expired)
 	t.ttl += int64(expired)
-	if c.p.Confirms {
-		t.unconfirmed += int64(to - from - taken)
-	} else {
-		t.unknown += int64(to - from - taken)
-	}
+	t.notKnown(c.p.Confirms, int64(to-from-taken))
+}
+
+// counted classifies a counted gap (n missing among [From, To) below end,
+// positions given up): as few of them lost as the count allows.
+func (c *classifier) counted(g Counted, end uint64, t *tally) {
+	to := min(g.To, end)
+	span := to - g.From
+	n := min(g.N, span)
+	sa, sb := c.pt.Seq(c.id, g.From), c.pt.Seq(c.id, to-1)+1
+	var known uint64
+	c.known().Each(sa, sb, func(x, y uint64) { known += c.owed(x, y) })
+	lost := n - min(n, span-known) // at least this many missing were taken by the broker
+	t.lostCand += int64(lost)
+	t.notKnown(c.p.Confirms, int64(n-lost))
+	t.approx += n
 }
 
 // requeued moves missing ordinal o, refused with requeue on a queue with a
@@ -158,7 +224,7 @@ func (c *classifier) requeued(o uint64, t *tally) {
 		} else {
 			t.unknown--
 		}
-	case seq < c.ttlSeq:
+	case seq < c.ttlSeq(o+1):
 		return // already explained by the TTL
 	default:
 		t.lostCand--
@@ -170,6 +236,11 @@ func (c *classifier) requeued(o uint64, t *tally) {
 // still in the queue is left, what evidence explains is dropped, and what
 // the broker took and nothing explains is lost.
 func (q *Queue) settle(t tally, ev Evidence) {
+	t.lostCand, t.unconfirmed, t.unknown = max(0, t.lostCand), max(0, t.unconfirmed), max(0, t.unknown)
+	if ev.Stream {
+		q.Left += t.lostCand
+		t.lostCand = 0
+	}
 	left := min(ev.Depth, t.lostCand+t.unconfirmed+t.unknown)
 	for _, b := range []*int64{&t.lostCand, &t.unconfirmed, &t.unknown} {
 		n := min(left, *b)
@@ -200,11 +271,4 @@ func (q *Queue) settle(t tally, ev Evidence) {
 		add(whole, ev.LengthLimit)
 	}
 	q.DropReason = strings.Join(why, "; ")
-}
-
-// missingCount counts the ordinals in [from, to) not accounted for.
-func (t *Track) missingCount(from, to uint64) uint64 {
-	var n uint64
-	t.missing(from, to, func(a, b uint64) { n += b - a })
-	return n
 }

@@ -15,10 +15,10 @@ func fixture(confirms bool) (*Account, []*Producer) {
 	a := NewAccount("q", NewPattern([]bool{true}), 1, Options{Spill: DefaultSpill, GapCap: DefaultGapCap, DeliveryLimit: true})
 	c := a.NewConsumer()
 	for s := uint32(0); s < 60; s++ {
-		c.Deliver(0, s, false)
+		c.Deliver(0, s, false, 0)
 	}
 	for s := uint32(60); s < 70; s++ {
-		a.Record(0, s, Left)
+		a.Record(0, s, Left, 0)
 	}
 	p := NewProducer(confirms)
 	p.Published = 100
@@ -51,14 +51,14 @@ func TestReconcileEvidence(t *testing.T) {
 			prepare: func(a *Account, _ *Producer) {
 				c := a.NewConsumer()
 				for s := uint32(70); s < 75; s++ {
-					c.Refuse(0, s, true, false)
+					c.Refuse(0, s, true, false, 0)
 				}
-				c.Refuse(0, 95, true, false) // unconfirmed, yet the broker had it
+				c.Refuse(0, 95, true, false, 0) // unconfirmed, yet the broker had it
 			},
 			want:   Queue{Expected: 100, Consumed: 60, Left: 10, Dropped: 6, Lost: 15, Unconfirmed: 9, Redelivered: 0},
 			reason: "x-delivery-limit 5 (refused with requeue, never seen again): 6"},
 		{name: "refused without requeue: dropped", confirms: true,
-			prepare: func(a *Account, _ *Producer) { a.NewConsumer().Refuse(0, 80, false, true) },
+			prepare: func(a *Account, _ *Producer) { a.NewConsumer().Refuse(0, 80, false, true, 0) },
 			want:    Queue{Expected: 100, Consumed: 60, Left: 10, Dropped: 1, Lost: 19, Unconfirmed: 10, Redelivered: 1},
 			reason:  "refused by the consumers without requeue: 1"},
 		{name: "TTL: only what waited longer than the TTL", confirms: true,
@@ -75,7 +75,7 @@ func TestReconcileEvidence(t *testing.T) {
 		{name: "depth of a kept queue is left first from the lost", confirms: true, ev: Evidence{Depth: 25},
 			want: Queue{Expected: 100, Consumed: 60, Left: 35, Unconfirmed: 5}},
 		{name: "dead-lettered read back", confirms: true,
-			prepare: func(a *Account, _ *Producer) { a.Record(0, 71, DeadLettered) },
+			prepare: func(a *Account, _ *Producer) { a.Record(0, 71, DeadLettered, 0) },
 			want:    Queue{Expected: 100, Consumed: 60, Left: 10, Dropped: 1, Lost: 19, Unconfirmed: 10},
 			reason:  "dead-lettered (read back from the dead-letter queue): 1"},
 	}
@@ -89,7 +89,7 @@ func TestReconcileEvidence(t *testing.T) {
 			if strings.HasPrefix(tc.name, "refused without requeue") {
 				cc.Redelivered = 1
 			}
-			q := a.Reconcile(prods, cc, tc.ev)
+			q, _ := a.Reconcile(prods, cc, tc.ev)
 			if q.DropReason != tc.reason {
 				t.Errorf("drop reason %q, want %q", q.DropReason, tc.reason)
 			}
@@ -116,11 +116,11 @@ func TestReconcileRoutingAndStrangers(t *testing.T) {
 		p.Published = 30
 		p.Acked.AddRange(0, 30)
 		for s := uint32(0); s < 30; s++ {
-			c.Deliver(id, s, false) // every message, owed here or not
+			c.Deliver(id, s, false, 0) // every message, owed here or not
 		}
 	}
-	c.Deliver(5, 0, false)
-	q := a.Reconcile(prods, c.ConsumerCounts, Evidence{})
+	c.Deliver(5, 0, false, 0)
+	q, _ := a.Reconcile(prods, c.ConsumerCounts, Evidence{})
 	if q.Expected != 20 || q.Consumed != 20 || q.Unexpected != 41 || q.Lost != 0 {
 		t.Fatalf("%+v", q)
 	}
@@ -148,15 +148,15 @@ func TestStateRoundTripAndMerge(t *testing.T) {
 				continue // not owed, or never arrives
 			}
 			k := rng.IntN(2)
-			c1.Deliver(id, s, false)
-			cs[k].Deliver(id, s, false)
+			c1.Deliver(id, s, false, 0)
+			cs[k].Deliver(id, s, false, 0)
 			if rng.IntN(200) == 0 { // delivered again, to the other shard
-				c1.Deliver(id, s, true)
-				cs[1-k].Deliver(id, s, true)
+				c1.Deliver(id, s, true, 0)
+				cs[1-k].Deliver(id, s, true, 0)
 			}
 		}
 	}
-	want := one.Reconcile(prods, c1.ConsumerCounts, Evidence{})
+	want, _ := one.Reconcile(prods, c1.ConsumerCounts, Evidence{})
 	var states []*State
 	for i, a := range shards {
 		st := &State{Version: StateVersion, Producers: 3, Keys: 3,

@@ -2,7 +2,9 @@ package audit
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -44,9 +46,10 @@ type ProducerState struct {
 	Acked     Ranges       `json:"acked"`
 	Received  Ranges       `json:"received"`
 	Times     []Checkpoint `json:"times,omitempty"`
-	// Approximate counts members its capped ranges took in to stay
-	// bounded.
-	Approximate uint64 `json:"approximate,omitempty"`
+	// AckedCounted and ReceivedCounted are their counted stretches
+	// (positions given up to stay bounded).
+	AckedCounted    []Counted `json:"acked_counted,omitempty"`
+	ReceivedCounted []Counted `json:"received_counted,omitempty"`
 }
 
 // QueueState is one audited queue: where messages were routed, and every
@@ -70,21 +73,25 @@ type GroupState struct {
 }
 
 // TrackState is a Track in a document: the ordinals below Base are
-// accounted for but for Gaps; Window holds those accounted for above it.
+// accounted for but for Gaps (and the counted ones); Window holds the
+// accounted ordinals from its base up, as bits.
 type TrackState struct {
-	Producer     int      `json:"producer"`
-	Base         uint64   `json:"base"`
-	Window       Ranges   `json:"window"`
-	Gaps         Ranges   `json:"gaps"`
-	Consumed     uint64   `json:"consumed"`
-	Refused      uint64   `json:"refused"`
-	Left         uint64   `json:"left"`
-	DeadLettered uint64   `json:"dead_lettered"`
-	Duplicates   uint64   `json:"duplicates"`
-	Hi           uint64   `json:"hi"`
-	Requeued     []uint64 `json:"requeued,omitempty"`
-	// Approximate counts ordinals the capped gap list took in as missing.
-	Approximate uint64 `json:"approximate,omitempty"`
+	Producer     int       `json:"producer"`
+	Base         uint64    `json:"base"`
+	Window       Bits      `json:"window"`
+	Gaps         Ranges    `json:"gaps"`
+	GapsCounted  []Counted `json:"gaps_counted,omitempty"`
+	Consumed     uint64    `json:"consumed"`
+	Refused      uint64    `json:"refused"`
+	Left         uint64    `json:"left"`
+	DeadLettered uint64    `json:"dead_lettered"`
+	Duplicates   uint64    `json:"duplicates"`
+	Hi           uint64    `json:"hi"`
+	Requeued     Ranges    `json:"requeued"`
+	// Marks says when the track's highest ordinal grew (TTL queues).
+	Marks []Checkpoint `json:"marks,omitempty"`
+	// Ambiguous counts gap fills that could not be told from duplicates.
+	Ambiguous uint64 `json:"ambiguous,omitempty"`
 }
 
 // State returns the account's tracks as a document (read it only once
@@ -102,61 +109,70 @@ func (a *Account) State() []TrackState {
 }
 
 func (t *Track) state(id int) TrackState {
-	s := TrackState{Producer: id, Base: t.base, Gaps: t.gaps, Consumed: t.counts[Consumed], Refused: t.counts[Refused],
-		Left: t.counts[Left], DeadLettered: t.counts[DeadLettered], Duplicates: t.dups, Hi: t.hi, Approximate: t.gaps.Filled}
+	s := TrackState{Producer: id, Base: t.base, Consumed: t.counts[Consumed], Refused: t.counts[Refused],
+		Left: t.counts[Left], DeadLettered: t.counts[DeadLettered], Duplicates: t.dups, Hi: t.hi,
+		GapsCounted: slices.Clone(t.gaps.Counted()), Ambiguous: t.gaps.Ambiguous, Marks: slices.Clone(t.marks.Points)}
 	s.Gaps.rs = slices.Clone(t.gaps.rs)
-	for o := t.base; o < t.top; {
-		a := t.nextSet(o)
-		if a >= t.top {
-			break
+	s.Requeued.rs = slices.Clone(t.requeued.rs)
+	if t.n > 0 {
+		s.Window = Bits{Base: t.wbase, Words: make([]uint64, t.n)}
+		for i := range s.Window.Words {
+			s.Window.Words[i] = t.word(i)
 		}
-		b := t.nextClear(a)
-		s.Window.AddRange(a, b)
-		o = b
 	}
-	for o := range t.requeued {
-		s.Requeued = append(s.Requeued, o)
-	}
-	slices.Sort(s.Requeued)
 	return s
 }
 
 // track rebuilds the track (never spilling: nothing records any more).
 func (s TrackState) track() (*Track, error) {
-	if s.Hi > maxMember || s.Base > s.Hi {
+	end := s.Window.Base + 64*uint64(len(s.Window.Words))
+	switch {
+	case s.Hi > maxMember || s.Base > s.Hi:
 		return nil, fmt.Errorf("audit state: producer %d's track spans %d to %d", s.Producer, s.Base, s.Hi)
+	case len(s.Window.Words) > 0 && (s.Window.Base%64 != 0 || s.Window.Base > s.Base || end > maxMember+64 || s.Base >= end):
+		return nil, fmt.Errorf("audit state: producer %d's window (%d words from %d) does not hold its base %d", s.Producer, len(s.Window.Words), s.Window.Base, s.Base)
 	}
 	if g := s.Gaps.All(); len(g) > 0 && g[len(g)-1].To > s.Base {
 		return nil, fmt.Errorf("audit state: producer %d's gaps reach past its base %d", s.Producer, s.Base)
 	}
-	w := s.Window.All()
-	if len(w) > 0 && (w[0].From < s.Base || w[len(w)-1].To > s.Hi) {
-		return nil, fmt.Errorf("audit state: producer %d's window is outside %d to %d", s.Producer, s.Base, s.Hi)
-	}
 	t := newTrack(0, 0)
-	t.base, t.gaps, t.dups, t.hi = s.Base, s.Gaps, s.Duplicates, s.Hi
-	t.counts = [numClasses]uint64{Consumed: s.Consumed, Refused: s.Refused, Left: s.Left, DeadLettered: s.DeadLettered}
-	for _, r := range w {
-		t.setRange(r.From, r.To)
+	t.base, t.gaps, t.dups, t.hi, t.requeued = s.Base, s.Gaps, s.Duplicates, s.Hi, s.Requeued
+	t.gaps.Ambiguous = s.Ambiguous
+	if err := t.gaps.setCounted(s.GapsCounted); err != nil {
+		return nil, fmt.Errorf("audit state: producer %d's gaps: %w", s.Producer, err)
 	}
-	for _, o := range s.Requeued {
-		if t.requeued == nil {
-			t.requeued = map[uint64]uint32{}
+	t.counts = [numClasses]uint64{Consumed: s.Consumed, Refused: s.Refused, Left: s.Left, DeadLettered: s.DeadLettered}
+	t.marks.Points = s.Marks
+	if n := len(s.Window.Words); n > 0 {
+		t.grow(n)
+		copy(t.ring, s.Window.Words)
+		t.wbase, t.n = s.Window.Base, n
+		t.top = t.wbase + 64*uint64(n-1) + uint64(64-bits.LeadingZeros64(t.ring[n-1]))
+		if t.ring[n-1] == 0 {
+			t.top = t.base
 		}
-		t.requeued[o] = 1
+		t.top = max(t.top, t.base)
 	}
 	return t, nil
 }
 
-// setRange sets window bits [from, to), all at or above base.
-func (t *Track) setRange(from, to uint64) {
-	if from >= to {
-		return
+// UnmarshalJSON reads a state; one of another version (an earlier
+// mqbench's, whose layout differs) is kept as its version alone, so that
+// the result holding it still loads and only reconciling or merging it is
+// refused, saying why.
+func (st *State) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Version int `json:"version"`
 	}
-	t.set(to - 1) // grows the window once
-	for o := from; o < to-1; o++ {
-		t.ring[(t.head+int((o-t.wbase)/64))&(len(t.ring)-1)] |= 1 << (o % 64)
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("audit state: %w", err)
 	}
+	if v.Version != StateVersion {
+		*st = State{Version: v.Version}
+		return nil
+	}
+	type plain State
+	return json.Unmarshal(b, (*plain)(st))
 }
 
 // producers rebuilds the producers' sides by id.
@@ -172,8 +188,15 @@ func (st *State) producers() ([]*Producer, error) {
 				return nil, fmt.Errorf("audit state: producer %d has messages beyond the %d it published", p.ID, p.Published)
 			}
 		}
-		prods[p.ID] = &Producer{Published: p.Published, Confirms: p.Confirms, Acked: p.Acked, Received: p.Received,
+		pr := &Producer{Published: p.Published, Confirms: p.Confirms, Acked: p.Acked, Received: p.Received,
 			Times: Checkpoints{Points: p.Times}}
+		if err := pr.Acked.setCounted(p.AckedCounted); err != nil {
+			return nil, fmt.Errorf("audit state: producer %d's confirms: %w", p.ID, err)
+		}
+		if err := pr.Received.setCounted(p.ReceivedCounted); err != nil {
+			return nil, fmt.Errorf("audit state: producer %d's received: %w", p.ID, err)
+		}
+		prods[p.ID] = pr
 	}
 	return prods, nil
 }
@@ -189,9 +212,6 @@ func (st *State) Reconcile() (out []Queue, note string, err error) {
 		return nil, "", err
 	}
 	var approx uint64
-	for _, p := range st.Publishers {
-		approx += p.Approximate
-	}
 	for _, q := range st.Queues {
 		if len(q.Routes) != st.Keys {
 			return nil, "", fmt.Errorf("audit state: queue %s routes %d keys, not %d", q.Name, len(q.Routes), st.Keys)
@@ -208,18 +228,18 @@ func (st *State) Reconcile() (out []Queue, note string, err error) {
 					return nil, "", err
 				}
 				acct.tracks[ts.Producer].Store(t)
-				approx += ts.Approximate
 			}
 			var ev Evidence
 			if g.End != nil {
 				ev = *g.End
 			}
-			out = append(out, acct.Reconcile(prods, g.Consumers, ev))
+			q, n := acct.Reconcile(prods, g.Consumers, ev)
+			out, approx = append(out, q), approx+n
 		}
 	}
 	if approx > 0 {
-		note = fmt.Sprintf("approximate: %d messages were taken as missing or confirmed in bulk to keep the audit's memory bounded "+
-			"(more than %d separate gaps in one producer's messages to one queue)", approx, DefaultGapCap)
+		note = fmt.Sprintf("approximate: %d messages were classified by count, their positions given up to keep the audit's memory bounded "+
+			"(more than %d separate gaps in one producer's messages to one queue, or holes in its confirms); lost is the least the counts allow", approx, DefaultGapCap)
 	}
 	return out, note, nil
 }

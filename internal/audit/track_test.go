@@ -88,11 +88,11 @@ func TestTrackAgreesWithAMap(t *testing.T) {
 					continue
 				}
 				for _, x := range append([]uint64{o}, deliverSome(rng, &held)...) {
-					tr.account(x, Consumed)
+					tr.account(x, Consumed, 0)
 					ref.account(x)
 				}
 				if rng.Float64() < tc.dup {
-					tr.account(o, Consumed)
+					tr.account(o, Consumed, 0)
 					ref.account(o)
 				}
 				if b := 8 * tr.n; b > tc.wantWindowBelow {
@@ -100,7 +100,7 @@ func TestTrackAgreesWithAMap(t *testing.T) {
 				}
 			}
 			for _, x := range held {
-				tr.account(x, Consumed)
+				tr.account(x, Consumed, 0)
 				ref.account(x)
 			}
 			end := uint64(tc.n) + 10
@@ -142,12 +142,12 @@ func deliverSome(rng *rand.Rand, held *[]uint64) []uint64 {
 func TestTrackLateArrivalFillsAGap(t *testing.T) {
 	tr := newTrack(64, 0)
 	for o := uint64(1); o < 500; o++ {
-		tr.account(o, Consumed)
+		tr.account(o, Consumed, 0)
 	}
 	if tr.gaps.Len() != 1 || !tr.gaps.Has(0) {
 		t.Fatalf("gaps %v: want ordinal 0 spilled", tr.gaps.All())
 	}
-	if tr.account(0, Consumed) || !tr.account(0, Consumed) {
+	if tr.account(0, Consumed, 0) || !tr.account(0, Consumed, 0) {
 		t.Fatal("the late arrival must fill the gap, its second copy be a duplicate")
 	}
 	if tr.counts[Consumed] != 500 || tr.dups != 1 || tr.gaps.Len() != 0 {
@@ -169,7 +169,7 @@ func TestTrackBillionInOrder(t *testing.T) {
 	tr := newTrack(DefaultSpill, DefaultGapCap)
 	const n = 1_000_000_000
 	for o := uint64(0); o < n; o++ {
-		tr.accountLocked(o, Consumed)
+		tr.accountLocked(o, Consumed, 0)
 	}
 	// Then 10⁷ more with 0.1% reordering (each held back 1–1,000 places)
 	// and 100 stretches of 10 that never arrive.
@@ -188,10 +188,10 @@ func TestTrackBillionInOrder(t *testing.T) {
 			pending = append(pending, late{o, o + 1 + uint64(rng.IntN(1000))})
 			continue
 		}
-		tr.accountLocked(o, Consumed)
+		tr.accountLocked(o, Consumed, 0)
 		for i := 0; i < len(pending); {
 			if pending[i].at <= o {
-				tr.accountLocked(pending[i].o, Consumed)
+				tr.accountLocked(pending[i].o, Consumed, 0)
 				pending[i] = pending[len(pending)-1]
 				pending = pending[:len(pending)-1]
 				continue
@@ -200,7 +200,7 @@ func TestTrackBillionInOrder(t *testing.T) {
 		}
 	}
 	for _, p := range pending {
-		tr.accountLocked(p.o, Consumed)
+		tr.accountLocked(p.o, Consumed, 0)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)

@@ -2,7 +2,7 @@ package driver
 
 import (
 	"fmt"
-	"math"
+	"strings"
 	"time"
 
 	"github.com/mqbench/mqbench/internal/audit"
@@ -81,6 +81,7 @@ func (w *workload) prepareAudit() {
 		pattern := audit.NewPattern(routes)
 		o := opts
 		o.DeliveryLimit = deliveryLimit(q.spec, w.brokerMajor) != ""
+		_, o.TTL = intArg(q.spec.Arguments, "x-message-ttl")
 		stream := q.spec.Type == scenario.QueueStream
 		var shared *account
 		for _, c := range w.consumers {
@@ -117,7 +118,7 @@ func (w *workload) prepareAudit() {
 func (w *workload) deadLettered(from string, id int, seq uint32) bool {
 	for _, a := range w.accounts {
 		if !a.stream && a.q.currentName() == from {
-			a.a.Record(id, seq, audit.DeadLettered)
+			a.a.Record(id, seq, audit.DeadLettered, 0) // not a delivery: no later-arrival mark
 			return true
 		}
 	}
@@ -161,7 +162,8 @@ func (w *workload) auditState(ends map[*queue]audit.Evidence) *audit.State {
 	for _, p := range w.producers {
 		if a := p.audit; a != nil {
 			st.Publishers = append(st.Publishers, audit.ProducerState{ID: p.id, Published: a.Published, Confirms: a.Confirms,
-				Acked: a.Acked, Received: a.Received, Times: a.Times.Points, Approximate: a.Acked.Filled + a.Received.Filled})
+				Acked: a.Acked, Received: a.Received, Times: a.Times.Points,
+				AckedCounted: a.Acked.Counted(), ReceivedCounted: a.Received.Counted()})
 		}
 	}
 	byQueue := map[*queue]int{}
@@ -187,12 +189,16 @@ func (w *workload) auditState(ends map[*queue]audit.Evidence) *audit.State {
 		}
 		switch {
 		case acc.stream:
-			g.End = &audit.Evidence{Depth: math.MaxInt64} // what it did not read is still in the stream
+			g.End = &audit.Evidence{Stream: true} // what it did not read is still in the stream
 		case sc.Shard.Owner():
 			ev := ends[acc.q]
 			g.End = &ev
 		}
 		st.Queues[qi].Groups = append(st.Queues[qi].Groups, g)
+	}
+	for _, n := range w.endNotes {
+		st.Incomplete = true
+		st.Note = strings.TrimPrefix(st.Note+"; "+n, "; ")
 	}
 	return st
 }

@@ -19,6 +19,10 @@ func (w *workload) Backlog() (result.Backlog, bool) {
 	return result.Backlog{}, false
 }
 
+// ReadBacklog reads what waits to be consumed now (a passive declare per
+// queue), apart from the sampler.
+func (w *workload) ReadBacklog() (result.Backlog, bool) { return w.readBacklog() }
+
 // sampleBacklog reads what waits to be consumed every interval, in its
 // own goroutine, so a slow broker never delays the collector. A sample
 // that cannot be read is unknown (nil), never the previous one again.

@@ -100,7 +100,13 @@ func (c *consumer) setup(ch *amqp.Channel) error {
 
 // run handles deliveries from the start signal until the subscription ends
 // (cancelled at the end of the run, by the broker, or with its connection,
-// which is mended) or ctx ends.
+// which is mended) or ctx ends. Once cancelled at the end of the run
+// (stop) it handles nothing more that it would have to acknowledge: it
+// acknowledges what it already handled and leaves; Finish closes its
+// channel, and the broker puts back what the client still held, where the
+// end-of-run sweep finds it. With automatic acks those deliveries are
+// already gone from the broker: it books them, without the processing
+// delay, until the library has handed over the last.
 func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 	defer close(c.finished)
 	if !started(ctx, start) {
@@ -111,10 +117,14 @@ func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 		return
 	}
 	var b batch
-	flush := c.flush
+	flush, stop := c.flush, c.stop
 	for {
 		select {
 		case d, ok := <-c.deliveries:
+			if c.stopped() && (!ok || c.ack != scenario.AckAuto) {
+				c.flushBatch(&b)
+				return
+			}
 			if !ok {
 				if err := c.h.Recover(ctx); err != nil {
 					c.fail(err) // a no-op once the run is finishing
@@ -130,9 +140,25 @@ func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 			// nothing counted as consumed goes back to the queue.
 			c.flushBatch(&b)
 			flush = nil
+		case <-stop:
+			if c.ack != scenario.AckAuto {
+				c.flushBatch(&b)
+				return
+			}
+			stop = nil // automatic acks: book what the library still holds
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// stopped reports whether the consumer was cancelled at the end of the run.
+func (c *consumer) stopped() bool {
+	select {
+	case <-c.stop:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -183,6 +209,7 @@ func (c *consumer) poll(ctx context.Context) {
 	pause := time.NewTimer(0)
 	defer pause.Stop()
 	var b batch
+	defer c.flushBatch(&b) // the tail of a multiple-ack batch, whatever ends the loop
 	for {
 		select {
 		case <-ctx.Done():
@@ -242,12 +269,12 @@ func (c *consumer) handle(d *amqp.Delivery) (refused bool) {
 	if c.refusing() {
 		c.m.Count(metrics.Refused, now)
 		if c.audit != nil {
-			c.audit.Refuse(id, seq, c.requeue, d.Redelivered)
+			c.audit.Refuse(id, seq, c.requeue, d.Redelivered, now)
 		}
 		return true
 	}
 	if c.audit != nil {
-		c.record(d, id, seq)
+		c.record(d, id, seq, now)
 	}
 	c.measure(d.Body, now, c.runID != 0)
 	c.m.Count(metrics.Consumed, now)
@@ -255,23 +282,24 @@ func (c *consumer) handle(d *amqp.Delivery) (refused bool) {
 	if c.quota != nil && c.quota.Add(-1) == 0 {
 		c.onQuota()
 	}
-	if c.delay > 0 {
+	if c.delay > 0 && !c.stopped() { // what is booked after the end is not processed
 		time.Sleep(c.delay)
 	}
 	return false
 }
 
-// record books a delivery in the audit: a message dead-lettered here from
-// an audited queue (rare: only messages carrying headers are looked at)
-// is that queue's, not this one's.
-func (c *consumer) record(d *amqp.Delivery, id int, seq uint32) {
+// record books a delivery received at now in the audit: a message
+// dead-lettered here from another audited queue (rare: only messages
+// carrying headers are looked at) is that queue's, not this one's; one
+// dead-lettered back into its own queue (a retry loop) is this one's.
+func (c *consumer) record(d *amqp.Delivery, id int, seq uint32, now int64) {
 	if d.Headers != nil && c.deadLetter != nil {
-		if from := deadLetteredFrom(d.Headers); from != "" && c.deadLetter(from, id, seq) {
+		if from := deadLetteredFrom(d.Headers); from != "" && from != c.q.currentName() && c.deadLetter(from, id, seq) {
 			c.audit.Redelivery(d.Redelivered)
 			return
 		}
 	}
-	c.audit.Deliver(id, seq, d.Redelivered)
+	c.audit.Deliver(id, seq, d.Redelivered, now)
 }
 
 // refusing reports whether the next delivery is refused: refusals are

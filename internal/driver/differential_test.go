@@ -351,3 +351,44 @@ func TestBacklogUnknownWhenADepthCannotBeRead(t *testing.T) {
 		t.Errorf("%d intervals with a backlog before the deletion; %d of the %d after it unknown: want all", before, unknown, after)
 	}
 }
+
+// TestHeldDeliveriesAtTheEndAreLeftNotLost: no prefetch limit, a consumer
+// that takes 20 ms a message, and a drain cut short: when the run ends the
+// client holds hundreds of deliveries. With manual acks they go back to
+// the queue (the consumer's channel is closed) and the sweep finds them:
+// left, never lost, and the run ends at once rather than processing them
+// one by one; with automatic acks (gone from the broker already) they are
+// booked as consumed without the delay. The test counts what the broker
+// still holds itself when the queue is kept.
+func TestHeldDeliveriesAtTheEndAreLeftNotLost(t *testing.T) {
+	for _, ack := range []string{scenario.AckManual, scenario.AckAuto} {
+		t.Run(ack, func(t *testing.T) {
+			sc := scenario.Default()
+			sc.Duration = scenario.Duration(2 * time.Second)
+			sc.DrainTimeout = scenario.Duration(500 * time.Millisecond)
+			sc.Producers = scenario.Producers{Count: 1, Rate: 500, Confirm: 100}
+			sc.Consumers = scenario.Consumers{Count: 1, Ack: ack, Delay: scenario.Duration(20 * time.Millisecond)}
+			sc.Queues = []scenario.Queue{{Name: "mqbench-held-end", Durable: true}}
+			sc.Keep = true
+			own(t, &sc)
+			start := time.Now()
+			res := runOK(t, sc)
+			took := time.Since(start)
+			q := onlyQueue(t, res)
+			depth := depthOf(t, sc.URL, sc.Queues[0].Name)
+			t.Logf("%s: took %v; audit %+v; the broker holds %d", ack, took, q, depth)
+			if q.Lost != 0 || q.Unconfirmed != 0 || q.Consumed+q.Left != q.Expected || q.Consumed != val(res.Totals.Consumed) {
+				t.Errorf("audit %+v: every message consumed or left, none lost", q)
+			}
+			if ack == scenario.AckManual && (q.Left < 300 || q.Left != depth) {
+				t.Errorf("left %d, the broker holds %d: the held deliveries must be back in the queue", q.Left, depth)
+			}
+			if ack == scenario.AckAuto && depth != q.Left {
+				t.Errorf("left %d, the broker holds %d", q.Left, depth)
+			}
+			if took > 15*time.Second {
+				t.Errorf("the run took %v: held deliveries were processed one by one after the end", took)
+			}
+		})
+	}
+}

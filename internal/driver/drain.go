@@ -95,32 +95,37 @@ func (w *workload) lastConsumed() int64 {
 	return at
 }
 
-// closePublishers closes, once, the channel of every producer that left
-// its publish loop, in parallel (bounded by ctx): an answered close means
-// the broker read everything sent on it. A producer still stuck in a
-// write keeps its channel; Finish closes its connection.
+// closePublishers closes the channel of every producer that left its
+// publish loop and has not been closed yet, in parallel (bounded by ctx):
+// an answered close means the broker read everything sent on it. A
+// producer still stuck in a write keeps its channel (Finish calls this
+// again, and then closes its connection).
 func (w *workload) closePublishers(ctx context.Context) {
-	w.closePub.Do(func() {
-		var wg sync.WaitGroup
-		work := make(chan *producer)
-		for range min(len(w.producers), closeParallel) {
-			wg.Add(1)
-			w.goAndTrack(func() {
-				defer wg.Done()
-				for p := range work {
-					p.closeChannel()
-				}
-			})
-		}
-		for _, p := range w.producers {
-			select {
-			case work <- p:
-			case <-ctx.Done():
+	var wg sync.WaitGroup
+	work := make(chan *producer)
+	for range min(len(w.producers), closeParallel) {
+		wg.Add(1)
+		w.goAndTrack(func() {
+			defer wg.Done()
+			for p := range work {
+				p.closeChannel()
 			}
+		})
+	}
+send:
+	for _, p := range w.producers {
+		if !p.done.Load() || !p.closed.CompareAndSwap(false, true) {
+			continue
 		}
-		close(work)
-		waitCtx(ctx, &wg)
-	})
+		select {
+		case work <- p:
+		case <-ctx.Done(): // every closer stuck: the connections close later
+			p.closed.Store(false)
+			break send
+		}
+	}
+	close(work)
+	waitCtx(ctx, &wg)
 }
 
 // closeParallel bounds the channels closed at once at the end.

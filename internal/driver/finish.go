@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/mqbench/mqbench/internal/engine"
@@ -45,6 +46,7 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 		case <-ctx.Done():
 		}
 	}
+	w.closeConsumers(ctx)
 	// Nothing this process measures is running any more: the workers'
 	// garbage is collected and handed back before the audit and the
 	// result are built, so that building them does not raise the run's
@@ -61,6 +63,7 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 		cancel()
 	}
 	var final engine.Final
+	final.LastConsumed = w.lastConsumed()
 	final.Queues, final.MaxUnacked = w.queueFigures()
 	final.Faults = w.dialer.Faults().Snapshot()
 	final.Connections = w.dialer.Connections()
@@ -83,6 +86,30 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 		final.Warnings = append(final.Warnings, crossShardWarning)
 	}
 	return final, err
+}
+
+// closeConsumers closes the channels of the consumers that acknowledge
+// (they left their loop without handling what the client still held):
+// the broker puts those deliveries back in their queues, where the sweep
+// finds them as left, instead of their vanishing with the connection.
+func (w *workload) closeConsumers(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, c := range w.consumers {
+		if c.ack == scenario.AckAuto {
+			continue // nothing held is the broker's any more
+		}
+		select {
+		case <-c.finished:
+		default:
+			continue // still running (or stuck): its connection closes later
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.h.Ch().Close()
+		}()
+	}
+	waitCtx(ctx, &wg)
 }
 
 // closeAll closes every connection and waits (within ctx) for every

@@ -50,8 +50,9 @@ type producer struct {
 	// epoch on.
 	epoch uint32
 	// done is set when the producer left its publish loop for good: only
-	// then may its channel be closed and its audit read.
-	done atomic.Bool
+	// then may its channel be closed and its audit read; closed once its
+	// channel has been handed to closeChannel.
+	done, closed atomic.Bool
 }
 
 // setup puts a new channel in the state the producer needs: confirm mode

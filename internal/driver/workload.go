@@ -61,7 +61,7 @@ type workload struct {
 
 	accounts  []*account // the audit's accounts (prepareAudit)
 	auditNote string     // why part of the run is not audited
-	closePub  sync.Once  // the publishers' channels are closed once
+	endNotes  []string   // what made the end-of-run reading incomplete
 	// unreceived is how many published messages were in no queue yet
 	// when the load stopped (-1: not known).
 	unreceived int64

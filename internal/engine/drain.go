@@ -7,10 +7,13 @@ import (
 )
 
 // stopAndDrain stops the load and, unless the run failed, drains what is
-// queued, reporting each interval while that lasts (marked drain).
-func (r *runner) stopAndDrain(drain bool) DrainResult {
+// queued, reporting each interval while that lasts (marked drain). It
+// returns how the drain went and the backlog, read afresh, when the load
+// stopped and when the drain ended (nil: could not be read).
+func (r *runner) stopAndDrain(drain bool) (out DrainResult, atStop, atEnd *result.Backlog) {
 	done := make(chan DrainResult, 1)
 	go func() {
+		atStop = r.readBacklog() // nothing is published any more (the window closed)
 		stopCtx, cancel := r.phase(r.cfg.DrainTimeout+stopGrace, abortGrace)
 		r.w.StopLoad(stopCtx)
 		cancel()
@@ -20,24 +23,26 @@ func (r *runner) stopAndDrain(drain bool) DrainResult {
 			out = r.w.Drain(drainCtx)
 			cancel()
 		}
+		atEnd = r.readBacklog()
 		done <- out
 	}()
 	ticker := time.NewTicker(r.cfg.Interval)
 	defer ticker.Stop()
 	for {
 		select {
-		case out := <-done:
+		case out = <-done:
+			r.endBacklog = atEnd // the last interval ends with the fresh reading
 			r.tick(r.cfg.Now(), true)
-			return out
+			return out, atStop, atEnd
 		case <-ticker.C:
 			r.tick(r.cfg.Now(), true)
 		}
 	}
 }
 
-// backlog is the workload's backlog now, nil when unknown.
-func (r *runner) backlog() *result.Backlog {
-	if b, ok := r.w.Backlog(); ok {
+// readBacklog reads the workload's backlog afresh, nil when it cannot.
+func (r *runner) readBacklog() *result.Backlog {
+	if b, ok := r.w.ReadBacklog(); ok {
 		return &b
 	}
 	return nil

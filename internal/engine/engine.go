@@ -49,8 +49,12 @@ type Workload interface {
 	// Drain awaits outstanding confirms and replies, then consumes what is
 	// still queued until nothing is left or ctx ends.
 	Drain(ctx context.Context) DrainResult
-	// Backlog returns what waits to be consumed over all queues, if known.
+	// Backlog returns the latest sample of what waits to be consumed over
+	// all queues, if known; ReadBacklog reads it afresh (it may take a
+	// round trip per queue: the engine calls it only when the load stops
+	// and when the drain ends).
 	Backlog() (result.Backlog, bool)
+	ReadBacklog() (result.Backlog, bool)
 	// Blocked returns how many connections the broker blocks right now.
 	Blocked() int
 	// Disconnected returns how many workers wait for a lost connection.
@@ -74,6 +78,10 @@ type Final struct {
 	Faults      result.Faults
 	MaxUnacked  *int64 // null with automatic acks
 	Warnings    []string
+	// LastConsumed is when the last message was consumed (Unix ns; 0:
+	// never), read once every consumer stopped: consumption the clean-up
+	// saw (deliveries the client still held) is rated over its time too.
+	LastConsumed int64
 }
 
 // Sink receives a run's progress. Calls come from the engine's goroutine,
@@ -173,6 +181,7 @@ type runner struct {
 	collects                      int
 	collectSum, collectMax        time.Duration
 	intervals                     []result.Interval
+	endBacklog                    *result.Backlog // read afresh when the drain ended
 }
 
 // timeline is what the engine measured, for build.
@@ -227,10 +236,8 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	r.tick(end, false)
 	t := timeline{start: r.start, measureStart: r.measureStart, windowEnd: loadEnd, reason: ev.Reason,
 		window: window, cpuWindow: cpu - r.cpuBase}
-	t.backlogAtStop = r.backlog()
-	t.drain = r.stopAndDrain(ev.Err == nil)
+	t.drain, t.backlogAtStop, t.backlogAtEnd = r.stopAndDrain(ev.Err == nil)
 	t.drainEnd = r.cfg.Now()
-	t.backlogAtEnd = r.backlog()
 
 	fin := r.cfg.FinishTimeout
 	if fin <= 0 {
@@ -239,6 +246,7 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	finCtx, cancel := r.phase(fin, abortGrace)
 	final, finErr := r.w.Finish(finCtx)
 	cancel()
+	t.drain.LastConsumed = max(t.drain.LastConsumed, final.LastConsumed)
 	t.aborted = r.aborted()
 	// Collected after Finish so that deliveries still buffered in the client
 	// when consumers were cancelled are in both the totals and the queues.
@@ -346,7 +354,9 @@ func (r *runner) tick(now int64, drain bool) {
 			out.RPCP99Us = ptr(h.ValueAtQuantile(99))
 		}
 	}
-	if b, ok := r.w.Backlog(); ok {
+	if b := r.endBacklog; b != nil { // the drain's last interval: read afresh
+		out.Backlog, out.BacklogParts = ptr(b.Total()), b
+	} else if b, ok := r.w.Backlog(); ok {
 		out.Backlog, out.BacklogParts = ptr(b.Total()), &b
 	}
 	if r.cfg.IntervalHistograms {

@@ -73,6 +73,12 @@ func (f *fake) StopLoad(context.Context) {
 func (f *fake) Backlog() (result.Backlog, bool) {
 	return result.Backlog{Ready: 4, Delivered: 2, StreamLag: 1}, true
 }
+
+// ReadBacklog reads a different figure from the sampled one: the drain's
+// figures must be read afresh, not taken from the last sample.
+func (f *fake) ReadBacklog() (result.Backlog, bool) {
+	return result.Backlog{Ready: 10, Delivered: 1}, true
+}
 func (f *fake) Blocked() int       { return 0 }
 func (f *fake) Disconnected() int  { return 0 }
 func (f *fake) ConnectionsUp() int { return 1 }
@@ -228,8 +234,11 @@ func TestSaturatedRunRatesOverTheLoad(t *testing.T) {
 	if drains < 10 { // 0.9 s at 50 ms intervals
 		t.Errorf("%d drain intervals", drains)
 	}
-	if res.Client.Cores < 0 || res.Drain.BacklogStart == nil || *res.Drain.BacklogStart != 7 {
-		t.Errorf("backlog at the load's end %v", res.Drain.BacklogStart)
+	if res.Drain.BacklogStart == nil || *res.Drain.BacklogStart != 11 || res.Drain.BacklogEnd == nil || *res.Drain.BacklogEnd != 11 {
+		t.Errorf("backlog at the load's end %v and the drain's %v: want the fresh readings (11), not the last sample (7)", res.Drain.BacklogStart, res.Drain.BacklogEnd)
+	}
+	if last := res.Intervals[len(res.Intervals)-1]; last.Backlog == nil || *last.Backlog != 11 {
+		t.Errorf("the drain's last interval shows backlog %v, not the reading at its end", last.Backlog)
 	}
 }
 

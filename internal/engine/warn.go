@@ -23,7 +23,12 @@ func Warnings(res *result.Result) []string {
 		out = append(out, w)
 	}
 	if a := res.Audit; a != nil && a.Total.Lost > 0 {
-		out = append(out, fmt.Sprintf("the broker lost %d messages it had confirmed: not consumed, not left in the queue, and no queue argument lets it drop them (see audit.queues)", a.Total.Lost))
+		out = append(out, fmt.Sprintf("the broker lost %d messages it had taken (confirmed them, or read them on a channel whose close it answered): "+
+			"not consumed, not left in the queue, and nothing the broker was seen to do explains them (see audit.queues)", a.Total.Lost))
+	}
+	if a := res.Audit; a != nil && a.Total.Unknown > 0 {
+		out = append(out, fmt.Sprintf("%d messages published without confirms on channels that failed were never seen again: "+
+			"whether the broker ever read them cannot be known (audit unknown; use --confirm to know)", a.Total.Unknown))
 	}
 	out = append(out, stampWarnings(res.Totals)...)
 	if n := len(res.Faults.Blocked); n > 0 {
