@@ -158,6 +158,11 @@ func (c *rpcClient) limitMet() bool { return c.limit >= 0 && int64(c.issued) >= 
 // negative wake when the run failed.
 func (c *rpcClient) sendDue(ctx context.Context, now int64, stop <-chan struct{}, base int64) (int64, <-chan struct{}) {
 	for stop != nil && len(c.free) > 0 && !c.limitMet() {
+		if now >= c.win.End() {
+			// The load's window has closed: no request after it, so every
+			// request is the window's (as with producers).
+			return math.MaxInt64, nil
+		}
 		due := now
 		if c.schedule != nil {
 			// Open loop: request k is due at base + Due(k). One sent late

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -309,5 +311,58 @@ func TestOneShardMergesToItself(t *testing.T) {
 	}
 	if m.Audit == nil || r.Audit == nil || m.Audit.Total != r.Audit.Total || !m.Audit.Balanced {
 		t.Errorf("audit: merged %+v, the shard's %+v", m.Audit, r.Audit)
+	}
+}
+
+// receivedTotal reads the node's own count of messages it received
+// (rabbit_global_counters, AMQP 0-9-1): the broker's publish counter.
+func receivedTotal(t *testing.T, n *brokertest.Node) int64 {
+	t.Helper()
+	out, err := n.Ctl("eval", "maps:get(messages_received_total, maps:get([{protocol, amqp091}], rabbit_global_counters:overview())).")
+	if err != nil {
+		t.Fatalf("read the broker's counter: %v", err)
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+	if err != nil {
+		t.Fatalf("the broker's counter %q: %v", out, err)
+	}
+	return v
+}
+
+// TestShardsAtAMessageCountMergeToTheBrokersRate: three shards, each
+// publishing 300 messages at 100 msg/s and stopping at the run's count,
+// on a node of the test's own: the broker's own counter of messages
+// received agrees with the merged published total, and the merged rate
+// is that count over the time the load took — 3 s by the producers'
+// schedule — within 2%: the second in which the shards wait to see the
+// leaders' markers gone is not the load's.
+func TestShardsAtAMessageCountMergeToTheBrokersRate(t *testing.T) {
+	node := brokertest.StartNode(t)
+	sc := shardScenario(t, 0)
+	sc.URL = node.URL()
+	sc.Producers = scenario.Producers{Count: 3, Rate: 100, Messages: 900, Confirm: 100}
+	sc.Normalize()
+	before := receivedTotal(t, node)
+	res, errs := runShards(t, sc, 3, time.Now().Add(2*time.Second), nil, Options{})
+	received := receivedTotal(t, node) - before
+	var in []merge.Input
+	for i, r := range res {
+		if errs[i] != nil || r == nil {
+			t.Fatalf("shard %d: %v", i, errs[i])
+		}
+		in = append(in, merge.Input{File: fmt.Sprint(i), Result: r})
+	}
+	m, err := merge.Merge(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const loadS = 3.0 // 300 messages at 100 msg/s per producer, all released together
+	want := float64(received) / loadS
+	t.Logf("broker received %d; merged %d published at %.1f/s over %.3f s (want %.1f/s)", received, m.Totals.Published, m.Rates.PublishedPerS, m.MeasuredS, want)
+	if received != 900 || m.Totals.Published != received {
+		t.Fatalf("the broker received %d, the merge says %d published: want 900 both", received, m.Totals.Published)
+	}
+	if math.Abs(m.Rates.PublishedPerS-want) > 0.02*want {
+		t.Errorf("merged %.1f msg/s, the broker's count over the load's 3 s is %.1f/s", m.Rates.PublishedPerS, want)
 	}
 }

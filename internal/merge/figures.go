@@ -147,13 +147,42 @@ func rates(out *result.Result, m *result.Merged, shards []Input) {
 		r.ConfirmedPerS = ptrF(perSecond(published, func(t result.Totals) float64 { return answered(t.Confirmed, t.Published) }))
 	}
 	if first.ConsumedPerS != nil {
-		r.ConsumedPerS = ptrF(perSecond(within(func(iv result.Interval) int64 { return iv.Consumed }), all))
+		r.ConsumedPerS, r.ConsumedOverS = consumedRate(m, shards)
+		if r.ConsumedPerS == nil { // results from before consumption was rated over the drain
+			r.ConsumedPerS = ptrF(perSecond(within(func(iv result.Interval) int64 { return iv.Consumed }), all))
+		}
 	}
 	if first.RPCRequestsPerS != nil {
 		requests := within(func(iv result.Interval) int64 { return deref(iv.RPCRequests) })
 		r.RPCRequestsPerS = ptrF(perSecond(requests, all))
 		r.RPCRepliesPerS = ptrF(perSecond(requests, func(t result.Totals) float64 { return answered(t.RPCReplies, deref(t.RPCRequests)) }))
 	}
+}
+
+// consumedRate is the whole run's consumption rate as each shard rates
+// its own: everything consumed after the warm-up, over the time from the
+// common window's start until the last shard's consumers were done (its
+// window and the part of its drain it still consumed in). Nil when a shard
+// does not say (an earlier mqbench's result).
+func consumedRate(m *result.Merged, shards []Input) (perS, overS *float64) {
+	var consumed float64
+	end := m.WindowStart
+	for _, s := range shards {
+		r := s.Result
+		if r.Totals.Consumed == nil || r.Rates.ConsumedOverS == nil {
+			return nil, nil
+		}
+		consumed += float64(*r.Totals.Consumed)
+		ws, _ := measuredWindow(r)
+		if e := ws.Add(time.Duration(*r.Rates.ConsumedOverS * float64(time.Second))); e.After(end) {
+			end = e
+		}
+	}
+	over := end.Sub(m.WindowStart).Seconds()
+	if over <= 0 {
+		return ptrF(0), ptrF(0)
+	}
+	return ptrF(result.Round3(consumed / over)), ptrF(result.Round3(over))
 }
 
 // answered is the share of asked that was answered (0 when nothing was
