@@ -111,7 +111,7 @@ func (c capacityFlags) config(sc scenario.Scenario, abort <-chan struct{}, stder
 	return capacity.Config{
 		Tool: result.Tool{Name: "mqbench", Version: version()}, Base: sc, SLO: c.slo,
 		MinRate: c.minRate, MaxRate: c.maxRate, Step: c.step.D(), Warmup: c.warmup.D(),
-		Precision: c.precision / 100, Budget: c.budget.D(), Tolerance: c.tolerance / 100,
+		Precision: c.precision / 100, Budget: c.budget.D(), Tolerance: c.tolerance / 100, Kinds: driver.Kinds(),
 		Run: func(ctx context.Context, v scenario.Scenario) (*result.Result, error) {
 			return driver.Run(ctx, v, driver.Options{Version: version(), Abort: abort})
 		},

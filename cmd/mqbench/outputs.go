@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/driver"
 	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/promexport"
 	"github.com/mqbench/mqbench/internal/report"
@@ -72,8 +73,10 @@ func (o *outputs) sinks(sc scenario.Scenario, variant string) []engine.Sink {
 	}
 	if o.prom != nil {
 		sh := sc.Shard // this process's workers: its share of a sharded run
-		workers := map[string]int{"producer": sh.Share(sc.Producers.Count), "consumer": sh.Share(sc.Consumers.Count),
-			"rpc_client": sh.Share(sc.RPC.Clients), "rpc_server": sh.Share(sc.RPC.Servers)}
+		workers := map[string]int{}
+		for _, k := range driver.Kinds() {
+			workers[k.Name] = sh.Share(k.Workers(sc))
+		}
 		s = append(s, o.prom.Run(promexport.Labels{Scenario: sc.Name, Variant: variant, Shard: shardLabel(sc)}, workers))
 	}
 	return s

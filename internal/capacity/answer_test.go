@@ -51,7 +51,7 @@ func searchScript(t *testing.T, alter func(s *script, phase string, n int, r *re
 			return start
 		},
 		Progress: func(_ int, phase string, _ float64, _, _ time.Duration) { s.phase = phase; s.seen[phase]++ }}
-	doc, err := Search(ctx, cfg)
+	doc, err := Search(ctx, withKinds(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

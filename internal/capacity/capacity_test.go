@@ -102,7 +102,7 @@ func search(t *testing.T, f *fake, cfg Config) *Doc {
 	t.Helper()
 	cfg.Base = scenario.Default()
 	cfg.Step, cfg.Run = time.Second, f.run
-	doc, err := Search(context.Background(), cfg)
+	doc, err := Search(context.Background(), withKinds(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestBudgetAndInterrupt(t *testing.T) {
 			}
 			return f.run(c, sc)
 		}}
-	doc, err := Search(ctx, cfg)
+	doc, err := Search(ctx, withKinds(cfg))
 	if err != nil || doc.StopReason != StopInterrupted || doc.Capacity.RatePerS != 400 {
 		t.Fatalf("err %v stop %s capacity %.0f: want the best so far (400) after an interrupt", err, doc.StopReason, doc.Capacity.RatePerS)
 	}
@@ -228,7 +228,7 @@ func TestBudgetAndInterrupt(t *testing.T) {
 func TestJudgeChecks(t *testing.T) {
 	f := &fake{capacity: 1000, clientMax: 1e12}
 	ok, _ := f.run(context.Background(), scenario.Scenario{Producers: scenario.Producers{TotalRate: 500}})
-	if v := Judge(ok, 500, false, nil, 0); !v.Pass {
+	if v := Judge(ok, 500, loadOf("producer"), nil, 0); !v.Pass {
 		t.Fatalf("a healthy step failed: %+v", v)
 	}
 	short := *ok
@@ -242,12 +242,12 @@ func TestJudgeChecks(t *testing.T) {
 		want string
 	}{{&short, CheckRate}, {&errs, CheckErrors}, {failed, CheckRun}}
 	for _, c := range cases {
-		v := Judge(c.r, 500, false, nil, 0)
+		v := Judge(c.r, 500, loadOf("producer"), nil, 0)
 		if v.Pass || !strings.Contains(strings.Join(v.Failed, ","), c.want) {
 			t.Errorf("want %s to fail: %+v", c.want, v)
 		}
 	}
-	if v := Judge(&errs, 500, false, nil, 0.01); !v.Pass {
+	if v := Judge(&errs, 500, loadOf("producer"), nil, 0.01); !v.Pass {
 		t.Errorf("10 nacks in 5000 within a 1%% tolerance failed: %+v", v)
 	}
 }

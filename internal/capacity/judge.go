@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mqbench/mqbench/internal/catalog"
+	"github.com/mqbench/mqbench/internal/kind"
 	"github.com/mqbench/mqbench/internal/result"
 )
 
@@ -82,7 +83,7 @@ type Verdict struct {
 // the interval's sample failed, which is unknown, never 0). A step whose
 // backlog was not seen often enough cannot be judged, and fails
 // (CheckSamples) rather than pass on what nobody saw.
-func Judge(r *result.Result, target float64, rpc bool, objectives []Objective, tolerance float64) Verdict {
+func Judge(r *result.Result, target float64, load *kind.Load, objectives []Objective, tolerance float64) Verdict {
 	var v Verdict
 	if r == nil || (r.StopReason != result.StopDuration && r.StopReason != result.StopMessageCount) {
 		reason := "no result"
@@ -102,7 +103,7 @@ func Judge(r *result.Result, target float64, rpc bool, objectives []Objective, t
 			v.fail(o.Path, fmt.Sprintf("%s %g > %g", o.Path, got, o.Max))
 		}
 	}
-	achieved := achievedRate(r, rpc)
+	achieved := load.Achieved(r)
 	if achieved < target*(1-RateShortfall) {
 		v.fail(CheckRate, fmt.Sprintf("achieved %.0f/s of %.0f/s", achieved, target))
 	}
@@ -110,7 +111,7 @@ func Judge(r *result.Result, target float64, rpc bool, objectives []Objective, t
 	if limit := math.Max(BacklogGrowth*target, BacklogFloor); v.BacklogSlope > limit {
 		v.fail(CheckBacklog, fmt.Sprintf("backlog grew %.1f/s (limit %.1f/s)", v.BacklogSlope, limit))
 	}
-	short, note := consumedShort(r, rpc, tolerance)
+	short, note := consumedShort(r, load, tolerance)
 	if short != "" {
 		v.fail(CheckConsumed, short)
 	} else if note != "" {
@@ -119,7 +120,7 @@ func Judge(r *result.Result, target float64, rpc bool, objectives []Objective, t
 	if why := unjudged(r.Intervals); why != "" {
 		v.fail(CheckSamples, why)
 	}
-	if errs, base := errorCount(r, rpc); errs > tolerance*base {
+	if errs, base := load.Errors(r); errs > tolerance*base {
 		v.fail(CheckErrors, fmt.Sprintf("%.0f errors in %.0f (tolerance %g%%)", errs, base, tolerance*100))
 	}
 	if result.ClientBound(r.Client.Cores, r.Client.CoresAvailable) {
@@ -165,22 +166,6 @@ func unjudged(intervals []result.Interval) string {
 	return ""
 }
 
-// errorCount is the nacks and returns of published messages, or the
-// timeouts of RPC requests, and what they are out of.
-func errorCount(r *result.Result, rpc bool) (errs, of float64) {
-	t := r.Totals
-	n := func(p *int64) float64 {
-		if p == nil {
-			return 0
-		}
-		return float64(*p)
-	}
-	if rpc {
-		return n(t.RPCTimeouts), n(t.RPCRequests)
-	}
-	return n(t.Nacked) + n(t.Returned), float64(t.Published)
-}
-
 // BacklogSlope fits a line through the backlog samples of the measured
 // intervals (least squares over their end times) and returns its slope in
 // messages per second: one high sample does not fail a step, a steady
@@ -217,13 +202,4 @@ func fitSlope(xs, ys []float64) float64 {
 		return 0
 	}
 	return (n*sxy - sx*sy) / d
-}
-
-// achievedRate is the load a run achieved: its publish rate, or for an
-// RPC-only search (rpc) its request rate.
-func achievedRate(r *result.Result, rpc bool) float64 {
-	if rpc && r.Rates.RPCRequestsPerS != nil {
-		return *r.Rates.RPCRequestsPerS
-	}
-	return r.Rates.PublishedPerS
 }

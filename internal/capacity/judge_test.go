@@ -67,12 +67,12 @@ func TestJudgeNeedsBacklogSamples(t *testing.T) {
 		}, "unknown in 1 of 10"},
 	}
 	for _, c := range cases {
-		v := Judge(stepRun(sc, qs, 500, 500, c.backlog), 500, false, nil, 0)
+		v := Judge(stepRun(sc, qs, 500, 500, c.backlog), 500, loadOf("producer"), nil, 0)
 		if v.Pass || failedOf(v) != CheckSamples || !strings.Contains(strings.Join(v.Reasons, ";"), c.why) {
 			t.Errorf("%s: %+v: want to fail %s, saying %q", c.name, v, CheckSamples, c.why)
 		}
 	}
-	if v := Judge(stepRun(sc, qs, 500, 500, flat), 500, false, nil, 0); !v.Pass {
+	if v := Judge(stepRun(sc, qs, 500, 500, flat), 500, loadOf("producer"), nil, 0); !v.Pass {
 		t.Errorf("ten flat samples and everything consumed: %+v", v)
 	}
 }
@@ -110,7 +110,7 @@ func TestJudgeConsumedAgainstPublished(t *testing.T) {
 		{"no consumers", sc, []result.Queue{{Name: "q"}}, 0, flat, ""},
 	}
 	for _, c := range cases {
-		v := Judge(stepRun(c.sc, c.qs, 1000, c.con, c.blog), 1000, false, nil, 0)
+		v := Judge(stepRun(c.sc, c.qs, 1000, c.con, c.blog), 1000, loadOf("producer"), nil, 0)
 		if failedOf(v) != c.failed {
 			t.Errorf("%s: failed %q (%v), want %q", c.name, failedOf(v), v.Reasons, c.failed)
 		}
@@ -138,10 +138,10 @@ func TestJudgeConsumedRidesOutAHiccup(t *testing.T) {
 		}
 		return 30
 	})
-	if v := Judge(hiccup, 200, false, nil, 0); !v.Pass {
+	if v := Judge(hiccup, 200, loadOf("producer"), nil, 0); !v.Pass {
 		t.Errorf("a hiccup at the end failed the step: %v", v.Reasons)
 	}
-	if v := Judge(short(func(int) int64 { return 29 }), 200, false, nil, 0); failedOf(v) != CheckConsumed {
+	if v := Judge(short(func(int) int64 { return 29 }), 200, loadOf("producer"), nil, 0); failedOf(v) != CheckConsumed {
 		t.Errorf("steadily 3%% short: failed %q (%v), want %s", failedOf(v), v.Reasons, CheckConsumed)
 	}
 }
@@ -153,7 +153,7 @@ func TestJudgeConsumedUnknownRouting(t *testing.T) {
 	sc := scenario.Default()
 	sc.Exchange = scenario.Exchange{Name: "x", Type: scenario.ExchangeTopic}
 	sc.Queues[0].Bindings = []scenario.Binding{{Key: "orders.*"}}
-	v := Judge(stepRun(sc, []result.Queue{{Name: "q", Consumers: 1}}, 1000, 500, flat), 1000, false, nil, 0)
+	v := Judge(stepRun(sc, []result.Queue{{Name: "q", Consumers: 1}}, 1000, 500, flat), 1000, loadOf("producer"), nil, 0)
 	if !v.Pass || len(v.Notes) != 1 || !strings.Contains(v.Notes[0], "not checked") {
 		t.Fatalf("%+v: want a pass with a note that consumption was not checked", v)
 	}
@@ -176,7 +176,7 @@ func TestJudgeRPCRepliesAgainstRequests(t *testing.T) {
 			req, rep := int64(500), c.replies
 			r.Intervals[i].RPCRequests, r.Intervals[i].RPCReplies = &req, &rep
 		}
-		if v := Judge(r, 500, true, nil, 0); failedOf(v) != c.failed {
+		if v := Judge(r, 500, loadOf("rpc_client"), nil, 0); failedOf(v) != c.failed {
 			t.Errorf("%d replies a second to 500 requests: failed %q (%v), want %q", c.replies, failedOf(v), v.Reasons, c.failed)
 		}
 	}
@@ -236,8 +236,8 @@ func TestConsumersFallingBehindFail(t *testing.T) {
 		{"stream, skipped as 0", &pileUp{capacity: 100, stream: true, seen: skipped}, CheckConsumed},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			doc, err := Search(context.Background(), Config{Base: scenario.Default(), Step: time.Second, Run: c.p.run,
-				MinRate: c.p.capacity / 4, MaxRate: c.p.capacity * 4, Precision: 0.05})
+			doc, err := Search(context.Background(), withKinds(Config{Base: scenario.Default(), Step: time.Second, Run: c.p.run,
+				MinRate: c.p.capacity / 4, MaxRate: c.p.capacity * 4, Precision: 0.05}))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,7 +25,7 @@ func brokerSearch(t *testing.T, sc scenario.Scenario, cfg Config) *Doc {
 	cfg.Run = func(ctx context.Context, v scenario.Scenario) (*result.Result, error) {
 		return driver.Run(ctx, v, driver.Options{Version: "test"})
 	}
-	doc, err := Search(t.Context(), cfg)
+	doc, err := Search(t.Context(), withKinds(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

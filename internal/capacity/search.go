@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/catalog"
+	"github.com/mqbench/mqbench/internal/kind"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
@@ -50,14 +51,14 @@ type Config struct {
 	Progress func(step int, phase string, rate float64, elapsed, left time.Duration)
 	// Now is the clock the budget is kept by (nil: time.Now).
 	Now func() time.Time
+	// Kinds are the kinds of worker a run can have (driver.Kinds): the
+	// first whose load the scenario offers is the load the search drives.
+	Kinds []kind.Kind
 }
 
 // overhead is what a step costs beyond its warm-up and measured length
 // (connecting, declaring, draining, cleaning up), for the budget's plan.
 const overhead = 3 * time.Second
-
-// RPCOnly reports whether the load is RPC requests: no producers.
-func RPCOnly(sc scenario.Scenario) bool { return sc.Producers.Count == 0 && sc.RPC.Clients > 0 }
 
 // stepScenario is the base scenario at a total rate (0: unpaced).
 func (c Config) stepScenario(rate float64) scenario.Scenario {
@@ -66,11 +67,8 @@ func (c Config) stepScenario(rate float64) scenario.Scenario {
 	sc.Duration = scenario.Duration(c.Warmup + c.Step)
 	sc.Warmup = scenario.Duration(c.Warmup)
 	sc.Interval = scenario.Duration(min(sc.Interval.D(), max(c.Step/10, 100*time.Millisecond)))
-	if RPCOnly(sc) {
-		sc.RPC.Rate, sc.RPC.Schedule, sc.RPC.TotalRate = 0, nil, rate
-	} else {
-		sc.Producers.Rate, sc.Producers.Schedule, sc.Producers.TotalRate = 0, nil, rate
-		sc.Producers.Messages = 0
+	if load := kind.Offering(c.Kinds, sc); load != nil {
+		load.Pace(&sc, rate)
 	}
 	sc.Consumers.Messages, sc.RPC.Requests = 0, 0
 	return sc
@@ -81,7 +79,7 @@ type searcher struct {
 	cfg   Config
 	doc   *Doc
 	start time.Time
-	rpc   bool
+	load  *kind.Load // the load the search drives
 }
 
 // Search runs the search and returns its document, complete whatever
@@ -93,7 +91,11 @@ func Search(ctx context.Context, cfg Config) (*Doc, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &searcher{cfg: cfg, start: cfg.Now(), rpc: RPCOnly(cfg.Base), doc: &Doc{
+	load := kind.Offering(cfg.Kinds, cfg.Base)
+	if load == nil {
+		return nil, fmt.Errorf("capacity: the scenario offers no load to search with (no producers, no RPC clients)")
+	}
+	s := &searcher{cfg: cfg, start: cfg.Now(), load: load, doc: &Doc{
 		Schema: Schema, Tool: cfg.Tool, Scenario: cfg.Base.Masked(), SLO: cfg.SLO,
 		StartedAt: time.Now().UTC(), StopReason: StopCompleted,
 	}}
@@ -252,13 +254,13 @@ func (s *searcher) step(ctx context.Context, phase string, rate float64) (stepRe
 		s.cfg.Progress(len(s.doc.Steps)+1, phase, rate, elapsed, s.left(cost))
 	}
 	res, err := s.cfg.Run(ctx, s.cfg.stepScenario(rate))
-	v := Judge(res, rate, s.rpc, s.cfg.SLO, s.cfg.Tolerance)
+	v := Judge(res, rate, s.load, s.cfg.SLO, s.cfg.Tolerance)
 	if phase == PhaseProbe { // unpaced: no target to hold, no objective to meet
 		v = Verdict{Pass: res != nil && err == nil, BacklogSlope: v.BacklogSlope}
 	}
 	st := stepResult{Verdict: v}
 	if res != nil {
-		st.achieved = achievedRate(res, s.rpc)
+		st.achieved = s.load.Achieved(res)
 	}
 	s.doc.Steps = append(s.doc.Steps, Step{Phase: phase, TargetRate: rate, Pass: v.Pass, Failed: v.Failed,
 		Reasons: v.Reasons, Notes: v.Notes, BacklogSlope: round1(v.BacklogSlope), Result: res})
@@ -289,7 +291,7 @@ func (s *searcher) bracketRange() (lo, hi float64) {
 	hi = s.cfg.MaxRate
 	for _, st := range s.doc.Steps {
 		if st.Phase == PhaseProbe && st.Result != nil {
-			hi = achievedRate(st.Result, s.rpc)
+			hi = s.load.Achieved(st.Result)
 		}
 		if st.Pass && st.TargetRate > lo {
 			lo = st.TargetRate

@@ -89,11 +89,12 @@ func Std() *Catalogue { return std }
 // The slice must not be modified.
 func All() []Figure { return std.figures }
 
-// Lookup returns the figure at path.
+// Lookup returns the figure at path: one of All, or one a kind of worker
+// reports of its own (kinds.<kind>.…, see kindFigure).
 func Lookup(path string) (Figure, bool) {
 	i, ok := std.byPath[path]
 	if !ok {
-		return Figure{}, false
+		return kindFigure(path)
 	}
 	return std.figures[i], true
 }

@@ -28,17 +28,10 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 	default:
 		close(w.abandon)
 	}
-	var finished []chan struct{}
-	for _, c := range w.consumers {
-		c.cancel()
-		finished = append(finished, c.finished)
-	}
-	for _, s := range w.rpcServers {
-		s.cancel()
-		finished = append(finished, s.finished)
-	}
-	for _, c := range w.rpcClients {
-		finished = append(finished, c.finished)
+	var finished []<-chan struct{}
+	for _, r := range w.roles {
+		r.cancel()
+		finished = append(finished, r.done()...)
 	}
 	for _, f := range finished {
 		select {
@@ -79,6 +72,7 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 		err = aerr
 	}
 	final.Warnings = w.warnings()
+	final.Kinds = w.kindFigures()
 	if shardWarning != "" {
 		final.Warnings = append(final.Warnings, shardWarning)
 	}

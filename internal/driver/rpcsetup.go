@@ -14,8 +14,8 @@ import (
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
-// prepareRPC declares the request queue (unless it exists), subscribes the
-// servers and opens the clients with their reply consumers.
+// prepareRPC declares the request queue (unless it exists) and subscribes
+// the servers (the clients, rpcClientRole, open their reply consumers).
 func (w *workload) prepareRPC(ctx context.Context, e env) error {
 	r := w.sc.RPC
 	if !r.Enabled() {
@@ -43,10 +43,7 @@ func (w *workload) prepareRPC(ctx context.Context, e env) error {
 		return err
 	}
 	w.topo.queues = append(w.topo.queues, q)
-	if err := w.prepareRPCServers(ctx, e); err != nil {
-		return err
-	}
-	return w.prepareRPCClients(ctx, e)
+	return w.prepareRPCServers(ctx, e)
 }
 
 func (w *workload) prepareRPCServers(ctx context.Context, e env) error {

@@ -57,7 +57,7 @@ func (e *SetupError) Unwrap() error { return e.Err }
 func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*result.Result, error) {
 	clock := stamp.NewClock()
 	win := metrics.NewWindow() // nothing counts until the engine opens it
-	reg := metrics.NewRegistryOf(shardCount(sc.Producers.Count+sc.Consumers.Count+sc.RPC.Clients+sc.RPC.Servers), win, recordedKinds(sc))
+	reg := metrics.NewRegistryOf(shardCount(workers(sc)), win, recordedKinds(sc))
 	w, info, err := prepare(ctx, &sc, env{reg: reg, win: win, clock: clock, shardWait: opts.ShardWait})
 	if err != nil {
 		return nil, &SetupError{err}
@@ -130,22 +130,6 @@ func hostname() string {
 	return h
 }
 
-// recordedKinds are the latencies the scenario's workers can record:
-// consumers record end-to-end latency (from the actual send too, whenever
-// a body carries a schedule, whoever published it), paced producers their
-// send lag, confirming producers the confirm latency, RPC clients and
-// servers theirs.
-func recordedKinds(sc scenario.Scenario) metrics.KindSet {
-	var k metrics.KindSet
-	k[metrics.EndToEnd] = sc.Consumers.Count > 0
-	k[metrics.EndToEndActual] = sc.Consumers.Count > 0
-	k[metrics.SendLag] = sc.Producers.Count > 0 && sc.Producers.Paced()
-	k[metrics.Confirm] = sc.Producers.Count > 0 && sc.Producers.Confirm > 0
-	k[metrics.RPC] = sc.RPC.Clients > 0
-	k[metrics.RPCServer] = sc.RPC.Servers > 0
-	return k
-}
-
 // shardCount bounds the histogram shards: enough that workers rarely wait
 // for one (two per core: a record holds a shard's lock for tens of
 // nanoseconds), few enough that memory and merge time stay flat at
@@ -213,9 +197,10 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 	if err = w.topo.declareExchange(); err != nil {
 		return w, info, err
 	}
-	steps := []func(context.Context, env) error{w.prepareConsumers, w.prepareRPC, w.prepareProducers}
-	for _, step := range steps {
-		if err = step(ctx, e); err != nil {
+	for _, r := range roles() {
+		rl := running{kind: r.kind, role: r.new()}
+		w.roles = append(w.roles, rl)
+		if err = rl.prepare(ctx, w, e); err != nil {
 			return w, info, err
 		}
 	}
@@ -265,15 +250,8 @@ const finishWait = 30 * time.Second
 // limitedWorkers counts the workers that stop by themselves at a limit.
 func (w *workload) limitedWorkers() int64 {
 	var n int64
-	for _, p := range w.producers {
-		if p.limit >= 0 {
-			n++
-		}
-	}
-	for _, c := range w.rpcClients {
-		if c.limit >= 0 {
-			n++
-		}
+	for _, r := range w.roles {
+		n += r.limited()
 	}
 	return n
 }

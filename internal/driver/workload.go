@@ -30,9 +30,10 @@ type workload struct {
 	consumers  []*consumer
 	rpcClients []*rpcClient
 	rpcServers []*rpcServer
-	keys       *keyRing // the producers' routing keys
-	routes     [][]bool // key index → queue index → routed there (the audit's expectations)
-	runID      uint64   // this run's identity in every audited body
+	roles      []running // every kind of worker the run has (roles.go)
+	keys       *keyRing  // the producers' routing keys
+	routes     [][]bool  // key index → queue index → routed there (the audit's expectations)
+	runID      uint64    // this run's identity in every audited body
 	shardWait  time.Duration
 	// shardStop is the stop reason a sharded run's shards coordinate ("":
 	// none; see shardstop.go).
@@ -100,36 +101,8 @@ func (w *workload) goAndTrack(fn func()) {
 
 // Start releases every worker at once and starts sampling queue depth.
 func (w *workload) Start() {
-	alone, groups := pacedGroups(w.producers)
-	for _, p := range alone {
-		w.publishing.Add(1)
-		w.confirming.Add(1)
-		w.goAndTrack(func() {
-			w.producerDone(p, p.run(w.ctx, w.start, &w.stopping, w.stop))
-			p.awaitConfirms(w.abandon)
-			w.confirming.Done()
-		})
-	}
-	for _, g := range groups {
-		w.publishing.Add(len(g))
-		w.confirming.Add(len(g))
-		w.goAndTrack(func() {
-			runPacedGroup(w.ctx, g, w.start, &w.stopping, w.stop, w.producerDone)
-			for _, p := range g {
-				p.awaitConfirms(w.abandon)
-				w.confirming.Done()
-			}
-		})
-	}
-	for _, c := range w.rpcClients {
-		w.confirming.Add(1)
-		w.goAndTrack(func() {
-			met := c.run(w.ctx, w.start, w.stop, w.abandon)
-			w.confirming.Done()
-			if met {
-				w.limitMet()
-			}
-		})
+	for _, r := range w.roles {
+		r.start(w)
 	}
 	close(w.start)
 	w.goAndTrack(w.sampleBacklog)

@@ -19,6 +19,7 @@ func build(cfg Config, t timeline) (*result.Result, error) {
 		StartedAt: time.Unix(0, t.start).UTC(), EndedAt: time.Unix(0, t.end).UTC(),
 		MeasuredS: time.Duration(t.windowEnd - t.measureStart).Seconds(), StopReason: t.reason,
 		Queues: t.final.Queues, Connections: t.final.Connections, Intervals: t.intervals, Faults: t.final.Faults, Audit: t.final.Audit,
+		Kinds: t.final.Kinds,
 		Start: cfg.Header.Start, Shard: cfg.Header.Shard,
 	}
 	if t.runErr != nil {

@@ -78,6 +78,8 @@ type Final struct {
 	Faults      result.Faults
 	MaxUnacked  *int64 // null with automatic acks
 	Warnings    []string
+	// Kinds are the figures of the kinds of worker that report their own.
+	Kinds map[string]*result.KindFigures
 	// LastConsumed is when the last message was consumed (Unix ns; 0:
 	// never), read once every consumer stopped: consumption the clean-up
 	// saw (deliveries the client still held) is rated over its time too.

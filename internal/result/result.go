@@ -71,6 +71,9 @@ type Result struct {
 	// Audit accounts for every message (null when bodies are too small for
 	// the audit stamp, or nothing was consumed).
 	Audit *Audit `json:"audit"`
+	// Kinds holds, by kind of worker, the figures of kinds that report
+	// their own (absent when the run has none).
+	Kinds map[string]*KindFigures `json:"kinds,omitempty"`
 	// Warnings say when a figure may not mean what it seems: the client was
 	// the bottleneck, the backlog grew, the broker blocked publishers.
 	Warnings []string `json:"warnings"`
