@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
+	"strings"
 	"testing"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -59,6 +60,9 @@ func gather(t *testing.T, e *Exporter) map[string]map[string]*dto.Metric {
 	}
 	out := map[string]map[string]*dto.Metric{}
 	for _, f := range fams {
+		if !strings.HasPrefix(f.GetName(), "mqbench_") {
+			continue // the Go runtime's and the process's own series
+		}
 		out[f.GetName()] = map[string]*dto.Metric{}
 		for _, m := range f.GetMetric() {
 			key := ""
@@ -187,5 +191,33 @@ func TestGaugesAfterTheRun(t *testing.T) {
 	}
 	if m := got["mqbench_end_to_end_latency_seconds"][lv]; m.GetHistogram().GetSampleCount() != 2 {
 		t.Errorf("end-to-end histogram after the run: %d samples, want the run's 2", m.GetHistogram().GetSampleCount())
+	}
+}
+
+// TestServesTheClientsOwnCost: beside the run's series the endpoint
+// serves the Go runtime's and the process's own, which say what the
+// client costs over a long run (scripts/bench-soak.sh reads the heap).
+func TestServesTheClientsOwnCost(t *testing.T) {
+	e, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	fams, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, f := range fams {
+		names[f.GetName()] = true
+	}
+	want := []string{"go_memstats_heap_alloc_bytes", "go_goroutines"}
+	if runtime.GOOS == "linux" {
+		want = append(want, "process_resident_memory_bytes")
+	}
+	for _, n := range want {
+		if !names[n] {
+			t.Errorf("%s is not served", n)
+		}
 	}
 }
