@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 )
 
 // The browser test opens each golden report in headless Chromium (Debian's
@@ -197,19 +199,19 @@ func TestHTMLBrowserCatchesBrokenPages(t *testing.T) {
 
 	// Two charts the Go side wrote that draw no mark: one with axes only,
 	// one with a bar but hidden by CSS.
-	var m markup
-	xa, ya := axisDef{lo: 0, hi: 1, ticks: ninesTicks(1)}, axisDef{lo: 1, hi: 10, log: true}
-	beginChart(&m, chartSpec{kind: "empty", title: "axes only"}, xa, ya).end()
-	m.raw(`<div style="display:none">`)
-	f := beginChart(&m, chartSpec{kind: "hidden", title: "hidden"}, xa, ya)
-	f.dot(100, 100, 5, blue, "a point nobody sees")
-	f.end()
-	m.raw("</div>")
+	var m chart.Markup
+	xa, ya := chart.Axis{Lo: 0, Hi: 1, Ticks: chart.NinesTicks(1)}, chart.Axis{Lo: 1, Hi: 10, Log: true}
+	chart.Begin(&m, chart.Spec{Kind: "empty", Title: "axes only"}, xa, ya).End()
+	m.Raw(`<div style="display:none">`)
+	f := chart.Begin(&m, chart.Spec{Kind: "hidden", Title: "hidden"}, xa, ya)
+	f.Dot(100, 100, 5, blue, "a point nobody sees")
+	f.End()
+	m.Raw("</div>")
 	undrawn := filepath.Join(dir, "undrawn.html")
-	os.WriteFile(undrawn, []byte(`<!DOCTYPE html><html><body data-charts-emitted="2">`+m.b.String()+
+	os.WriteFile(undrawn, []byte(`<!DOCTYPE html><html><body data-charts-emitted="2">`+m.String()+
 		"<script>"+selfCheck+"</script></body></html>"), 0o644)
 	dom, log = browse(t, bin, undrawn, filepath.Join(dir, "undrawn.png"), 600)
-	got = strings.Join(problems(dom, log, m.charts), "\n")
+	got = strings.Join(problems(dom, log, m.Charts()), "\n")
 	if !strings.Contains(got, "charts: 2 written, 2 found, 0 drawn") {
 		t.Errorf("the check did not catch two undrawn charts; it found %q", got)
 	}

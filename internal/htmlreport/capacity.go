@@ -7,19 +7,20 @@ import (
 
 	"github.com/mqbench/mqbench/internal/capacity"
 	"github.com/mqbench/mqbench/internal/catalog"
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/result"
 )
 
 // writeCapacity writes a capacity search's section: the answer, the
 // objectives, the rate-against-latency chart, every step, the scenario.
-func writeCapacity(m *markup, id, file string, d *capacity.Doc) {
+func writeCapacity(m *chart.Markup, id, file string, d *capacity.Doc) {
 	heading(m, id, "Capacity:", d.Scenario.Name, file)
-	m.el("p", strconv.Itoa(len(d.Steps))+" steps · started "+d.StartedAt.UTC().Format(time.RFC3339)+
+	m.El("p", strconv.Itoa(len(d.Steps))+" steps · started "+d.StartedAt.UTC().Format(time.RFC3339)+
 		" · stop reason: "+d.StopReason, "class", "meta")
 	kpis(m, capacityKPIs(d))
 	if len(d.SLO) > 0 {
-		m.el("h3", "Objectives")
+		m.El("h3", "Objectives")
 		t := table{header: []string{"figure", "path", "at most"}, lead: 2}
 		for _, o := range d.SLO {
 			label, bound := o.Path, strconv.FormatFloat(o.Max, 'f', -1, 64)
@@ -32,14 +33,14 @@ func writeCapacity(m *markup, id, file string, d *capacity.Doc) {
 	}
 	fig := capacityFigure(d)
 	if len(capacityPoints(d, fig)) > 0 {
-		m.open("div", "class", "charts")
+		m.Open("div", "class", "charts")
 		capacityChart(m, d)
-		m.close("div")
+		m.Close("div")
 	}
-	m.el("h3", "Steps")
+	m.El("h3", "Steps")
 	stepTable(d, fig).write(m)
 	writeScenario(m, d.Scenario)
-	m.close("section")
+	m.Close("section")
 }
 
 // capacityKPIs are the answer's figures.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/mqbench/mqbench/internal/catalog"
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/measure"
 	"github.com/mqbench/mqbench/internal/report"
 )
@@ -42,15 +43,15 @@ func barSlot(g, s, nSeries int) (left, width float64) {
 // a prefetch of 1000) get a log axis, else a median of 40ms and one of 4s
 // would leave the small bars invisible; everything else is linear from 0,
 // the honest baseline for a bar.
-func barAxis(unit catalog.Unit, lo, hi float64, title string) axisDef {
-	a := axisDef{title: title, grid: true}
+func barAxis(unit catalog.Unit, lo, hi float64, title string) chart.Axis {
+	a := chart.Axis{Title: title, Grid: true}
 	if unit == catalog.Micros && lo > 0 && hi/lo > 20 {
-		a.log = true
-		a.title += " (log scale)"
-		a.lo, a.hi, a.ticks = logTicks(lo, hi, fmtMicros)
+		a.Log = true
+		a.Title += " (log scale)"
+		a.Lo, a.Hi, a.Ticks = chart.LogTicks(lo, hi, chart.MicrosLabel)
 		return a
 	}
-	a.lo, a.hi, a.ticks = linearTicks(0, hi, 5, tickFormat(unit))
+	a.Lo, a.Hi, a.Ticks = chart.LinearTicks(0, hi, 5, tickFormat(unit))
 	return a
 }
 
@@ -58,20 +59,20 @@ func barAxis(unit catalog.Unit, lo, hi float64, title string) axisDef {
 func tickFormat(unit catalog.Unit) func(float64) string {
 	switch unit {
 	case catalog.Micros:
-		return fmtMicros
+		return chart.MicrosLabel
 	case catalog.Seconds:
-		return fmtSeconds
+		return chart.SecondsLabel
 	case catalog.Cores:
-		return sig3
+		return chart.TrimmedSig3
 	case catalog.Bytes:
-		return func(v float64) string { return sig3(v/(1<<20)) + "MiB" }
+		return func(v float64) string { return chart.TrimmedSig3(v/(1<<20)) + "MiB" }
 	}
-	return fmtRate
+	return chart.RateLabel
 }
 
 // barChart draws grouped bars with min–max whiskers where a value is a
 // median of several runs that differ.
-func barChart(m *markup, spec chartSpec, unit catalog.Unit, yTitle string, groups []barGroup, ss []barSeries) {
+func barChart(m *chart.Markup, spec chart.Spec, unit catalog.Unit, yTitle string, groups []barGroup, ss []barSeries) {
 	lo, hi := math.Inf(1), 0.0
 	for _, g := range groups {
 		for i, st := range g.vals {
@@ -81,46 +82,47 @@ func barChart(m *markup, spec chartSpec, unit catalog.Unit, yTitle string, group
 		}
 	}
 	ya := barAxis(unit, lo, hi, yTitle)
-	xa := axisDef{lo: 0, hi: float64(len(groups)), title: "variant"}
+	xa := chart.Axis{Lo: 0, Hi: float64(len(groups)), Title: "variant"}
 	for i, g := range groups {
-		xa.ticks = append(xa.ticks, tick{float64(i) + 0.5, g.label})
+		xa.Ticks = append(xa.Ticks, chart.Tick{V: float64(i) + 0.5, Label: g.label})
 	}
 	for _, s := range ss {
-		spec.legend = append(spec.legend, legendItem{label: s.label, color: s.color, shape: "box"})
+		spec.Legend = append(spec.Legend, chart.LegendItem{Label: s.label, Color: s.color, Shape: "box"})
 	}
-	if spec.height == 0 {
-		spec.height = chartHeight + 20
+	if spec.Height == 0 {
+		spec.Height = chart.Height + 20
 	}
-	f := beginChart(m, spec, xa, ya)
+	f := chart.Begin(m, spec, xa, ya)
 	for gi, g := range groups {
 		for si, st := range g.vals {
 			if g.ok[si] {
-				f.bar(gi, si, len(ss), st, ss[si], unit, g.label)
+				drawBar(f, gi, si, len(ss), st, ss[si], unit, g.label)
 			}
 		}
 	}
-	f.end()
+	f.End()
 }
 
-// bar draws one bar from the axis's bottom to the median, and its whisker.
-func (f *frame) bar(g, s, n int, st measure.Stat, bs barSeries, unit catalog.Unit, group string) {
+// drawBar draws one bar from the axis's bottom to the median, and its whisker.
+func drawBar(f *chart.Frame, g, s, n int, st measure.Stat, bs barSeries, unit catalog.Unit, group string) {
 	left, width := barSlot(g, s, n)
-	x0, x1 := f.x.at(left), f.x.at(left+width)
-	y := f.y.at(st.Median)
+	x0, x1 := f.X.At(left), f.X.At(left+width)
+	y := f.Y.At(st.Median)
 	tip := oneLine(group) + " — " + bs.label + ": " + statText(unit, st)
-	f.m.open("rect", "class", "mark bar", "x", num(x0+1), "y", num(y), "width", num(max(x1-x0-2, 1)),
-		"height", num(max(f.bottom-y, 1)), "fill", bs.color)
-	f.m.el("title", tip)
-	f.m.close("rect")
+	f.M.Open("rect", "class", "mark bar", "x", chart.Num(x0+1), "y", chart.Num(y), "width", chart.Num(max(x1-x0-2, 1)),
+		"height", chart.Num(max(f.Bottom-y, 1)), "fill", bs.color)
+	f.M.El("title", tip)
+	f.M.Close("rect")
 	if st.N <= 1 || st.Min == st.Max {
 		return
 	}
-	cx, ylo, yhi := (x0+x1)/2, f.y.at(st.Min), f.y.at(st.Max)
+	cx, ylo, yhi := (x0+x1)/2, f.Y.At(st.Min), f.Y.At(st.Max)
 	cw := min(6, (x1-x0)/3) // half the whisker cap's width
-	f.m.open("path", "class", "mark whisker", "fill", "none", "stroke", black, "stroke-width", "1.2",
+	num := chart.Num
+	f.M.Open("path", "class", "mark whisker", "fill", "none", "stroke", black, "stroke-width", "1.2",
 		"d", "M"+num(cx)+" "+num(ylo)+"V"+num(yhi)+"M"+num(cx-cw)+" "+num(ylo)+"H"+num(cx+cw)+"M"+num(cx-cw)+" "+num(yhi)+"H"+num(cx+cw))
-	f.m.el("title", tip)
-	f.m.close("path")
+	f.M.El("title", tip)
+	f.M.Close("path")
 }
 
 // statText is a median with its spread and run count, as the grid prints

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mqbench/mqbench/internal/capacity"
 	"github.com/mqbench/mqbench/internal/catalog"
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/result"
 )
@@ -75,7 +76,7 @@ func latencyObjectives(d *capacity.Doc) []capacity.Objective {
 // passing steps filled and failing ones hollow (colour and shape, so it
 // reads in greyscale), with every latency objective's bound dashed and the
 // capacity found as a vertical line.
-func capacityChart(m *markup, d *capacity.Doc) {
+func capacityChart(m *chart.Markup, d *capacity.Doc) {
 	fig := capacityFigure(d)
 	pts := capacityPoints(d, fig)
 	objs := latencyObjectives(d)
@@ -90,29 +91,29 @@ func capacityChart(m *markup, d *capacity.Doc) {
 	if len(pts) > 0 && rpcOnly(pts[0].step.Result) {
 		xTitle = "achieved RPC request rate (requests/s)"
 	}
-	xa := axisDef{title: xTitle, grid: true}
-	xa.lo, xa.hi, xa.ticks = linearTicks(0, maxRate*1.05, 8, fmtRate)
-	ya := axisDef{title: fig.Label + " (log scale)", grid: true, log: true}
-	ya.lo, ya.hi, ya.ticks = logTicks(lo, hi, fmtMicros)
-	spec := chartSpec{kind: "capacity", title: "Latency against achieved rate, per step", height: chartHeight + 40,
-		legend: []legendItem{{label: "step passed", color: passColor, shape: "dot"}, {label: "step failed (hollow)", color: failColor, shape: "dot"}}}
-	f := beginChart(m, spec, xa, ya)
+	xa := chart.Axis{Title: xTitle, Grid: true}
+	xa.Lo, xa.Hi, xa.Ticks = chart.LinearTicks(0, maxRate*1.05, 8, chart.RateLabel)
+	ya := chart.Axis{Title: fig.Label + " (log scale)", Grid: true, Log: true}
+	ya.Lo, ya.Hi, ya.Ticks = chart.LogTicks(lo, hi, chart.MicrosLabel)
+	spec := chart.Spec{Kind: "capacity", Title: "Latency against achieved rate, per step", Height: chart.Height + 40,
+		Legend: []chart.LegendItem{{Label: "step passed", Color: passColor, Shape: "dot"}, {Label: "step failed (hollow)", Color: failColor, Shape: "dot"}}}
+	f := chart.Begin(m, spec, xa, ya)
 	for _, o := range objs {
 		ofig, _ := catalog.Lookup(o.Path)
-		f.hline(o.Max, failColor, "objective "+ofig.Label+" ≤ "+report.Micros(int64(o.Max)))
+		f.HLine(o.Max, failColor, "objective "+ofig.Label+" ≤ "+report.Micros(int64(o.Max)))
 	}
 	if d.Capacity.RatePerS > 0 {
 		label := "capacity " + report.Rate(d.Capacity.RatePerS) + "/s"
 		if d.Capacity.LimitedBy != "" {
 			label += " (limited by " + figureName(d.Capacity.LimitedBy) + ")"
 		}
-		f.vline(d.Capacity.RatePerS, blue, label)
+		f.VLine(d.Capacity.RatePerS, blue, label)
 	}
-	f.capacityTrend(pts)
+	drawTrend(f, pts)
 	for _, p := range pts {
-		f.stepPoint(p, fig)
+		drawStep(f, p, fig)
 	}
-	f.end()
+	f.End()
 }
 
 // figureName is a catalogue path's label ("e2e p99"), or the text itself
@@ -124,27 +125,27 @@ func figureName(path string) string {
 	return path
 }
 
-// capacityTrend joins the steps in order of rate with a faint line, to
+// drawTrend joins the steps in order of rate with a faint line, to
 // show the knee of the curve.
-func (f *frame) capacityTrend(pts []capPoint) {
+func drawTrend(f *chart.Frame, pts []capPoint) {
 	sorted := append([]capPoint(nil), pts...)
 	for i := 1; i < len(sorted); i++ { // insertion sort: stable, a handful of steps
 		for j := i; j > 0 && sorted[j].rate < sorted[j-1].rate; j-- {
 			sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
 		}
 	}
-	var d pathData
+	var d chart.Path
 	for _, p := range sorted {
-		d.line(f.x.at(p.rate), f.y.at(p.us))
+		d.Line(f.X.At(p.rate), f.Y.At(p.us))
 	}
 	if len(sorted) > 1 {
-		f.m.leaf("path", "class", "trend", "d", d.String(), "fill", "none", "stroke", "#b8bcc4", "stroke-width", "1.2")
+		f.M.Leaf("path", "class", "trend", "d", d.String(), "fill", "none", "stroke", "#b8bcc4", "stroke-width", "1.2")
 	}
 }
 
-// stepPoint draws one step, its tooltip saying what it was and how it
+// drawStep draws one step, its tooltip saying what it was and how it
 // fared.
-func (f *frame) stepPoint(p capPoint, fig catalog.Figure) {
+func drawStep(f *chart.Frame, p capPoint, fig catalog.Figure) {
 	st := p.step
 	verdict := "passed"
 	if !st.Pass {
@@ -152,13 +153,13 @@ func (f *frame) stepPoint(p capPoint, fig catalog.Figure) {
 	}
 	tip := "step " + itoa(p.n) + " (" + st.Phase + ") at target " + report.Rate(st.TargetRate) + "/s: achieved " +
 		report.Rate(p.rate) + "/s, " + fig.Label + " " + report.Micros(int64(p.us)) + " — " + verdict
-	kv := []string{"class", "mark step", "cx", num(f.x.at(p.rate)), "cy", num(f.y.at(p.us)), "r", "5.5"}
+	kv := []string{"class", "mark step", "cx", chart.Num(f.X.At(p.rate)), "cy", chart.Num(f.Y.At(p.us)), "r", "5.5"}
 	if st.Pass {
 		kv = append(kv, "fill", passColor)
 	} else {
 		kv = append(kv, "fill", "#ffffff", "stroke", failColor, "stroke-width", "2.5")
 	}
-	f.m.open("circle", kv...)
-	f.m.el("title", tip)
-	f.m.close("circle")
+	f.M.Open("circle", kv...)
+	f.M.El("title", tip)
+	f.M.Close("circle")
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/report"
 )
@@ -30,7 +31,7 @@ type specPoint struct {
 // the median and the whole nines exactly, so their tooltips say p50 and
 // p99.9 rather than the nearest sample's percentile.
 func spectrumXs(end float64) (xs []float64, marks map[float64]bool) {
-	marks = map[float64]bool{ninesX(0.5): true}
+	marks = map[float64]bool{chart.NinesX(0.5): true}
 	for n := 1; float64(n) <= end+1e-9; n++ {
 		marks[float64(n)] = true
 	}
@@ -74,7 +75,7 @@ func spectrumOf(s *metrics.Summary) ([]specPoint, error) {
 	xs, marks := spectrumXs(end)
 	pcts := make([]float64, len(xs))
 	for i, x := range xs {
-		pcts[i] = ninesPercentile(x)
+		pcts[i] = chart.NinesPercentile(x)
 	}
 	vals := h.ValueAtPercentilesSlice(pcts)
 	pts := make([]specPoint, 0, len(xs)+1)
@@ -91,7 +92,7 @@ func summaryPoints(s *metrics.Summary) []specPoint {
 		q  float64
 		us int64
 	}{{.5, s.P50Us}, {.75, s.P75Us}, {.9, s.P90Us}, {.95, s.P95Us}, {.99, s.P99Us}, {.999, s.P999Us}, {.9999, s.P9999Us}} {
-		pts = append(pts, specPoint{ninesX(p.q), p.q * 100, float64(p.us), true})
+		pts = append(pts, specPoint{chart.NinesX(p.q), p.q * 100, float64(p.us), true})
 	}
 	last := pts[len(pts)-1].x
 	return append(pts, specPoint{last, 100, float64(s.MaxUs), true})
@@ -106,7 +107,7 @@ type spectrumLine struct {
 
 // spectrumChart draws percentile spectra on the nines axis (x) against a
 // log latency axis (y).
-func spectrumChart(m *markup, title string, lines []spectrumLine) {
+func spectrumChart(m *chart.Markup, title string, lines []spectrumLine) {
 	end := 0.0
 	var ss []series
 	for _, l := range lines {
@@ -119,29 +120,29 @@ func spectrumChart(m *markup, title string, lines []spectrumLine) {
 	}
 	// Whole nines, at least to 99% so a short run's curve is not stretched.
 	n := min(maxNines, max(2, int(math.Ceil(end-1e-9))))
-	xa := axisDef{lo: 0, hi: float64(n), ticks: ninesTicks(n), title: "percentile (nines scale)", grid: true}
-	ya := axisDef{title: "latency (log scale)", grid: true, log: true}
+	xa := chart.Axis{Lo: 0, Hi: float64(n), Ticks: chart.NinesTicks(n), Title: "percentile (nines scale)", Grid: true}
+	ya := chart.Axis{Title: "latency (log scale)", Grid: true, Log: true}
 	lo, hi, _ := extent(ss, true)
-	ya.lo, ya.hi, ya.ticks = logTicks(lo, hi, fmtMicros)
-	spec := chartSpec{kind: "spectrum", title: title}
+	ya.Lo, ya.Hi, ya.Ticks = chart.LogTicks(lo, hi, chart.MicrosLabel)
+	spec := chart.Spec{Kind: "spectrum", Title: title}
 	for _, l := range lines {
-		spec.legend = append(spec.legend, legendItem{label: l.label, color: l.color})
+		spec.Legend = append(spec.Legend, chart.LegendItem{Label: l.label, Color: l.color})
 	}
-	f := beginChart(m, spec, xa, ya)
+	f := chart.Begin(m, spec, xa, ya)
 	for _, l := range lines {
-		var d pathData
+		var d chart.Path
 		for _, p := range l.pts {
-			d.line(f.x.at(p.x), f.y.at(p.us))
+			d.Line(f.X.At(p.x), f.Y.At(p.us))
 		}
-		f.line(&d, l.color, "", l.label)
+		f.Line(&d, l.color, "", l.label)
 		for _, p := range l.pts {
 			if !p.mark {
 				continue
 			}
-			f.dot(f.x.at(p.x), f.y.at(p.us), 3, l.color, l.label+" "+pctLabel(p.pct)+": "+report.Micros(int64(p.us)))
+			f.Dot(f.X.At(p.x), f.Y.At(p.us), 3, l.color, l.label+" "+pctLabel(p.pct)+": "+report.Micros(int64(p.us)))
 		}
 	}
-	f.end()
+	f.End()
 }
 
 // pctLabel names a percentile for a tooltip: p50, p99.9, max.

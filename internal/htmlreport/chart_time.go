@@ -3,6 +3,7 @@ package htmlreport
 import (
 	"math"
 
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/result"
 )
@@ -166,14 +167,14 @@ func runBands(iv []result.Interval) []band {
 }
 
 // bandLegend names the kinds of shaded bands a chart has.
-func bandLegend(bands []band) []legendItem {
-	var out []legendItem
+func bandLegend(bands []band) []chart.LegendItem {
+	var out []chart.LegendItem
 	for _, k := range []struct{ class, label, color string }{
 		{"warmup", "warm-up", "#eceef1"}, {"trouble", "blocked or disconnected", "#fbd9cc"},
 	} {
 		for _, b := range bands {
 			if b.class == k.class {
-				out = append(out, legendItem{label: k.label, color: k.color, shape: "box"})
+				out = append(out, chart.LegendItem{Label: k.label, Color: k.color, Shape: "box"})
 				break
 			}
 		}
@@ -184,7 +185,7 @@ func bandLegend(bands []band) []legendItem {
 // timeChart draws series over time. Latencies use a log y axis (a stall
 // of seconds and a median of milliseconds stay readable together); rates
 // a linear one from zero.
-func timeChart(m *markup, spec chartSpec, ss []series, bands []band, logY bool, yTitle string, yFmt func(float64) string) {
+func timeChart(m *chart.Markup, spec chart.Spec, ss []series, bands []band, logY bool, yTitle string, yFmt func(float64) string) {
 	maxT := 0.0
 	for _, s := range ss {
 		for _, x := range s.xs {
@@ -194,63 +195,63 @@ func timeChart(m *markup, spec chartSpec, ss []series, bands []band, logY bool, 
 	for _, b := range bands {
 		maxT = max(maxT, b.to)
 	}
-	xa := axisDef{title: "time since the start (s)", grid: true}
-	xa.lo, xa.hi, xa.ticks = linearTicks(0, maxT, 8, fmtSeconds)
-	ya := axisDef{title: yTitle, grid: true, log: logY}
+	xa := chart.Axis{Title: "time since the start (s)", Grid: true}
+	xa.Lo, xa.Hi, xa.Ticks = chart.LinearTicks(0, maxT, 8, chart.SecondsLabel)
+	ya := chart.Axis{Title: yTitle, Grid: true, Log: logY}
 	lo, hi, _ := extent(ss, logY)
 	if logY {
-		ya.lo, ya.hi, ya.ticks = logTicks(lo, hi, yFmt)
+		ya.Lo, ya.Hi, ya.Ticks = chart.LogTicks(lo, hi, yFmt)
 	} else {
-		ya.lo, ya.hi, ya.ticks = linearTicks(0, hi, 5, yFmt)
+		ya.Lo, ya.Hi, ya.Ticks = chart.LinearTicks(0, hi, 5, yFmt)
 	}
 	for _, s := range ss {
-		spec.legend = append(spec.legend, legendItem{label: s.label, color: s.color, dash: s.dash})
+		spec.Legend = append(spec.Legend, chart.LegendItem{Label: s.label, Color: s.color, Dash: s.dash})
 	}
-	spec.legend = append(spec.legend, bandLegend(bands)...)
-	f := beginChart(m, spec, xa, ya)
+	spec.Legend = append(spec.Legend, bandLegend(bands)...)
+	f := chart.Begin(m, spec, xa, ya)
 	for _, b := range bands {
-		f.band(b.from, b.to, b.class, b.tip)
+		f.Band(b.from, b.to, b.class, b.tip)
 	}
 	for _, s := range ss {
-		f.series(s)
+		drawSeries(f, s)
 	}
-	f.end()
+	f.End()
 }
 
-// series draws one line; with few points each gets a dot whose tooltip
+// drawSeries draws one line; with few points each gets a dot whose tooltip
 // gives its value.
-func (f *frame) series(s series) {
-	var d pathData
+func drawSeries(f *chart.Frame, s series) {
+	var d chart.Path
 	finite := 0
 	for i, y := range s.ys {
 		if math.IsNaN(y) {
-			d.gap()
+			d.Gap()
 			continue
 		}
 		finite++
-		d.line(f.x.at(s.xs[i]), f.y.at(y))
+		d.Line(f.X.At(s.xs[i]), f.Y.At(y))
 	}
-	f.line(&d, s.color, s.dash, s.label)
+	f.Line(&d, s.color, s.dash, s.label)
 	if finite > 60 {
 		return
 	}
 	for i, y := range s.ys {
 		if !math.IsNaN(y) {
-			f.dot(f.x.at(s.xs[i]), f.y.at(y), 2.5, s.color, s.label+" at "+fmtSeconds(math.Round(s.xs[i]*10)/10)+": "+s.fmt(y))
+			f.Dot(f.X.At(s.xs[i]), f.Y.At(y), 2.5, s.color, s.label+" at "+chart.SecondsLabel(math.Round(s.xs[i]*10)/10)+": "+s.fmt(y))
 		}
 	}
 }
 
 // throughputChart is a run's rates per interval, warm-up shaded.
-func throughputChart(m *markup, r *result.Result) {
-	timeChart(m, chartSpec{kind: "throughput", title: "Throughput per interval"}, rateSeries(r), runBands(chartIntervals(r)),
-		false, "messages per second", fmtRate)
+func throughputChart(m *chart.Markup, r *result.Result) {
+	timeChart(m, chart.Spec{Kind: "throughput", Title: "Throughput per interval"}, rateSeries(r), runBands(chartIntervals(r)),
+		false, "messages per second", chart.RateLabel)
 }
 
 // latencyTimeChart is a run's latency percentiles per interval.
-func latencyTimeChart(m *markup, r *result.Result) {
-	timeChart(m, chartSpec{kind: "latency", title: "Latency percentiles per interval"}, latencySeries(r), runBands(chartIntervals(r)),
-		true, "latency (log scale)", fmtMicros)
+func latencyTimeChart(m *chart.Markup, r *result.Result) {
+	timeChart(m, chart.Spec{Kind: "latency", Title: "Latency percentiles per interval"}, latencySeries(r), runBands(chartIntervals(r)),
+		true, "latency (log scale)", chart.MicrosLabel)
 }
 
 // drawable reports whether the series have at least one finite value (on

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mqbench/mqbench/internal/catalog"
 	"github.com/mqbench/mqbench/internal/compare"
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/measure"
 	"github.com/mqbench/mqbench/internal/report"
 )
@@ -14,14 +15,14 @@ import (
 // writeCompare writes the comparison: the gates' verdicts, the two sides
 // on the same axes, the figures side by side with their deltas, then each
 // side's own section.
-func writeCompare(m *markup, c Comparison) error {
+func writeCompare(m *chart.Markup, c Comparison) error {
 	base, cand := c.Base.side(), c.Candidate.side()
 	p := compare.Match(base, cand)
 	verdicts := compare.Apply(p, c.Gates)
 	heading(m, "compare", "Comparison:", "baseline against candidate", "")
 	pairs(m, [][2]string{{"baseline", c.Base.File}, {"candidate", c.Candidate.File}})
 	writeVerdicts(m, verdicts)
-	m.open("div", "class", "charts")
+	m.Open("div", "class", "charts")
 	if c.Base.Result != nil && c.Candidate.Result != nil {
 		overlayThroughput(m, "Throughput per interval: baseline and candidate", []namedRun{
 			{name: "baseline", file: c.Base.File, r: c.Base.Result}, {name: "candidate", file: c.Candidate.File, r: c.Candidate.Result}})
@@ -33,13 +34,13 @@ func writeCompare(m *markup, c Comparison) error {
 	} else {
 		pairBars(m, p)
 	}
-	m.close("div")
+	m.Close("div")
 	figures := comparedFigures(c.Gates)
 	for _, pr := range p.Pairs {
 		if pr.Key != "" {
-			m.el("h3", "Variant "+pr.Key)
+			m.El("h3", "Variant "+pr.Key)
 		} else {
-			m.el("h3", "Figures side by side")
+			m.El("h3", "Figures side by side")
 		}
 		pairTable(pr, figures).write(m)
 	}
@@ -51,7 +52,7 @@ func writeCompare(m *markup, c Comparison) error {
 		unpaired = append(unpaired, "only in the candidate: "+k)
 	}
 	notes(m, "notes", unpaired)
-	m.close("section")
+	m.Close("section")
 	if err := writeSide(m, "compare-base", "Baseline:", c.Base); err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func writeCompare(m *markup, c Comparison) error {
 }
 
 // writeSide writes one side's own section, as a run or a sweep.
-func writeSide(m *markup, id, what string, d Document) error {
+func writeSide(m *chart.Markup, id, what string, d Document) error {
 	if d.Sweep != nil {
 		writeSweep(m, id, what, d.File, d.Sweep)
 		return nil
@@ -68,7 +69,7 @@ func writeSide(m *markup, id, what string, d Document) error {
 }
 
 // writeVerdicts lists what each gate found; red when one failed.
-func writeVerdicts(m *markup, vs []compare.Verdict) {
+func writeVerdicts(m *chart.Markup, vs []compare.Verdict) {
 	if len(vs) == 0 {
 		return
 	}
@@ -80,7 +81,7 @@ func writeVerdicts(m *markup, vs []compare.Verdict) {
 		}
 		lines = append(lines, strings.TrimSpace(v.String()))
 	}
-	m.el("h3", "Gates")
+	m.El("h3", "Gates")
 	notes(m, class, lines)
 }
 
@@ -154,7 +155,7 @@ func direction(b catalog.Better, pct float64) int {
 // pairBars draws, for sweeps, each paired variant's consumed rate and
 // end-to-end p99 (or whichever rate and latency both sides have) with the
 // baseline and candidate as bars side by side.
-func pairBars(m *markup, p compare.Pairing) {
+func pairBars(m *chart.Markup, p compare.Pairing) {
 	for _, paths := range [][]string{
 		{"rates.consumed_per_s", "rates.rpc_replies_per_s", "rates.published_per_s"},
 		{"latency.end_to_end.p99_us", "latency.rpc.p99_us"},
@@ -166,7 +167,7 @@ func pairBars(m *markup, p compare.Pairing) {
 				continue
 			}
 			ss := []barSeries{{label: "baseline", color: runColor(0)}, {label: "candidate", color: runColor(1)}}
-			barChart(m, chartSpec{kind: "sweep", title: f.Label + ": baseline and candidate per variant"}, f.Unit, f.Label, groups, ss)
+			barChart(m, chart.Spec{Kind: "sweep", Title: f.Label + ": baseline and candidate per variant"}, f.Unit, f.Label, groups, ss)
 			break
 		}
 	}

@@ -21,8 +21,13 @@
 // counts into the body's data attributes, where a headless browser test
 // reads them.
 //
+// The drawing primitives — the markup writer, scales and ticks, a chart's
+// frame — are package chart; this package decides what each page and
+// chart shows.
+//
 // Every string that comes from a document (scenario, queue and file names,
-// warnings, errors) is HTML-escaped by the markup writer; tag and attribute
-// names only ever come from this package's constants. URLs in documents are
-// already masked by the tool that wrote them.
+// warnings, errors) is HTML-escaped by the markup writer (chart.Markup);
+// tag and attribute names only ever come from constants of this package
+// and of package chart. URLs in documents are already masked by the tool
+// that wrote them.
 package htmlreport

@@ -3,6 +3,7 @@ package htmlreport
 import (
 	"fmt"
 
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/result"
 )
@@ -19,7 +20,7 @@ type namedRun struct {
 // from its own start), one colour per run: its main rate solid (consumed,
 // else RPC replies, else published) and, when that is not the publish
 // rate, published/s dashed.
-func overlayThroughput(m *markup, title string, runs []namedRun) {
+func overlayThroughput(m *chart.Markup, title string, runs []namedRun) {
 	var ss []series
 	for i, nr := range runs {
 		rs := rateSeries(nr.r)
@@ -44,7 +45,7 @@ func overlayThroughput(m *markup, title string, runs []namedRun) {
 	if !drawable(ss, false) {
 		return
 	}
-	timeChart(m, chartSpec{kind: "throughput", title: title}, ss, nil, false, "messages per second", fmtRate)
+	timeChart(m, chart.Spec{Kind: "throughput", Title: title}, ss, nil, false, "messages per second", chart.RateLabel)
 }
 
 // pickSeries finds the series with the given label.
@@ -59,7 +60,7 @@ func pickSeries(ss []series, label string) (series, bool) {
 
 // overlaySpectra draws one spectrum chart per latency kind that any of
 // the runs has, each run a line in its own colour.
-func overlaySpectra(m *markup, runs []namedRun) error {
+func overlaySpectra(m *chart.Markup, runs []namedRun) error {
 	for _, k := range metrics.Kinds() {
 		var lines []spectrumLine
 		for i, nr := range runs {
@@ -84,17 +85,17 @@ func overlaySpectra(m *markup, runs []namedRun) error {
 
 // writeOverlay sets every result of the report on the same axes: their
 // throughput over time and their latency spectra.
-func writeOverlay(m *markup, results []Result) error {
+func writeOverlay(m *chart.Markup, results []Result) error {
 	heading(m, "overlay", "Every run overlaid", "", "")
-	m.el("p", "Each run in its own colour; time is counted from each run's own start.", "class", "meta")
+	m.El("p", "Each run in its own colour; time is counted from each run's own start.", "class", "meta")
 	runs := make([]namedRun, len(results))
 	for i, r := range results {
 		runs[i] = namedRun{name: r.File, file: r.File, r: r.Doc}
 	}
-	m.open("div", "class", "charts")
+	m.Open("div", "class", "charts")
 	overlayThroughput(m, "Throughput per interval, every run", runs)
 	err := overlaySpectra(m, runs)
-	m.close("div")
-	m.close("section")
+	m.Close("div")
+	m.Close("section")
 	return err
 }

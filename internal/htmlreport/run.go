@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/catalog"
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/result"
@@ -13,9 +14,9 @@ import (
 // writeRun writes one run's section (headed "Run:", or "Baseline:" in a
 // comparison): what ran and how it ended, its charts, then every table of
 // the text report and the scenario.
-func writeRun(m *markup, id, what, file string, r *result.Result) error {
+func writeRun(m *chart.Markup, id, what, file string, r *result.Result) error {
 	heading(m, id, what, r.Scenario.Name, file)
-	m.el("p", runMeta(r), "class", "meta")
+	m.El("p", runMeta(r), "class", "meta")
 	if r.Error != "" {
 		notes(m, "notes bad", []string{"error: " + r.Error})
 	}
@@ -24,10 +25,10 @@ func writeRun(m *markup, id, what, file string, r *result.Result) error {
 	if err := runCharts(m, file, r); err != nil {
 		return err
 	}
-	m.el("h3", "Rates and totals")
+	m.El("h3", "Rates and totals")
 	countsTable(r).write(m)
 	if lt, ok := latencyTable(r); ok {
-		m.el("h3", "Latency")
+		m.El("h3", "Latency")
 		lt.write(m)
 	}
 	writeQueues(m, r)
@@ -35,7 +36,7 @@ func writeRun(m *markup, id, what, file string, r *result.Result) error {
 	writeFaults(m, r)
 	writeClient(m, r)
 	writeScenario(m, r.Scenario)
-	m.close("section")
+	m.Close("section")
 	return nil
 }
 
@@ -82,9 +83,9 @@ func runKPIs(r *result.Result) []kpi {
 
 // runCharts draws the charts that the run has data for: a chart without a
 // mark would only draw axes (and fail the browser self-check).
-func runCharts(m *markup, file string, r *result.Result) error {
-	m.open("div", "class", "charts")
-	defer m.close("div")
+func runCharts(m *chart.Markup, file string, r *result.Result) error {
+	m.Open("div", "class", "charts")
+	defer m.Close("div")
 	if rs := rateSeries(r); len(r.Intervals) > 0 && drawable(rs, false) {
 		throughputChart(m, r)
 	}

@@ -7,16 +7,17 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/audit"
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/result"
 )
 
 // writeQueues writes the per-queue table.
-func writeQueues(m *markup, r *result.Result) {
+func writeQueues(m *chart.Markup, r *result.Result) {
 	if len(r.Queues) == 0 {
 		return
 	}
-	m.el("h3", "Queues")
+	m.El("h3", "Queues")
 	t := table{header: []string{"queue", "type", "consumers", "consumed", "left after the drain"}, lead: 2}
 	for _, q := range r.Queues {
 		name, consumers := q.Name, strconv.Itoa(q.Consumers)
@@ -69,11 +70,11 @@ func auditRow(q audit.Queue, cols []auditColumn) []string {
 
 // writeAudit writes the delivery audit: one row per queue and the total,
 // and whether every message is accounted for.
-func writeAudit(m *markup, a *result.Audit) {
+func writeAudit(m *chart.Markup, a *result.Audit) {
 	if a == nil {
 		return
 	}
-	m.el("h3", "Delivery audit")
+	m.El("h3", "Delivery audit")
 	cols := auditColumns()
 	t := table{header: []string{"queue"}, lead: 1}
 	for _, c := range cols {
@@ -104,7 +105,7 @@ func writeAudit(m *markup, a *result.Audit) {
 	if !a.Balanced {
 		verdict = "NOT balanced: " + a.Note
 	}
-	m.el("p", verdict+" The audit covers the whole run, warm-up included; its state took "+
+	m.El("p", verdict+" The audit covers the whole run, warm-up included; its state took "+
 		bytesText(a.MemoryBytes)+".", "class", "meta")
 }
 
@@ -134,14 +135,14 @@ func until(start time.Time, t *time.Time) string {
 }
 
 // writeFaults writes reconnects, lost connections and broker blocks.
-func writeFaults(m *markup, r *result.Result) {
-	m.el("h3", "Faults")
+func writeFaults(m *chart.Markup, r *result.Result) {
+	m.El("h3", "Faults")
 	f := r.Faults
 	if f.Reconnects == 0 && len(f.Outages) == 0 && len(f.Blocked) == 0 {
-		m.el("p", "No connection was lost or blocked.", "class", "meta")
+		m.El("p", "No connection was lost or blocked.", "class", "meta")
 		return
 	}
-	m.el("p", "Reconnects: "+strconv.Itoa(f.Reconnects)+".", "class", "meta")
+	m.El("p", "Reconnects: "+strconv.Itoa(f.Reconnects)+".", "class", "meta")
 	if len(f.Outages) > 0 {
 		t := table{header: []string{"lost connection", "from", "back"}, lead: 1}
 		for _, o := range f.Outages {
@@ -159,8 +160,8 @@ func writeFaults(m *markup, r *result.Result) {
 }
 
 // writeClient writes what running mqbench cost.
-func writeClient(m *markup, r *result.Result) {
-	m.el("h3", "Client cost")
+func writeClient(m *chart.Markup, r *result.Result) {
+	m.El("h3", "Client cost")
 	c := r.Client
 	cores := strconv.FormatFloat(c.Cores, 'f', 2, 64) + " of " + strconv.Itoa(c.CoresAvailable) + " cores"
 	if result.ClientBound(c.Cores, c.CoresAvailable) {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/scenario"
 )
@@ -13,11 +14,11 @@ import (
 // writeScenario writes the main fields of the scenario as a compact table
 // and the whole resolved scenario (password already masked) as JSON in a
 // collapsed <details>.
-func writeScenario(m *markup, sc scenario.Scenario) {
-	m.el("h3", "Scenario")
+func writeScenario(m *chart.Markup, sc scenario.Scenario) {
+	m.El("h3", "Scenario")
 	pairs(m, scenarioRows(sc))
-	m.open("details")
-	m.el("summary", "The full resolved scenario (JSON)")
+	m.Open("details")
+	m.El("summary", "The full resolved scenario (JSON)")
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // the markup writer escapes it; \u003c would only hurt reading
@@ -26,8 +27,8 @@ func writeScenario(m *markup, sc scenario.Scenario) {
 		b.Reset()
 		b.WriteString("cannot encode the scenario: " + err.Error())
 	}
-	m.el("pre", b.String())
-	m.close("details")
+	m.El("pre", b.String())
+	m.Close("details")
 }
 
 // scenarioRows are the scenario's main fields in words.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/catalog"
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/measure"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/sweep"
@@ -72,12 +73,12 @@ var unitCharts = []struct {
 
 // writeSweep writes a sweep's section: its bar charts, its grid (one row
 // per variant) and each variant's runs.
-func writeSweep(m *markup, id, what, file string, d *sweep.Doc) {
+func writeSweep(m *chart.Markup, id, what, file string, d *sweep.Doc) {
 	heading(m, id, what, d.Name, file)
-	m.el("p", strconv.Itoa(len(d.Variants))+" variants × "+strconv.Itoa(d.Repeat)+" runs over "+
+	m.El("p", strconv.Itoa(len(d.Variants))+" variants × "+strconv.Itoa(d.Repeat)+" runs over "+
 		strings.Join(d.ParamNames, ", ")+" · started "+d.StartedAt.UTC().Format(time.RFC3339)+" · stop reason: "+d.StopReason, "class", "meta")
 	figs := gridFigures(d)
-	m.open("div", "class", "charts")
+	m.Open("div", "class", "charts")
 	for _, uc := range unitCharts {
 		var ss []barSeries
 		var paths []string
@@ -98,13 +99,13 @@ func writeSweep(m *markup, id, what, file string, d *sweep.Doc) {
 			}
 			groups[i] = g
 		}
-		barChart(m, chartSpec{kind: "sweep", title: uc.title}, uc.unit, uc.yAxis, groups, ss)
+		barChart(m, chart.Spec{Kind: "sweep", Title: uc.title}, uc.unit, uc.yAxis, groups, ss)
 	}
-	m.close("div")
-	m.el("h3", "Grid")
+	m.Close("div")
+	m.El("h3", "Grid")
 	sweepGrid(d, figs).write(m)
 	writeVariantRuns(m, d)
-	m.close("section")
+	m.Close("section")
 }
 
 // sweepGrid is the sweep's table: parameters, runs, each grid figure as
@@ -134,12 +135,12 @@ func sweepGrid(d *sweep.Doc, figs []catalog.Figure) table {
 }
 
 // writeVariantRuns lists each variant's runs in a collapsed <details>.
-func writeVariantRuns(m *markup, d *sweep.Doc) {
-	m.el("h3", "Runs")
+func writeVariantRuns(m *chart.Markup, d *sweep.Doc) {
+	m.El("h3", "Runs")
 	figs := []string{"rates.published_per_s", "rates.consumed_per_s", "latency.end_to_end.p99_us", "latency.rpc.p99_us"}
 	for _, v := range d.Variants {
-		m.open("details")
-		m.el("summary", oneLine(paramLabel(d.ParamNames, v.Params))+": "+strconv.Itoa(len(v.Runs))+" runs")
+		m.Open("details")
+		m.El("summary", oneLine(paramLabel(d.ParamNames, v.Params))+": "+strconv.Itoa(len(v.Runs))+" runs")
 		t := table{header: []string{"run", "started", "stop reason", "measured s"}, lead: 3}
 		var shown []catalog.Figure
 		for _, p := range figs {
@@ -170,6 +171,6 @@ func writeVariantRuns(m *markup, d *sweep.Doc) {
 			t.rows = append(t.rows, row)
 		}
 		t.write(m)
-		m.close("details")
+		m.Close("details")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/mqbench/mqbench/internal/catalog"
+	"github.com/mqbench/mqbench/internal/htmlreport/chart"
 	"github.com/mqbench/mqbench/internal/measure"
 	"github.com/mqbench/mqbench/internal/report"
 )
@@ -22,22 +23,22 @@ type table struct {
 
 // write writes the table inside a horizontally scrolling box, so a wide
 // grid never widens the page.
-func (t table) write(m *markup) {
-	m.open("div", "class", "scroll")
-	m.open("table")
-	m.open("thead")
-	m.open("tr")
+func (t table) write(m *chart.Markup) {
+	m.Open("div", "class", "scroll")
+	m.Open("table")
+	m.Open("thead")
+	m.Open("tr")
 	for i, h := range t.header {
-		m.el("th", h, "class", t.align(i))
+		m.El("th", h, "class", t.align(i))
 	}
-	m.close("tr")
-	m.close("thead")
-	m.open("tbody")
+	m.Close("tr")
+	m.Close("thead")
+	m.Open("tbody")
 	for r, row := range t.rows {
 		if t.rowClass != nil && t.rowClass(r) != "" {
-			m.open("tr", "class", t.rowClass(r))
+			m.Open("tr", "class", t.rowClass(r))
 		} else {
-			m.open("tr")
+			m.Open("tr")
 		}
 		for c, cell := range row {
 			class := t.align(c)
@@ -46,22 +47,22 @@ func (t table) write(m *markup) {
 					class += " " + extra
 				}
 			}
-			m.open("td", "class", class)
+			m.Open("td", "class", class)
 			// A second line (a median's min–max spread) goes under the
 			// first, muted, so wide grids stay narrow.
 			first, rest, two := strings.Cut(cell, "\n")
-			m.text(first)
+			m.Text(first)
 			if two {
-				m.raw("<br>")
-				m.el("span", rest, "class", "spread")
+				m.Raw("<br>")
+				m.El("span", rest, "class", "spread")
 			}
-			m.close("td")
+			m.Close("td")
 		}
-		m.close("tr")
+		m.Close("tr")
 	}
-	m.close("tbody")
-	m.close("table")
-	m.close("div")
+	m.Close("tbody")
+	m.Close("table")
+	m.Close("div")
 }
 
 func (t table) align(col int) string {
@@ -72,51 +73,51 @@ func (t table) align(col int) string {
 }
 
 // pairs writes a two-column table of names and values.
-func pairs(m *markup, kv [][2]string) {
-	m.open("div", "class", "scroll")
-	m.open("table")
-	m.open("tbody")
+func pairs(m *chart.Markup, kv [][2]string) {
+	m.Open("div", "class", "scroll")
+	m.Open("table")
+	m.Open("tbody")
 	for _, p := range kv {
-		m.open("tr")
-		m.el("th", p[0], "class", "l")
-		m.el("td", p[1], "class", "l")
-		m.close("tr")
+		m.Open("tr")
+		m.El("th", p[0], "class", "l")
+		m.El("td", p[1], "class", "l")
+		m.Close("tr")
 	}
-	m.close("tbody")
-	m.close("table")
-	m.close("div")
+	m.Close("tbody")
+	m.Close("table")
+	m.Close("div")
 }
 
 // notes writes a list of remarks (warnings; class "bad" for errors).
-func notes(m *markup, class string, items []string) {
+func notes(m *chart.Markup, class string, items []string) {
 	if len(items) == 0 {
 		return
 	}
-	m.open("div", "class", class)
-	m.open("ul")
+	m.Open("div", "class", class)
+	m.Open("ul")
 	for _, it := range items {
-		m.el("li", it)
+		m.El("li", it)
 	}
-	m.close("ul")
-	m.close("div")
+	m.Close("ul")
+	m.Close("div")
 }
 
 // kpi is one headline figure.
 type kpi struct{ value, label string }
 
 // kpis writes the headline figures of a run.
-func kpis(m *markup, ks []kpi) {
+func kpis(m *chart.Markup, ks []kpi) {
 	if len(ks) == 0 {
 		return
 	}
-	m.open("div", "class", "kpis")
+	m.Open("div", "class", "kpis")
 	for _, k := range ks {
-		m.open("div", "class", "kpi")
-		m.el("b", k.value)
-		m.el("span", k.label)
-		m.close("div")
+		m.Open("div", "class", "kpi")
+		m.El("b", k.value)
+		m.El("span", k.label)
+		m.Close("div")
 	}
-	m.close("div")
+	m.Close("div")
 }
 
 // statCell formats a figure of n runs as the grid does: the median, and
@@ -129,12 +130,12 @@ func statCell(f catalog.Figure, st measure.Stat) string {
 }
 
 // heading writes a section's h2: what it is, a name, and the file.
-func heading(m *markup, id, what, name, file string) {
-	m.open("section", "id", id)
-	m.open("h2")
-	m.text(what + " " + name)
+func heading(m *chart.Markup, id, what, name, file string) {
+	m.Open("section", "id", id)
+	m.Open("h2")
+	m.Text(what + " " + name)
 	if file != "" {
-		m.el("span", file, "class", "file")
+		m.El("span", file, "class", "file")
 	}
-	m.close("h2")
+	m.Close("h2")
 }

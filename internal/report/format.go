@@ -56,9 +56,9 @@ func Micros(us int64) string {
 	case us < 1000:
 		return fmt.Sprintf("%dµs", us)
 	case us < 1_000_000:
-		return sig3(float64(us)/1e3) + "ms"
+		return fixedSig3(float64(us)/1e3) + "ms"
 	default:
-		return sig3(float64(us)/1e6) + "s"
+		return fixedSig3(float64(us)/1e6) + "s"
 	}
 }
 
@@ -70,7 +70,11 @@ func MicrosPtr(us *int64) string {
 	return Micros(*us)
 }
 
-func sig3(f float64) string {
+// fixedSig3 formats f (at least 1: Micros scales to ms or s first) in
+// fixed point with three significant digits, keeping trailing zeros so a
+// column of latencies has one width: 1.00, 12.3, 123. Chart tick labels
+// use a different rule — at most three digits, zeros trimmed.
+func fixedSig3(f float64) string {
 	switch {
 	case f >= 100:
 		return strconv.FormatFloat(f, 'f', 0, 64)

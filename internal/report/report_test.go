@@ -144,6 +144,8 @@ func TestFormat(t *testing.T) {
 		{Micros(0), "0µs"}, {Micros(999), "999µs"}, {Micros(1000), "1.00ms"}, {Micros(12345), "12.3ms"},
 		{Micros(123456), "123ms"}, {Micros(1_500_000), "1.50s"}, {Count(0), "0"}, {Count(999), "999"},
 		{Count(1000), "1,000"}, {Count(-1234567), "-1,234,567"}, {Rate(99.5), "100"}, {CountPtr(nil), "-"},
+		// three significant digits with the zeros kept, so a column lines up
+		{fixedSig3(2.5), "2.50"}, {fixedSig3(40), "40.0"}, {fixedSig3(100), "100"},
 	}
 	for i, c := range cases {
 		if c.got != c.want {

@@ -1,4 +1,4 @@
-package htmlreport
+package chart
 
 import (
 	"math"
@@ -6,35 +6,36 @@ import (
 	"strings"
 )
 
-// scale maps a data interval [lo, hi] onto a pixel interval [r0, r1],
-// linearly or on log10. r1 may be below r0 (a y axis grows upwards).
-type scale struct {
-	lo, hi float64
-	r0, r1 float64
-	log    bool
+// Scale maps a data interval [Lo, Hi] onto a pixel interval [R0, R1],
+// linearly or, with Log, on log10. R1 may be below R0 (a y axis grows
+// upwards).
+type Scale struct {
+	Lo, Hi float64
+	R0, R1 float64
+	Log    bool
 }
 
-// at returns the pixel position of v. On a log scale a value at or below
+// At returns the pixel position of v. On a log scale a value at or below
 // zero (a 0µs latency: histograms hold whole microseconds) is drawn at the
 // bottom of the axis rather than at minus infinity.
-func (s scale) at(v float64) float64 {
-	lo, hi := s.lo, s.hi
-	if s.log {
+func (s Scale) At(v float64) float64 {
+	lo, hi := s.Lo, s.Hi
+	if s.Log {
 		if v < lo {
 			v = lo
 		}
 		v, lo, hi = math.Log10(v), math.Log10(lo), math.Log10(hi)
 	}
 	if hi == lo {
-		return (s.r0 + s.r1) / 2
+		return (s.R0 + s.R1) / 2
 	}
-	return s.r0 + (v-lo)/(hi-lo)*(s.r1-s.r0)
+	return s.R0 + (v-lo)/(hi-lo)*(s.R1-s.R0)
 }
 
-// tick is one labelled position on an axis.
-type tick struct {
-	v     float64
-	label string
+// Tick is one labelled position on an axis, in data units.
+type Tick struct {
+	V     float64
+	Label string
 }
 
 // niceStep returns the 1, 2 or 5 × 10^k step closest above span/n.
@@ -52,11 +53,11 @@ func niceStep(span float64, n int) float64 {
 	return 10 * mag
 }
 
-// linearTicks widens [lo, hi] to multiples of a nice step giving about n
+// LinearTicks widens [lo, hi] to multiples of a nice step giving about n
 // intervals and returns the widened domain and its ticks. An empty range
 // (a flat line, or no data) becomes [lo, lo+1] so the axis still has a
 // height.
-func linearTicks(lo, hi float64, n int, format func(float64) string) (float64, float64, []tick) {
+func LinearTicks(lo, hi float64, n int, format func(float64) string) (float64, float64, []Tick) {
 	if hi <= lo {
 		hi = lo + 1
 		if lo > 0 {
@@ -65,14 +66,14 @@ func linearTicks(lo, hi float64, n int, format func(float64) string) (float64, f
 	}
 	step := niceStep(hi-lo, n)
 	dlo, dhi := math.Floor(lo/step+1e-9)*step, math.Ceil(hi/step-1e-9)*step
-	var ts []tick
+	var ts []Tick
 	for i := 0; ; i++ {
 		v := dlo + float64(i)*step
 		if v > dhi+step*1e-6 {
 			break
 		}
 		v = math.Round(v/step) * step // no 0.30000000000000004
-		ts = append(ts, tick{v, format(v)})
+		ts = append(ts, Tick{v, format(v)})
 	}
 	return dlo, dhi, ts
 }
@@ -88,12 +89,12 @@ func oneTwoFive(lo, hi float64) []float64 {
 	return out
 }
 
-// logTicks returns a log domain that covers [lo, hi] and its ticks. The
+// LogTicks returns a log domain that covers [lo, hi] and its ticks. The
 // domain snaps to the 1-2-5 sequence; ticks are every 1-2-5 value when the
 // domain spans three decades or less, and only the decades beyond that, so
 // labels never crowd. Values at or below zero are taken as 1 (the
 // histograms' lowest value, 1µs).
-func logTicks(lo, hi float64, format func(float64) string) (float64, float64, []tick) {
+func LogTicks(lo, hi float64, format func(float64) string) (float64, float64, []Tick) {
 	if lo < 1 {
 		lo = 1
 	}
@@ -116,14 +117,14 @@ func logTicks(lo, hi float64, format func(float64) string) (float64, float64, []
 		dhi = nextIn(seq, dlo)
 	}
 	decades := math.Log10(dhi / dlo)
-	var ts []tick
+	var ts []Tick
 	for _, v := range seq {
 		if v < dlo*(1-1e-9) || v > dhi*(1+1e-9) {
 			continue
 		}
 		isDecade := math.Abs(math.Log10(v)-math.Round(math.Log10(v))) < 1e-9
 		if decades <= 3 || isDecade {
-			ts = append(ts, tick{v, format(v)})
+			ts = append(ts, Tick{v, format(v)})
 		}
 	}
 	return dlo, dhi, ts
@@ -142,16 +143,16 @@ func nextIn(seq []float64, v float64) float64 {
 // width: x = -log10(1 - q) for a quantile q, so 0% is at 0, 90% at 1, 99%
 // at 2, 99.9% at 3. The tail, where latency lives, gets most of the chart.
 
-// ninesX returns the position of quantile q (0 ≤ q < 1) on the nines axis.
-func ninesX(q float64) float64 {
+// NinesX returns the position of quantile q (0 ≤ q < 1) on the nines axis.
+func NinesX(q float64) float64 {
 	if q <= 0 {
 		return 0
 	}
 	return -math.Log10(1 - q)
 }
 
-// ninesPercentile returns the percentile (0–100) at position x.
-func ninesPercentile(x float64) float64 {
+// NinesPercentile returns the percentile (0–100) at position x.
+func NinesPercentile(x float64) float64 {
 	return 100 * (1 - math.Pow(10, -x))
 }
 
@@ -173,18 +174,19 @@ func dotted(s string) string {
 	return "." + s
 }
 
-// ninesTicks returns the ticks 0 … n of a nines axis.
-func ninesTicks(n int) []tick {
-	ts := make([]tick, 0, n+1)
+// NinesTicks returns the ticks 0 … n of a nines axis.
+func NinesTicks(n int) []Tick {
+	ts := make([]Tick, 0, n+1)
 	for i := 0; i <= n; i++ {
-		ts = append(ts, tick{float64(i), ninesLabel(i)})
+		ts = append(ts, Tick{float64(i), ninesLabel(i)})
 	}
 	return ts
 }
 
-// sig3 formats v with at most three significant digits and no trailing
-// zeros: 1, 2.5, 12.3, 100.
-func sig3(v float64) string {
+// TrimmedSig3 formats v with at most three significant digits and no
+// trailing zeros — 1, 2.5, 12.3, 100 — as a tick label wants it (unlike
+// the text report's figures, which keep their zeros so a column lines up).
+func TrimmedSig3(v float64) string {
 	if v == 0 {
 		return "0"
 	}
@@ -195,29 +197,29 @@ func sig3(v float64) string {
 	return s
 }
 
-// fmtMicros labels a latency tick: 500µs, 2.5ms, 1s.
-func fmtMicros(us float64) string {
+// MicrosLabel labels a latency tick: 500µs, 2.5ms, 1s.
+func MicrosLabel(us float64) string {
 	switch {
 	case us < 1000:
-		return sig3(us) + "µs"
+		return TrimmedSig3(us) + "µs"
 	case us < 1e6:
-		return sig3(us/1e3) + "ms"
+		return TrimmedSig3(us/1e3) + "ms"
 	}
-	return sig3(us/1e6) + "s"
+	return TrimmedSig3(us/1e6) + "s"
 }
 
-// fmtRate labels a rate or count tick compactly: 950, 12k, 1.5M.
-func fmtRate(v float64) string {
+// RateLabel labels a rate or count tick compactly: 950, 12k, 1.5M.
+func RateLabel(v float64) string {
 	switch a := math.Abs(v); {
 	case a < 1000:
-		return sig3(v)
+		return TrimmedSig3(v)
 	case a < 1e6:
-		return sig3(v/1e3) + "k"
+		return TrimmedSig3(v/1e3) + "k"
 	case a < 1e9:
-		return sig3(v/1e6) + "M"
+		return TrimmedSig3(v/1e6) + "M"
 	}
-	return sig3(v/1e9) + "G"
+	return TrimmedSig3(v/1e9) + "G"
 }
 
-// fmtSeconds labels a time or CPU-seconds tick: 0s, 2.5s, 30s.
-func fmtSeconds(v float64) string { return sig3(v) + "s" }
+// SecondsLabel labels a time or CPU-seconds tick: 0s, 2.5s, 30s.
+func SecondsLabel(v float64) string { return TrimmedSig3(v) + "s" }
