@@ -26,7 +26,7 @@ type outputFlags struct {
 func (o *outputFlags) register(f *flagSet) {
 	fs := f.fs
 	fs.BoolVar(&o.quiet, "quiet", false, "no live progress lines")
-	fs.StringVar(&o.csv, "csv", "", "write every interval as a CSV row to this file (header: see the README)")
+	fs.StringVar(&o.csv, "csv", "", "write every interval as a CSV row to this file (header: see docs/observability.md#csv-and-the-brokers-side)")
 	fs.StringVar(&o.prometheus, "prometheus", "", "serve live metrics at [HOST]:PORT/metrics (host default 127.0.0.1; 0.0.0.0 to be scraped from elsewhere)")
 	fs.Var(&o.promLinger, "prometheus-linger", "keep serving /metrics this long after the run, for a last scrape (default 0)")
 }

@@ -38,7 +38,7 @@ const (
 	Lower                 // latency, cost, errors
 )
 
-// String names the direction as the README does.
+// String names the direction in words, as messages and tables show it.
 func (b Better) String() string {
 	switch b {
 	case Higher:

@@ -201,7 +201,7 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range e.runs {
 		lv := r.labels.values()
 		for c := metrics.Counter(0); c < metrics.NumCounters; c++ {
-			ch <- prometheus.MustNewConstMetric(desc(c.Prom(), "mqbench events (see the README's JSON result)"), prometheus.CounterValue, float64(r.counts[c]), lv...)
+			ch <- prometheus.MustNewConstMetric(desc(c.Prom(), "mqbench events (see docs/reference/result.md)"), prometheus.CounterValue, float64(r.counts[c]), lv...)
 		}
 		gauge := func(name, help string, v float64) {
 			ch <- prometheus.MustNewConstMetric(desc(name, help), prometheus.GaugeValue, v, lv...)

@@ -131,7 +131,7 @@ func (s *Source) wrapYAML(err error) error {
 			p := s.pathAt(line)
 			switch {
 			case p != "" && strings.Contains(m, "not found in type"):
-				m = p + ": unknown field (see the scenario format in the README)"
+				m = p + ": unknown field (see the scenario format in docs/reference/scenario.md)"
 			case p != "":
 				m = p + ": " + m
 			}

@@ -39,7 +39,7 @@ func TestLoadErrorsNameFileLineAndField(t *testing.T) {
 		file string
 		want []string
 	}{
-		{"testdata/unknown-field.yaml", []string{"testdata/unknown-field.yaml:4", "producers.rat", "unknown field"}},
+		{"testdata/unknown-field.yaml", []string{"testdata/unknown-field.yaml:4", "producers.rat", "unknown field", "docs/reference/scenario.md"}},
 		{"testdata/wrong-type.yaml", []string{"testdata/wrong-type.yaml:4", "producers.rate", "fast"}},
 		{"testdata/malformed.yaml", []string{"testdata/malformed.yaml"}},
 		{"testdata/bad-duration.yaml", []string{"testdata/bad-duration.yaml:2", "duration", "soon"}},
