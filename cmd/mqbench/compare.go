@@ -6,7 +6,7 @@ import (
 	"io"
 
 	"github.com/mqbench/mqbench/internal/compare"
-	"github.com/mqbench/mqbench/internal/htmlreport"
+	"github.com/mqbench/mqbench/internal/document"
 )
 
 // compare's exit codes beyond 0 and 2: a gate was crossed, or a gated
@@ -38,7 +38,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.SetOutput(stderr)
 	var gates gateFlag
 	fs.Var(&gates, "max-regression", "METRIC=PCT: fail (exit 3) when METRIC is more than PCT% worse, e.g. rates.consumed_per_s=5 (repeatable)")
-	format := fs.String("format", "table", "table, markdown or html (a self-contained page with both sides' charts overlaid)")
+	formatName := fs.String("format", "table", "table, markdown or html (a self-contained page with both sides' charts overlaid)")
 	out := fs.String("out", "", "write the comparison to this file (atomically) instead of stdout; - = stdout")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -47,40 +47,33 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(files) != 2 {
 		return exitUsage, usagef("compare needs BASE.json and CANDIDATE.json, got %d files", len(files))
 	}
-	if *format != "table" && *format != "markdown" && *format != "html" {
-		return exitUsage, usagef("--format %q: want table, markdown or html", *format)
+	format, err := document.CommandCompare.ParseFormat(*formatName)
+	if err != nil {
+		return exitUsage, asUsage(err)
 	}
-	docs := make([]loaded, 2)
-	sides := make([]compare.Side, 2)
+	docs := make([]*document.Doc, 2)
 	for i, f := range files {
-		l, err := load(f)
-		if err != nil {
+		if docs[i], err = load(f); err != nil {
 			return exitUsage, err
 		}
-		if (l.capacity != nil || l.capacitySweep != nil) && *format == "html" {
-			return exitUsage, usagef("%s is a capacity document: compare --format html takes results or sweeps (report --format html draws capacity curves)", f)
+		if err := document.CommandCompare.Check(docs[i:i+1], format); err != nil {
+			return exitUsage, asUsage(err)
 		}
-		docs[i], sides[i] = l, l.side()
 	}
-	if docs[0].isCapacity() != docs[1].isCapacity() {
+	if docs[0].IsCapacity() != docs[1].IsCapacity() {
 		capDoc, other := files[0], files[1]
-		if docs[1].isCapacity() {
+		if docs[1].IsCapacity() {
 			capDoc, other = other, capDoc
 		}
 		return exitUsage, usagef("%s is a capacity document and %s is not: they share no figure; compare capacities with capacities, runs with runs", capDoc, other)
 	}
-	pairing := compare.Match(sides[0], sides[1])
+	pairing := compare.Match(docs[0].Side(), docs[1].Side())
 	if len(pairing.Pairs) == 0 {
 		return exitUsage, usagef("no variant of %s has the parameters of one in %s", files[1], files[0])
 	}
 	verdicts := compare.Apply(pairing, gates)
-	err = writeOutput(*out, stdout, func(w io.Writer) error {
-		if *format == "html" {
-			return htmlreport.Write(w, htmlreport.Input{Title: "mqbench comparison", Compare: &htmlreport.Comparison{
-				Base: docs[0].document(), Candidate: docs[1].document(), Gates: gates}})
-		}
-		return compare.Write(w, sides[0], sides[1], pairing, verdicts, gates, *format == "markdown")
-	})
+	c := document.Comparison{Base: docs[0], Candidate: docs[1], Pairing: pairing, Verdicts: verdicts, Gates: gates}
+	err = writeOutput(*out, stdout, func(w io.Writer) error { return document.WriteComparison(w, c, format) })
 	if err != nil {
 		return exitFailed, err
 	}

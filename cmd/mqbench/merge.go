@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mqbench/mqbench/internal/document"
 	"github.com/mqbench/mqbench/internal/merge"
 	"github.com/mqbench/mqbench/internal/report"
 	"github.com/mqbench/mqbench/internal/result"
@@ -48,10 +49,10 @@ func mergeCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		if err != nil {
 			return exitUsage, err
 		}
-		if l.result == nil {
+		if l.Kind() != document.KindResult {
 			return exitUsage, usagef("%s: not a run's result (schema %s)", f, result.Schema)
 		}
-		in = append(in, merge.Input{File: f, Result: l.result})
+		in = append(in, merge.Input{File: f, Result: l.Result})
 	}
 	res, err := merge.Merge(in)
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
-	"github.com/mqbench/mqbench/internal/htmlreport"
 )
 
 // writeOutput writes what render produces to stdout (path "" or "-") or
@@ -42,25 +40,4 @@ func writeOutput(path string, stdout io.Writer, render func(io.Writer) error) er
 		return fmt.Errorf("--out %s: %w", path, err)
 	}
 	return nil
-}
-
-// writeHTML renders every loaded document on one HTML page.
-func writeHTML(w io.Writer, docs []loaded) error {
-	var in htmlreport.Input
-	for _, l := range docs {
-		switch {
-		case l.result != nil:
-			in.Results = append(in.Results, htmlreport.Result{File: l.file, Doc: l.result})
-		case l.sweep != nil:
-			in.Sweeps = append(in.Sweeps, htmlreport.Sweep{File: l.file, Doc: l.sweep})
-		case l.capacity != nil:
-			in.Capacities = append(in.Capacities, htmlreport.Capacity{File: l.file, Doc: l.capacity})
-		}
-	}
-	return htmlreport.Write(w, in)
-}
-
-// document is a loaded result or sweep as one side of an HTML comparison.
-func (l loaded) document() htmlreport.Document {
-	return htmlreport.Document{File: l.file, Result: l.result, Sweep: l.sweep}
 }

@@ -125,7 +125,7 @@ func problems(dom, log string, emitted int) []string {
 }
 
 // screenshotHeights show each golden report down to the end of its charts.
-var screenshotHeights = map[string]int{"run": 1380, "sweep": 1320, "compare": 1500, "capacity": 1000}
+var screenshotHeights = map[string]int{"run": 1380, "sweep": 1320, "compare": 1500, "capacity": 1000, "capacity-sweep": 1000}
 
 func TestHTMLBrowser(t *testing.T) {
 	bin := chromiumBin(t)

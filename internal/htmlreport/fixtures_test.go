@@ -195,6 +195,19 @@ func sampleCapacity() *capacity.Doc {
 	return d
 }
 
+// sampleCapacitySweep is the capacity at prefetch 10 and 50: the same
+// search, the second variant's passing once (not confirmed).
+func sampleCapacitySweep() *capacity.SweepDoc {
+	once := sampleCapacity()
+	once.Capacity.Basis = "passed once, not confirmed: the confirmation failed"
+	twice := sampleCapacity()
+	twice.Capacity.Confirmed, twice.Capacity.Basis = true, "passed twice (confirmed)"
+	return &capacity.SweepDoc{Schema: capacity.SweepSchema, Tool: result.Tool{Name: "mqbench", Version: "v0.3.0"},
+		Name: "prefetch-capacity", ParamNames: []string{"prefetch"}, Variants: []capacity.SweepVariant{
+			{Params: map[string]string{"prefetch": "10"}, Search: twice},
+			{Params: map[string]string{"prefetch": "50"}, Search: once}}}
+}
+
 // goldenInputs are the reports the golden files and the browser test
 // render, by name.
 func goldenInputs(t *testing.T) []struct {
@@ -213,5 +226,6 @@ func goldenInputs(t *testing.T) []struct {
 		{"compare", Input{Compare: &Comparison{Base: Document{File: "results/baseline/ci-regression.json", Result: base},
 			Candidate: Document{File: "results/new.json", Result: cand}, Gates: gate}}},
 		{"capacity", Input{Capacities: []Capacity{{File: "results/capacity.json", Doc: sampleCapacity()}}}},
+		{"capacity-sweep", Input{CapacitySweeps: []CapacitySweep{{File: "results/capacity-sweep.json", Doc: sampleCapacitySweep()}}}},
 	}
 }

@@ -62,6 +62,8 @@ var wantCharts = map[string]map[string]int{
 	// overlays (throughput, a spectrum per kind), then each side's own charts
 	"compare":  {"throughput": 3, "latency": 2, "spectrum": 4},
 	"capacity": {"capacity": 1},
+	// each variant's search draws its own curve
+	"capacity-sweep": {"capacity": 2},
 }
 
 var chartAttr = regexp.MustCompile(`<svg class="chart" data-chart="([a-z]+)"`)

@@ -13,17 +13,18 @@ import (
 	"github.com/mqbench/mqbench/internal/sweep"
 )
 
-// Input is what one report shows: any mix of results, sweeps and capacity
-// searches, each with the file it came from, and optionally a comparison.
-// The page shows the comparison first, then every result, sweep and
-// capacity search in the order given.
+// Input is what one report shows: any mix of results, sweeps, capacity
+// searches and capacity sweeps, each with the file it came from, and
+// optionally a comparison. The page shows the comparison first, then every
+// result, sweep, capacity search and capacity sweep in the order given.
 type Input struct {
 	// Title heads the page; empty: "mqbench report".
-	Title      string
-	Results    []Result
-	Sweeps     []Sweep
-	Capacities []Capacity
-	Compare    *Comparison
+	Title          string
+	Results        []Result
+	Sweeps         []Sweep
+	Capacities     []Capacity
+	CapacitySweeps []CapacitySweep
+	Compare        *Comparison
 }
 
 // Result is one run's result and its file name.
@@ -76,7 +77,7 @@ func (d Document) name() string {
 
 // check says what is wrong with the input, naming the file.
 func (in Input) check() error {
-	n := len(in.Results) + len(in.Sweeps) + len(in.Capacities)
+	n := len(in.Results) + len(in.Sweeps) + len(in.Capacities) + len(in.CapacitySweeps)
 	if n == 0 && in.Compare == nil {
 		return errors.New("htmlreport: nothing to report: no result, sweep, capacity document or comparison")
 	}
@@ -93,6 +94,16 @@ func (in Input) check() error {
 	for _, c := range in.Capacities {
 		if c.Doc == nil {
 			return fmt.Errorf("htmlreport: %s: no capacity document", c.File)
+		}
+	}
+	for _, c := range in.CapacitySweeps {
+		if c.Doc == nil {
+			return fmt.Errorf("htmlreport: %s: no capacity sweep document", c.File)
+		}
+		for i, v := range c.Doc.Variants {
+			if v.Search == nil {
+				return fmt.Errorf("htmlreport: %s: variant %d has no capacity search", c.File, i+1)
+			}
 		}
 	}
 	if c := in.Compare; c != nil {
@@ -140,7 +151,7 @@ func Write(w io.Writer, in Input) error {
 }
 
 // writeBody writes every section: the comparison, then the results,
-// sweeps and capacity searches.
+// sweeps, capacity searches and capacity sweeps.
 func writeBody(m *chart.Markup, in Input) error {
 	if in.Compare != nil {
 		if err := writeCompare(m, *in.Compare); err != nil {
@@ -162,6 +173,9 @@ func writeBody(m *chart.Markup, in Input) error {
 	}
 	for i, c := range in.Capacities {
 		writeCapacity(m, "capacity-"+strconv.Itoa(i+1), c.File, c.Doc)
+	}
+	for i, c := range in.CapacitySweeps {
+		writeCapacitySweep(m, "capacity-sweep-"+strconv.Itoa(i+1), c.File, c.Doc)
 	}
 	return nil
 }
@@ -192,6 +206,9 @@ func writeTOC(m *chart.Markup, in Input) {
 	}
 	for i, c := range in.Capacities {
 		item("capacity-"+strconv.Itoa(i+1), "Capacity:", c.Doc.Scenario.Name, c.File)
+	}
+	for i, c := range in.CapacitySweeps {
+		item("capacity-sweep-"+strconv.Itoa(i+1), "Capacity sweep:", c.Doc.Name, c.File)
 	}
 	m.Close("ul")
 	m.Close("nav")

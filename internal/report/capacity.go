@@ -130,33 +130,6 @@ func objectives(slo []capacity.Objective) string {
 	return strings.Join(parts, ", ")
 }
 
-// WriteCapacitySweep prints one row per variant: its parameters, its
-// capacity ("(once)" when it passed once, not confirmed), the latency
-// there and what limited it.
-func WriteCapacitySweep(w io.Writer, d *capacity.SweepDoc) error {
-	fmt.Fprintf(w, "capacity sweep %q: %d variants\n", d.Name, len(d.Variants))
-	header := append(append([]string(nil), d.ParamNames...), "capacity/s", "p99 there", "limited by", "first failing/s", "steps")
-	var rows [][]string
-	for _, v := range d.Variants {
-		row := make([]string, 0, len(header))
-		for _, p := range d.ParamNames {
-			row = append(row, v.Params[p])
-		}
-		a := v.Search.Capacity
-		p99, first := "-", "-"
-		kind := v.Search.LatencyKind()
-		if r := v.Search.Best(); r != nil && r.Latency[kind] != nil {
-			p99 = Micros(r.Latency[kind].P99Us)
-		}
-		if a.FirstFailingRate != nil {
-			first = Rate(*a.FirstFailingRate)
-		}
-		row = append(row, capacityCell(a), p99, a.LimitedBy, first, fmt.Sprint(len(v.Search.Steps)))
-		rows = append(rows, row)
-	}
-	return WriteBox(w, header, rows)
-}
-
 // capacityRows are the steps as raw numbers: target, achieved publish and
 // consume rates, the latency's p50, p99 and p99.9 in µs, the backlog
 // slope, pass, what failed.
