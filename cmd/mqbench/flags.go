@@ -3,41 +3,73 @@ package main
 import (
 	"flag"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
-// runFlag is one `mqbench run` flag: its long name (a contract scripts rely
-// on), an optional PerfTest-style short alias, the scenario field it sets
-// (for error messages) and how it sets it.
+// runFlag declares one `mqbench run` flag, in the one place it is written:
+// the flag set, how it overrides the scenario, which flag a scenario
+// problem names, and the flag table in docs/reference/flags.md all come
+// from it (runFlags lists them).
 type runFlag struct {
-	name, alias, path string
-	apply             func(sc *scenario.Scenario) error
+	name  string // the long name: a contract scripts and CI rely on
+	alias string // a PerfTest-style short name, or ""
+	arg   string // the value's placeholder in the flag table (N, D, FILE…); "" for a switch
+	// path is the scenario field the flag sets: its YAML path in
+	// internal/scenario's types, e.g. "producers.count". queues[0] is the
+	// scenario's only queue entry (made when there is none; a scenario
+	// with several refuses the flag), queues[*] every entry. It is ""
+	// for a flag that sets no scenario file field, and then none says
+	// why.
+	path, none string
+	usage      string
+	// own, for a flag whose value is not the field's as it is, makes the
+	// flag's own value and says how it reaches the scenario. nil: the flag
+	// parses a value of the field's type (a []string field: one element
+	// per use of the flag) and stores it at path.
+	own func(f *flagSet) flagValue
+}
+
+// flagValue is a flag's own value and how it reaches the scenario.
+type flagValue struct {
+	// ptr is what the flag parses into: *bool, *int, *int64, *float64,
+	// *string or a flag.Value, so the flag package's parsers (and their
+	// messages) stay those of a plain flag.
+	ptr any
+	// to, for a flag with a path, turns the parsed value into the field's,
+	// given the field's current one.
+	to func(cur any) any
+	// set, for a flag without a path, applies it to the scenario; nil when
+	// the flag only configures the command (its outputs).
+	set func(sc *scenario.Scenario) error
+	// reports is the path Scenario.Validate reports this flag's problems
+	// under, for a flag without a path that set applies (e.g. "shard").
+	reports string
+}
+
+// converted is a flag of type T whose value reaches its field through
+// conv, which also gets the field's current value.
+func converted[T any](conv func(v T, cur any) any) func(*flagSet) flagValue {
+	return func(*flagSet) flagValue {
+		p := new(T)
+		return flagValue{ptr: p, to: func(cur any) any { return conv(*p, cur) }}
+	}
+}
+
+// boundFlag is a declared flag with its value in one flag set.
+type boundFlag struct {
+	runFlag
+	value flagValue
 }
 
 // flagSet holds the parsed values of every run flag.
 type flagSet struct {
-	fs    *flag.FlagSet
-	specs []runFlag
-	out   outputFlags // where progress goes: not part of the scenario
-	v     struct {
-		ack, exchange, exchangeType, queue, routingKey, queueType, out, name, mgmt, allocation string
-		urls                                                                                   listFlag
-		producers, consumers, pconns, cconns, size, confirm, multiAck, prefetch, queues        int
-		pmessages, cmessages                                                                   int64
-		rate, totalRate                                                                        float64
-		duration, warmup, interval, drain, connect, delay                                      scenario.Duration
-		persistent, mandatory, durable, exclusive, autoDelete, keep, noReconnect, noCoalesce   bool
-		reconnect                                                                              scenario.Duration
-		rpc                                                                                    rpcFlags
-		shapes                                                                                 shapeFlags
-		shards                                                                                 shardFlags
-		tls                                                                                    scenario.TLS
-		sweeps                                                                                 sweepFlag
-		repeat                                                                                 int
-		cooldown                                                                               scenario.Duration
-	}
+	fs     *flag.FlagSet
+	flags  []boundFlag
+	out    outputFlags // where progress goes: not part of the scenario
+	shards shardFlags  // this process's shard: one scenario file serves every shard
 }
 
 // listFlag collects a repeated string flag.
@@ -65,15 +97,6 @@ func (s *sweepFlag) Set(v string) error {
 	return nil
 }
 
-// rpcFlags holds the values of the --rpc-* flags.
-type rpcFlags struct {
-	clients, clientConns, concurrency, servers, serverConns, serverConc, reqSize, replySize int
-	requests                                                                                int64
-	rate                                                                                    float64
-	timeout, delay                                                                          scenario.Duration
-	replyMode, queue, body                                                                  string
-}
-
 // newFlagSet is the flags of `mqbench run` (sweeps parse theirs too).
 func newFlagSet() *flagSet { return newNamedFlagSet("mqbench run") }
 
@@ -81,143 +104,126 @@ func newFlagSet() *flagSet { return newNamedFlagSet("mqbench run") }
 // usage line says which command it is).
 func newNamedFlagSet(name string) *flagSet {
 	f := &flagSet{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
-	v := &f.v
-	fs := f.fs
-	add := func(name, alias, path string, bind func(name string), apply func(*scenario.Scenario) error) {
-		bind(name)
-		if alias != "" {
-			bind(alias)
+	yamlNames := newTagNames("yaml")
+	for _, d := range runFlags() {
+		b, err := d.bind(f, yamlNames)
+		if err != nil { // a wrong declaration: TestFlagDeclarations names it
+			panic(err)
 		}
-		f.specs = append(f.specs, runFlag{name: name, alias: alias, path: path, apply: apply})
+		f.flags = append(f.flags, b)
 	}
-	str := func(p *string, usage string) func(string) {
-		return func(n string) { fs.StringVar(p, n, "", usage) }
-	}
-	num := func(p *int, usage string) func(string) { return func(n string) { fs.IntVar(p, n, 0, usage) } }
-	num64 := func(p *int64, usage string) func(string) { return func(n string) { fs.Int64Var(p, n, 0, usage) } }
-	boolean := func(p *bool, usage string) func(string) { return func(n string) { fs.BoolVar(p, n, false, usage) } }
-	dur := func(p *scenario.Duration, usage string) func(string) { return func(n string) { fs.Var(p, n, usage) } }
-	set := func(fn func(*scenario.Scenario)) func(*scenario.Scenario) error {
-		return func(sc *scenario.Scenario) error { fn(sc); return nil }
-	}
-
-	add("url", "", "urls", func(n string) {
-		fs.Var(&v.urls, n, "broker URI (default $MQBENCH_URL, else amqp://guest:guest@localhost:5672/); repeat it for the nodes of a cluster")
-	}, set(func(s *scenario.Scenario) { s.URLs, s.URL = v.urls, v.urls[0] }))
-	add("connection-allocation", "", "connection_allocation", str(&v.allocation, "how connections spread over the --url nodes: round-robin (default) or random"), set(func(s *scenario.Scenario) { s.ConnectionAllocation = v.allocation }))
-	add("producers", "x", "producers.count", num(&v.producers, "number of producers (default 1)"), set(func(s *scenario.Scenario) { s.Producers.Count = v.producers }))
-	add("consumers", "y", "consumers.count", num(&v.consumers, "number of consumers (default 1)"), set(func(s *scenario.Scenario) { s.Consumers.Count = v.consumers }))
-	add("producer-connections", "", "producers.connections", num(&v.pconns, "connections the producers are spread over (0 = one per producer)"), set(func(s *scenario.Scenario) { s.Producers.Connections = v.pconns }))
-	add("consumer-connections", "", "consumers.connections", num(&v.cconns, "connections the consumers are spread over (0 = one per consumer)"), set(func(s *scenario.Scenario) { s.Consumers.Connections = v.cconns }))
-	add("duration", "z", "duration", dur(&v.duration, "measured run length, e.g. 30s (a bare number is seconds; 0 = until a message count or Ctrl-C)"), set(func(s *scenario.Scenario) { s.Duration = v.duration }))
-	add("warmup", "", "warmup", dur(&v.warmup, "time at the start excluded from all statistics"), set(func(s *scenario.Scenario) { s.Warmup = v.warmup }))
-	add("interval", "i", "interval", dur(&v.interval, "live progress interval (default 1s)"), set(func(s *scenario.Scenario) { s.Interval = v.interval }))
-	add("drain-timeout", "", "drain_timeout", dur(&v.drain, "longest time consumers may drain after the load stops (default 10s)"), set(func(s *scenario.Scenario) { s.DrainTimeout = v.drain }))
-	add("no-reconnect", "", "no_reconnect", boolean(&v.noReconnect, "a lost connection ends the run (exit 1, partial result saved) instead of reconnecting"), set(func(s *scenario.Scenario) { s.NoReconnect = v.noReconnect }))
-	add("no-coalesce", "", "no_coalesce", boolean(&v.noCoalesce, "one socket write per publish (as amqp091-go does), instead of gathering the writes that queue up behind one in progress"), set(func(s *scenario.Scenario) { s.NoCoalesce = v.noCoalesce }))
-	add("reconnect-timeout", "", "reconnect_timeout", dur(&v.reconnect, "how long to keep reconnecting a lost connection (default 60s)"), set(func(s *scenario.Scenario) { s.ReconnectTimeout = v.reconnect }))
-	add("connect-timeout", "", "connect_timeout", dur(&v.connect, "TCP connect timeout (default 10s)"), set(func(s *scenario.Scenario) { s.ConnectTimeout = v.connect }))
-	add("pmessages", "C", "producers.messages", num64(&v.pmessages, "stop after this many published messages in total"), set(func(s *scenario.Scenario) { s.Producers.Messages = v.pmessages }))
-	add("cmessages", "D", "consumers.messages", num64(&v.cmessages, "stop after this many consumed messages in total"), set(func(s *scenario.Scenario) { s.Consumers.Messages = v.cmessages }))
-	add("rate", "r", "producers.rate", func(n string) { fs.Float64Var(&v.rate, n, 0, "messages per second per producer (0 = unlimited)") }, set(func(s *scenario.Scenario) { s.Producers.Rate = v.rate }))
-	add("total-rate", "", "producers.total_rate", func(n string) {
-		fs.Float64Var(&v.totalRate, n, 0, "messages per second over all producers, spread evenly (instead of --rate)")
-	}, set(func(s *scenario.Scenario) { s.Producers.TotalRate = v.totalRate }))
-	add("size", "s", "producers.size", num(&v.size, "message body size in bytes (minimum 12, or 20 when paced; default 24, which turns the delivery audit on)"), set(func(s *scenario.Scenario) { s.Producers.Size = v.size }))
-	add("persistent", "", "producers.persistent", boolean(&v.persistent, "publish persistent messages (delivery mode 2)"), set(func(s *scenario.Scenario) { s.Producers.Persistent = v.persistent }))
-	add("mandatory", "", "producers.mandatory", boolean(&v.mandatory, "set the mandatory flag; returned messages are counted"), set(func(s *scenario.Scenario) { s.Producers.Mandatory = v.mandatory }))
-	add("confirm", "c", "producers.confirm", num(&v.confirm, "publisher confirms with at most N unconfirmed per producer (0 = off)"), set(func(s *scenario.Scenario) { s.Producers.Confirm = v.confirm }))
-	add("ack", "", "consumers.ack", str(&v.ack, "auto, manual, multiple, nack or reject (default manual)"), set(func(s *scenario.Scenario) { s.Consumers.Ack = v.ack }))
-	add("multi-ack-every", "A", "consumers.multi_ack_every", num(&v.multiAck, "with --ack multiple, ack every N deliveries"), set(func(s *scenario.Scenario) { s.Consumers.MultiAckEvery = v.multiAck }))
-	add("prefetch", "q", "consumers.prefetch", num(&v.prefetch, "basic.qos prefetch per consumer (0 = unlimited)"), set(func(s *scenario.Scenario) { s.Consumers.Prefetch = v.prefetch }))
-	add("consumer-delay", "", "consumers.delay", dur(&v.delay, "simulated processing time per message, e.g. 5ms"), set(func(s *scenario.Scenario) { s.Consumers.Delay = v.delay }))
-	add("exchange", "e", "exchange.name", str(&v.exchange, "exchange name (empty = the default exchange)"), set(func(s *scenario.Scenario) { s.Exchange.Name = v.exchange }))
-	add("exchange-type", "t", "exchange.type", str(&v.exchangeType, "direct, fanout, topic or headers"), set(func(s *scenario.Scenario) { s.Exchange.Type = v.exchangeType }))
-	add("queue", "u", "queues[0].name", str(&v.queue, "queue name or pattern with %d (empty = server-named)"), oneQueue("queue", func(q *scenario.Queue) { q.Name = v.queue }))
-	add("queues", "", "queues[0].count", num(&v.queues, "number of queues, named from the --queue pattern"), oneQueue("queues", func(q *scenario.Queue) { q.Count = v.queues }))
-	add("routing-key", "k", "producers.routing_keys", str(&v.routingKey, "routing key(s) to publish with, comma-separated (chosen round-robin)"), set(func(s *scenario.Scenario) { s.Producers.RoutingKeys = splitList(v.routingKey) }))
-	add("durable", "", "queues[*].durable", boolean(&v.durable, "declare durable queues"), allQueues(func(q *scenario.Queue) { q.Durable = v.durable }))
-	add("exclusive", "", "queues[*].exclusive", boolean(&v.exclusive, "declare exclusive queues"), allQueues(func(q *scenario.Queue) { q.Exclusive = v.exclusive }))
-	add("auto-delete", "", "queues[*].auto_delete", boolean(&v.autoDelete, "declare auto-delete queues"), allQueues(func(q *scenario.Queue) { q.AutoDelete = v.autoDelete }))
-	add("queue-type", "", "queues[*].type", str(&v.queueType, "classic, quorum or stream"), allQueues(func(q *scenario.Queue) { q.Type = v.queueType }))
-	add("out", "o", "out", str(&v.out, "where the JSON result goes (- = stdout; default results/<UTC time>-<name>.json)"), set(func(s *scenario.Scenario) { s.Out = v.out }))
-	add("management-url", "", "management_url", str(&v.mgmt, "sample the broker's management API every interval: http://[user:password@]host:15672/"), set(func(s *scenario.Scenario) { s.ManagementURL = v.mgmt }))
-	add("keep", "", "keep", boolean(&v.keep, "do not delete what mqbench declared"), set(func(s *scenario.Scenario) { s.Keep = v.keep }))
-	add("name", "", "name", str(&v.name, "scenario name (used in the result file name)"), set(func(s *scenario.Scenario) { s.Name = v.name }))
-	f.addRPC(add, str, num, num64, dur, set)
-	f.addShapes(add, str, num, dur, set)
-	f.addShards(add)
-	add("tls-ca", "", "tls.ca", str(&v.tls.CA, "CA certificate (PEM) to verify the broker with (amqps://); default: the system's roots"), set(func(s *scenario.Scenario) { s.TLS.CA = v.tls.CA }))
-	add("tls-cert", "", "tls.cert", str(&v.tls.Cert, "client certificate (PEM) for amqps://"), set(func(s *scenario.Scenario) { s.TLS.Cert = v.tls.Cert }))
-	add("tls-key", "", "tls.key", str(&v.tls.Key, "client certificate's key (PEM)"), set(func(s *scenario.Scenario) { s.TLS.Key = v.tls.Key }))
-	add("tls-server-name", "", "tls.server_name", str(&v.tls.ServerName, "name to verify the broker's certificate against (default: the URL's host)"), set(func(s *scenario.Scenario) { s.TLS.ServerName = v.tls.ServerName }))
-	add("tls-insecure", "", "tls.insecure", boolean(&v.tls.Insecure, "do NOT verify the broker's certificate (printed as a warning)"), set(func(s *scenario.Scenario) { s.TLS.Insecure = v.tls.Insecure }))
-	add("repeat", "", "repeat", num(&v.repeat, "run each variant N times and report medians with min–max spreads"), set(func(s *scenario.Scenario) { s.Repeat = v.repeat }))
-	add("cooldown", "", "cooldown", dur(&v.cooldown, "pause between the runs of a sweep"), set(func(s *scenario.Scenario) { s.Cooldown = v.cooldown }))
-	add("sweep", "", "matrix", func(n string) {
-		fs.Var(&v.sweeps, n, "sweep a parameter: NAME=V1,V2,... (repeatable; every combination runs), e.g. prefetch=1,10,100")
-	}, set(func(s *scenario.Scenario) { s.Matrix = s.Matrix.Merge(v.sweeps) }))
-	f.out.register(f)
 	return f
 }
 
-type (
-	addFunc  func(name, alias, path string, bind func(name string), apply func(*scenario.Scenario) error)
-	setFunc  func(fn func(*scenario.Scenario)) func(*scenario.Scenario) error
-	bindStr  func(p *string, usage string) func(string)
-	bindInt  func(p *int, usage string) func(string)
-	bindI64  func(p *int64, usage string) func(string)
-	bindDura func(p *scenario.Duration, usage string) func(string)
-)
-
-// addRPC registers the RPC flags; the scenario's rpc section mirrors them.
-func (f *flagSet) addRPC(add addFunc, str bindStr, num bindInt, num64 bindI64, dur bindDura, set setFunc) {
-	r := &f.v.rpc
-	fs := f.fs
-	add("rpc-clients", "", "rpc.clients", num(&r.clients, "RPC clients (0 = no RPC)"), set(func(s *scenario.Scenario) { s.RPC.Clients = r.clients }))
-	add("rpc-client-connections", "", "rpc.client_connections", num(&r.clientConns, "connections the RPC clients are spread over (0 = one per client)"), set(func(s *scenario.Scenario) { s.RPC.ClientConnections = r.clientConns }))
-	add("rpc-concurrency", "", "rpc.concurrency", num(&r.concurrency, "outstanding requests per RPC client (default 1)"), set(func(s *scenario.Scenario) { s.RPC.Concurrency = r.concurrency }))
-	add("rpc-rate", "", "rpc.rate", func(n string) { fs.Float64Var(&r.rate, n, 0, "requests per second per RPC client (0 = closed loop)") }, set(func(s *scenario.Scenario) { s.RPC.Rate = r.rate }))
-	add("rpc-requests", "", "rpc.requests", num64(&r.requests, "stop after this many RPC requests in total (each answered or timed out)"), set(func(s *scenario.Scenario) { s.RPC.Requests = r.requests }))
-	add("rpc-timeout", "", "rpc.timeout", dur(&r.timeout, "RPC request timeout (default 5s)"), set(func(s *scenario.Scenario) { s.RPC.Timeout = r.timeout }))
-	add("rpc-reply-mode", "", "rpc.reply_mode", str(&r.replyMode, "exclusive (a callback queue per client) or direct (amq.rabbitmq.reply-to)"), set(func(s *scenario.Scenario) { s.RPC.ReplyMode = r.replyMode }))
-	add("rpc-servers", "", "rpc.servers", num(&r.servers, "mqbench's own RPC servers (0 = profile an existing service)"), set(func(s *scenario.Scenario) { s.RPC.Servers = r.servers }))
-	add("rpc-server-connections", "", "rpc.server_connections", num(&r.serverConns, "connections the RPC servers are spread over (0 = one per server)"), set(func(s *scenario.Scenario) { s.RPC.ServerConnections = r.serverConns }))
-	add("rpc-server-concurrency", "", "rpc.server_concurrency", num(&r.serverConc, "requests each RPC server handles at once (default 1)"), set(func(s *scenario.Scenario) { s.RPC.ServerConcurrency = r.serverConc }))
-	add("rpc-server-delay", "", "rpc.server_delay", dur(&r.delay, "fixed processing time per request (distributions: scenario file)"), set(func(s *scenario.Scenario) {
-		s.RPC.ServerDelay = scenario.Delay{Distribution: scenario.DelayFixed, Mean: r.delay}
-	}))
-	add("rpc-queue", "", "rpc.queue", str(&r.queue, "RPC request queue (created unless it exists; default mqbench-rpc)"), set(func(s *scenario.Scenario) { s.RPC.Queue = r.queue }))
-	add("rpc-body", "", "rpc.body", str(&r.body, "file whose content is every request's body"), set(func(s *scenario.Scenario) { s.RPC.Body = r.body }))
-	add("rpc-request-size", "", "rpc.request_size", num(&r.reqSize, "request body size without --rpc-body (default 12)"), set(func(s *scenario.Scenario) { s.RPC.RequestSize = r.reqSize }))
-	add("rpc-reply-size", "", "rpc.reply_size", num(&r.replySize, "reply body size of mqbench's RPC servers (default 12)"), set(func(s *scenario.Scenario) { s.RPC.ReplySize = r.replySize }))
+// bind makes the flag's value, registers its name and alias in f, and
+// checks the declaration against the scenario's type (yamlNames finds its
+// fields).
+func (d runFlag) bind(f *flagSet, yamlNames *tagNames) (boundFlag, error) {
+	b := boundFlag{runFlag: d}
+	ft, err := d.fieldType(yamlNames)
+	if err != nil {
+		return b, fmt.Errorf("flag --%s: %w", d.name, err)
+	}
+	if d.own != nil {
+		b.value = d.own(f)
+	} else if ft != nil {
+		b.value.ptr = valueOf(ft)
+	}
+	if err := b.checkValue(ft); err != nil {
+		return b, fmt.Errorf("flag --%s: %w", d.name, err)
+	}
+	for _, n := range []string{d.name, d.alias} {
+		if n != "" {
+			define(f.fs, n, d.usage, b.value.ptr)
+		}
+	}
+	return b, nil
 }
 
-// oneQueue applies a flag to the only queue entry; a scenario with several
-// entries cannot be overridden by one name.
-func oneQueue(flagName string, fn func(*scenario.Queue)) func(*scenario.Scenario) error {
-	return func(s *scenario.Scenario) error {
-		switch len(s.Queues) {
-		case 0:
-			s.Queues = []scenario.Queue{{Count: 1}}
-		case 1:
-		default:
-			return usagef("--%s: the scenario has %d queue entries; change them in the file", flagName, len(s.Queues))
+// fieldType checks that the flag names its scenario field or says why it
+// has none, and returns the field's type (nil when it has none): the path
+// must be one of the scenario type's YAML paths.
+func (d runFlag) fieldType(yamlNames *tagNames) (reflect.Type, error) {
+	switch {
+	case d.path == "" && d.none == "":
+		return nil, fmt.Errorf("no scenario path: give the YAML path it sets, or none saying why it sets no field")
+	case d.path != "" && d.none != "":
+		return nil, fmt.Errorf("both a scenario path (%s) and none (%q)", d.path, d.none)
+	case d.path == "" && d.own == nil:
+		return nil, fmt.Errorf("no scenario path and no value of its own: it would set nothing")
+	case d.path == "":
+		return nil, nil
+	}
+	return yamlNames.pathType(scenarioType(), d.path)
+}
+
+// checkValue checks that the flag's value can be parsed and reaches the
+// scenario the way its declaration says; ft is its field's type.
+func (b boundFlag) checkValue(ft reflect.Type) error {
+	o := b.value
+	switch o.ptr.(type) {
+	case *bool, *int, *int64, *float64, *string, flag.Value:
+	default:
+		return fmt.Errorf("parses into a %T, which no flag parses", o.ptr)
+	}
+	if _, isSwitch := o.ptr.(*bool); isSwitch != (b.arg == "") {
+		return fmt.Errorf("a switch has no arg placeholder, any other flag has one (arg %q)", b.arg)
+	}
+	if ft == nil {
+		if o.to != nil {
+			return fmt.Errorf("converts its value, but has no scenario path to store it at")
 		}
-		fn(&s.Queues[0])
+		if o.reports != "" {
+			_, err := newTagNames("json").pathType(scenarioType(), o.reports)
+			return err
+		}
 		return nil
+	}
+	if o.set != nil || o.reports != "" {
+		return fmt.Errorf("has a scenario path (%s): it is set there and reported under it", b.path)
+	}
+	if vt := reflect.TypeOf(b.storedValue(reflect.Zero(ft).Interface())); vt == nil || !vt.ConvertibleTo(ft) {
+		return fmt.Errorf("its value is a %s, the field at %s a %s", vt, b.path, ft)
+	}
+	return nil
+}
+
+// storedValue is the value the flag stores in a field whose value is cur.
+func (b boundFlag) storedValue(cur any) any {
+	if b.value.to != nil {
+		return b.value.to(cur)
+	}
+	return reflect.ValueOf(b.value.ptr).Elem().Interface()
+}
+
+// define registers one name of a flag with the flag package's own parser
+// for its type.
+func define(fs *flag.FlagSet, name, usage string, value any) {
+	switch p := value.(type) {
+	case *bool:
+		fs.BoolVar(p, name, false, usage)
+	case *int:
+		fs.IntVar(p, name, 0, usage)
+	case *int64:
+		fs.Int64Var(p, name, 0, usage)
+	case *float64:
+		fs.Float64Var(p, name, 0, usage)
+	case *string:
+		fs.StringVar(p, name, "", usage)
+	case flag.Value:
+		fs.Var(p, name, usage)
 	}
 }
 
-func allQueues(fn func(*scenario.Queue)) func(*scenario.Scenario) error {
-	return func(s *scenario.Scenario) error {
-		for i := range s.Queues {
-			fn(&s.Queues[i])
-		}
-		return nil
+// valueOf is a new value of a field's type t, for the flag to parse into.
+func valueOf(t reflect.Type) any {
+	if t == reflect.TypeOf([]string(nil)) {
+		return new(listFlag)
 	}
+	return reflect.New(t).Interface()
 }
 
+// splitList is a comma-separated list's non-empty elements, trimmed.
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -251,34 +257,57 @@ func (f *flagSet) parse(args []string) (string, error) {
 	return "", nil
 }
 
-// apply overrides sc with the flags the user set and returns which field
-// paths they set (path → flag name, for error messages).
+// apply overrides sc with the flags the user set — only those: a flag not
+// given leaves the file's value alone, whatever its default — and returns
+// which field paths they set (path → flag name, for error messages).
 func (f *flagSet) apply(sc *scenario.Scenario) (map[string]string, error) {
-	byName := map[string]runFlag{}
-	for _, s := range f.specs {
-		byName[s.name] = s
-		if s.alias != "" {
-			byName[s.alias] = s
+	byName := map[string]*boundFlag{}
+	for i := range f.flags {
+		b := &f.flags[i]
+		byName[b.name] = b
+		if b.alias != "" {
+			byName[b.alias] = b
 		}
 	}
 	paths := map[string]string{}
 	var err error
 	f.fs.Visit(func(fl *flag.Flag) {
-		s, ok := byName[fl.Name]
+		b, ok := byName[fl.Name]
 		if !ok || err != nil {
 			return
 		}
-		if err = s.apply(sc); err != nil {
-			return
-		}
-		if strings.Contains(s.path, "[*]") || strings.HasPrefix(s.path, "queues[0]") {
-			field := s.path[strings.LastIndex(s.path, ".")+1:]
-			for i := range sc.Queues {
-				paths[fmt.Sprintf("queues[%d].%s", i, field)] = s.name
-			}
-		} else {
-			paths[s.path] = s.name
+		var set []string
+		set, err = b.apply(sc)
+		for _, p := range set {
+			paths[p] = b.name
 		}
 	})
 	return paths, err
+}
+
+// apply sets the flag's value in sc and returns the paths it set.
+func (b *boundFlag) apply(sc *scenario.Scenario) ([]string, error) {
+	if b.path == "" {
+		if b.value.set == nil {
+			return nil, nil
+		}
+		if err := b.value.set(sc); err != nil {
+			return nil, err
+		}
+		if b.value.reports == "" {
+			return nil, nil
+		}
+		return []string{b.value.reports}, nil
+	}
+	fields, err := fieldsAt(reflect.ValueOf(sc).Elem(), b.path)
+	if err != nil {
+		return nil, usagef("--%s: %v", b.name, err)
+	}
+	set := make([]string, 0, len(fields))
+	for _, fl := range fields {
+		v := reflect.ValueOf(b.storedValue(fl.v.Interface()))
+		fl.v.Set(v.Convert(fl.v.Type()))
+		set = append(set, fl.path)
+	}
+	return set, nil
 }

@@ -23,12 +23,25 @@ type outputFlags struct {
 	promLinger scenario.Duration
 }
 
-func (o *outputFlags) register(f *flagSet) {
-	fs := f.fs
-	fs.BoolVar(&o.quiet, "quiet", false, "no live progress lines")
-	fs.StringVar(&o.csv, "csv", "", "write every interval as a CSV row to this file (header: see docs/observability.md#csv-and-the-brokers-side)")
-	fs.StringVar(&o.prometheus, "prometheus", "", "serve live metrics at [HOST]:PORT/metrics (host default 127.0.0.1; 0.0.0.0 to be scraped from elsewhere)")
-	fs.Var(&o.promLinger, "prometheus-linger", "keep serving /metrics this long after the run, for a last scrape (default 0)")
+// noOutputField says why the output flags set no scenario field.
+const noOutputField = "where this command's progress goes is not part of the scenario"
+
+// outputRunFlags are the output flags.
+func outputRunFlags() []runFlag {
+	out := func(fn func(o *outputFlags) any) func(f *flagSet) flagValue {
+		return func(f *flagSet) flagValue { return flagValue{ptr: fn(&f.out)} }
+	}
+	return []runFlag{
+		{name: "quiet", none: noOutputField, usage: "no live progress lines", own: out(func(o *outputFlags) any { return &o.quiet })},
+		{name: "csv", arg: "FILE", none: noOutputField, usage: "write every interval as a CSV row to this file (header: see docs/observability.md#csv-and-the-brokers-side)",
+			own: out(func(o *outputFlags) any { return &o.csv })},
+		{name: "prometheus", arg: "ADDR", none: noOutputField,
+			usage: "serve live metrics at [HOST]:PORT/metrics (host default 127.0.0.1; 0.0.0.0 to be scraped from elsewhere)",
+			own:   out(func(o *outputFlags) any { return &o.prometheus })},
+		{name: "prometheus-linger", arg: "D", none: noOutputField,
+			usage: "keep serving /metrics this long after the run, for a last scrape (default 0)",
+			own:   out(func(o *outputFlags) any { return &o.promLinger })},
+	}
 }
 
 // outputs are the opened outputs of one command.
