@@ -32,6 +32,7 @@ type flagSet struct {
 		reconnect                                                                              scenario.Duration
 		rpc                                                                                    rpcFlags
 		shapes                                                                                 shapeFlags
+		consumer                                                                               consumerFlags
 		shards                                                                                 shardFlags
 		tls                                                                                    scenario.TLS
 		sweeps                                                                                 sweepFlag
@@ -130,7 +131,7 @@ func newNamedFlagSet(name string) *flagSet {
 	add("ack", "", "consumers.ack", str(&v.ack, "auto, manual, multiple, nack or reject (default manual)"), set(func(s *scenario.Scenario) { s.Consumers.Ack = v.ack }))
 	add("multi-ack-every", "A", "consumers.multi_ack_every", num(&v.multiAck, "with --ack multiple, ack every N deliveries"), set(func(s *scenario.Scenario) { s.Consumers.MultiAckEvery = v.multiAck }))
 	add("prefetch", "q", "consumers.prefetch", num(&v.prefetch, "basic.qos prefetch per consumer (0 = unlimited)"), set(func(s *scenario.Scenario) { s.Consumers.Prefetch = v.prefetch }))
-	add("consumer-delay", "", "consumers.delay", dur(&v.delay, "simulated processing time per message, e.g. 5ms"), set(func(s *scenario.Scenario) { s.Consumers.Delay = v.delay }))
+	add("consumer-delay", "", "consumers.delay", dur(&v.delay, "simulated processing time per message, e.g. 5ms (the mean of an exponential or lognormal --consumer-delay-distribution)"), set(func(s *scenario.Scenario) { s.Consumers.Delay = v.delay }))
 	add("exchange", "e", "exchange.name", str(&v.exchange, "exchange name (empty = the default exchange)"), set(func(s *scenario.Scenario) { s.Exchange.Name = v.exchange }))
 	add("exchange-type", "t", "exchange.type", str(&v.exchangeType, "direct, fanout, topic or headers"), set(func(s *scenario.Scenario) { s.Exchange.Type = v.exchangeType }))
 	add("queue", "u", "queues[0].name", str(&v.queue, "queue name or pattern with %d (empty = server-named)"), oneQueue("queue", func(q *scenario.Queue) { q.Name = v.queue }))
@@ -146,6 +147,7 @@ func newNamedFlagSet(name string) *flagSet {
 	add("name", "", "name", str(&v.name, "scenario name (used in the result file name)"), set(func(s *scenario.Scenario) { s.Name = v.name }))
 	f.addRPC(add, str, num, num64, dur, set)
 	f.addShapes(add, str, num, dur, set)
+	f.addConsumerBehaviour(add, str, num64, dur, set)
 	f.addShards(add)
 	add("tls-ca", "", "tls.ca", str(&v.tls.CA, "CA certificate (PEM) to verify the broker with (amqps://); default: the system's roots"), set(func(s *scenario.Scenario) { s.TLS.CA = v.tls.CA }))
 	add("tls-cert", "", "tls.cert", str(&v.tls.Cert, "client certificate (PEM) for amqps://"), set(func(s *scenario.Scenario) { s.TLS.Cert = v.tls.Cert }))
