@@ -29,7 +29,7 @@ type consumer struct {
 	ack        string
 	every      int // ack multiple every this many deliveries
 	prefetch   int
-	delay      time.Duration
+	behave     behaviour // start delay, rate cap, processing time, crashes (consumer_behaviour.go)
 	args       amqp.Table
 	runID      uint64        // 0: every delivery is this run's (no identity to check)
 	quota      *atomic.Int64 // shared count-down for --cmessages; nil without a limit
@@ -79,10 +79,12 @@ func (c *consumer) setup(ch *amqp.Channel) error {
 	if c.h != nil {
 		gen = c.h.Conn().Gen()
 	}
-	c.subGen.Store(gen)
-	c.handled.Store(0)
-	if c.polling {
-		return nil // basic.get needs no subscription and no prefetch
+	if c.h == nil || gen != c.subGen.Load() { // a crash reopens on the same connection, whose count goes on
+		c.subGen.Store(gen)
+		c.handled.Store(0)
+	}
+	if c.polling || c.behave.held.Load() {
+		return nil // basic.get needs no subscription; a held consumer subscribes after its start delay
 	}
 	if c.prefetch > 0 {
 		if err := ch.Qos(c.prefetch, 0, false); err != nil {
@@ -109,7 +111,7 @@ func (c *consumer) setup(ch *amqp.Channel) error {
 // delay, until the library has handed over the last.
 func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 	defer close(c.finished)
-	if !started(ctx, start) {
+	if !started(ctx, start) || !c.awaitStart(ctx) {
 		return
 	}
 	if c.polling {
@@ -119,8 +121,9 @@ func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 	var b batch
 	flush, stop := c.flush, c.stop
 	for {
+		deliveries, due := c.next() // a capped consumer waits until its next delivery is due
 		select {
-		case d, ok := <-c.deliveries:
+		case d, ok := <-deliveries:
 			if c.stopped() && (!ok || c.ack != scenario.AckAuto) {
 				c.flushBatch(&b)
 				return
@@ -133,8 +136,18 @@ func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 				b = batch{} // the old channel's deliveries were requeued with it
 				continue
 			}
-			c.settle(&d, c.handle(&d), &b)
+			c.taken()
+			refused := c.handle(&d)
 			c.handled.Add(1)
+			if c.crashDue() {
+				if err := c.crash(ctx, &b); err != nil {
+					c.fail(err)
+					return
+				}
+				continue
+			}
+			c.settle(&d, refused, &b)
+		case <-due:
 		case <-flush:
 			// The drain is over: ack the tail of a multiple-ack batch so
 			// nothing counted as consumed goes back to the queue.
@@ -218,6 +231,9 @@ func (c *consumer) poll(ctx context.Context) {
 			return
 		default:
 		}
+		if !c.awaitDue(ctx) {
+			return
+		}
 		d, ok, err := c.h.Ch().Get(c.q.currentName(), c.ack == scenario.AckAuto)
 		switch {
 		case err != nil:
@@ -226,6 +242,7 @@ func (c *consumer) poll(ctx context.Context) {
 				return
 			}
 		case ok:
+			c.taken()
 			c.settle(&d, c.handle(&d), &b)
 			c.handled.Add(1)
 		default:
@@ -282,9 +299,7 @@ func (c *consumer) handle(d *amqp.Delivery) (refused bool) {
 	if c.quota != nil && c.quota.Add(-1) == 0 {
 		c.onQuota()
 	}
-	if c.delay > 0 && !c.stopped() { // what is booked after the end is not processed
-		time.Sleep(c.delay)
-	}
+	c.process()
 	return false
 }
 

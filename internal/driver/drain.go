@@ -26,7 +26,7 @@ func (w *workload) Drain(ctx context.Context) engine.DrainResult {
 		return engine.DrainResult{Ended: result.DrainNone}
 	}
 	quiet := 300 * time.Millisecond
-	if d := 3 * w.sc.Consumers.Delay.D(); d > quiet {
+	if d := 3 * w.sc.Consumers.ProcessingDelay().Average(); d > quiet {
 		quiet = d
 	}
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -83,7 +83,9 @@ func (w *workload) notYetQueued() int64 {
 	if !ok {
 		return -1
 	}
-	return max(0, routed-consumed-b.Ready-b.Delivered)
+	// A delivery processed and left unacknowledged at a crash is consumed
+	// once more when it comes back (or waits ready again): count it once.
+	return max(0, routed-consumed-b.Ready-b.Delivered+w.crashedUnacked())
 }
 
 // lastConsumed is when any consumer last consumed a message (0: never).

@@ -35,6 +35,7 @@ func (w *workload) prepareConsumers(ctx context.Context, e env) error {
 		quota = &atomic.Int64{}
 		quota.Store(k.Messages)
 	}
+	proc := newProcHists() // the consumers' processing times
 	err := w.group(ctx, e, "consumer", k.Count, k.Connections, func(i int, cn *amqpconn.Conn) (err error) {
 		q := w.topo.queues[i%len(w.topo.queues)]
 		if q.owner == nil {
@@ -48,6 +49,7 @@ func (w *workload) prepareConsumers(ctx context.Context, e env) error {
 		}
 		q.consumers++
 		c := w.newConsumer(i, q, quota, e)
+		c.behave.init(i, k, proc)
 		if c.h, err = cn.Open(fmt.Sprintf("consumer %d", i), c.setup); err != nil {
 			return err
 		}
@@ -73,7 +75,7 @@ func (w *workload) newConsumer(i int, q *queue, quota *atomic.Int64, e env) *con
 	sc, k := w.sc, w.sc.Consumers
 	c := &consumer{
 		id: i, q: q, m: e.reg.NewWorker(), clock: e.clock, win: e.win, tag: fmt.Sprintf("mqbench-consumer-%d", i),
-		ack: k.Ack, every: k.MultiAckEvery, prefetch: k.Prefetch, delay: k.Delay.D(),
+		ack: k.Ack, every: k.MultiAckEvery, prefetch: k.Prefetch,
 		quota: quota, onQuota: func() { w.emit(result.StopMessageCount) }, fail: w.fail,
 		flush: w.flush, finished: make(chan struct{}), stop: make(chan struct{}),
 		requeue: k.Requeue, polling: k.Polling, pollEvery: max(k.PollingInterval.D(), time.Millisecond), args: consumeArgs(k, q.spec),

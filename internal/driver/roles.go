@@ -27,8 +27,8 @@ type role interface {
 
 // A figurer is a role whose kind reports figures of its own (counts,
 // rates, timed operations) beyond the run's standard ones: they go to the
-// result's Kinds under the kind's name. It is asked once every worker
-// stopped.
+// result's Kinds under the kind's name (none when it returns nil). It is
+// asked once every worker stopped.
 type figurer interface {
 	figures() *result.KindFigures
 }
@@ -41,10 +41,14 @@ func (w *workload) kindFigures() map[string]*result.KindFigures {
 		if !ok {
 			continue
 		}
+		kf := f.figures()
+		if kf == nil {
+			continue
+		}
 		if out == nil {
 			out = map[string]*result.KindFigures{}
 		}
-		out[r.kind.Name] = f.figures()
+		out[r.kind.Name] = kf
 	}
 	return out
 }

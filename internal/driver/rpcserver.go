@@ -130,20 +130,7 @@ func (s *rpcServer) serve(d *amqp.Delivery, rng *rand.Rand, reply *amqp.Publishi
 }
 
 // delay draws one processing time from the configured distribution.
-func (s *rpcServer) delay(rng *rand.Rand) time.Duration {
-	d := s.cfg.ServerDelay
-	switch d.Distribution {
-	case scenario.DelayUniform:
-		span := int64(d.Max - d.Min)
-		if span <= 0 {
-			return d.Min.D()
-		}
-		return time.Duration(int64(d.Min) + rng.Int64N(span+1))
-	case scenario.DelayExponential:
-		return time.Duration(rng.ExpFloat64() * float64(d.Mean))
-	}
-	return d.Mean.D()
-}
+func (s *rpcServer) delay(rng *rand.Rand) time.Duration { return s.cfg.ServerDelay.Draw(rng) }
 
 // fib is the seeds' Fibonacci service, iteratively (fib(0)=0, fib(1)=1).
 func fib(n int) uint64 {

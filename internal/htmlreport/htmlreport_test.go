@@ -16,6 +16,7 @@ import (
 	"github.com/mqbench/mqbench/internal/compare"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/result"
+	"github.com/mqbench/mqbench/internal/scenario"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files (and the committed screenshots)")
@@ -281,5 +282,22 @@ func TestHTMLCapacitySaysHowSure(t *testing.T) {
 	page = render(t, Input{Capacities: []Capacity{{File: "c.json", Doc: sampleCapacity()}}})
 	if !strings.Contains(page, "capacity: the highest passing rate") {
 		t.Error("a document without a basis lost its label")
+	}
+}
+
+// TestConsumerBehaviourDescribed: the scenario table says how consumers
+// behave beyond their acks.
+func TestConsumerBehaviourDescribed(t *testing.T) {
+	c := scenario.Default().Consumers
+	c.Delay, c.DelayDistribution, c.DelaySigma = scenario.Duration(5*time.Millisecond), scenario.DelayLogNormal, 0.5
+	c.Rate, c.StartDelay, c.CrashEvery = 200, scenario.Duration(30*time.Second), 1000
+	got := consumers(c)
+	for _, want := range []string{"5ms (log-normal mean, sigma 0.5) per message", "at most 200/s each", "subscribing after 30s", "crashing every 1,000 deliveries"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q does not say %q", got, want)
+		}
+	}
+	if got := consumers(scenario.Default().Consumers); strings.Contains(got, "per message") || strings.Contains(got, "at most") {
+		t.Errorf("a default consumer described as %q", got)
 	}
 }

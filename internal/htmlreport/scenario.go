@@ -149,8 +149,17 @@ func consumers(c scenario.Consumers) string {
 	if c.Prefetch == 0 {
 		s += " (unlimited)"
 	}
-	if c.Delay > 0 {
-		s += ", " + c.Delay.String() + " per message"
+	if d := c.ProcessingDelay(); d.Varies() {
+		s += ", " + delay(d) + " per message"
+	}
+	if c.Rate > 0 {
+		s += ", at most " + strconv.FormatFloat(c.Rate, 'g', -1, 64) + "/s each"
+	}
+	if c.StartDelay > 0 {
+		s += ", subscribing after " + c.StartDelay.String()
+	}
+	if c.CrashEvery > 0 {
+		s += ", crashing every " + report.Count(c.CrashEvery) + " deliveries"
 	}
 	if c.Messages > 0 {
 		s += ", stop after " + report.Count(c.Messages) + " messages"
@@ -191,4 +200,17 @@ func rpc(r scenario.RPC) string {
 		s += "; an existing service answers"
 	}
 	return s
+}
+
+// delay describes a processing time distribution.
+func delay(d scenario.Delay) string {
+	switch d.Distribution {
+	case scenario.DelayUniform:
+		return d.Min.String() + "–" + d.Max.String() + " (uniform)"
+	case scenario.DelayExponential:
+		return d.Mean.String() + " (exponential mean)"
+	case scenario.DelayLogNormal:
+		return d.Mean.String() + " (log-normal mean, sigma " + strconv.FormatFloat(d.Sigma, 'g', -1, 64) + ")"
+	}
+	return d.Mean.String()
 }

@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"fmt"
 	"os"
 	"time"
 
@@ -58,23 +57,6 @@ func (r RPC) PaceSchedule() *pace.Schedule {
 	return paceSchedule(r.Rate, r.TotalRate, r.Clients, r.Schedule)
 }
 
-// Delay distributions.
-const (
-	DelayFixed       = "fixed"
-	DelayUniform     = "uniform"
-	DelayExponential = "exponential"
-)
-
-// Delay is a simulated processing time: fixed (Mean), uniform between Min
-// and Max, or exponential with mean Mean. In YAML it is either a duration
-// ("5ms", fixed) or a mapping {distribution, mean, min, max}.
-type Delay struct {
-	Distribution string   `yaml:"distribution" json:"distribution"`
-	Mean         Duration `yaml:"mean" json:"mean,omitempty"`
-	Min          Duration `yaml:"min" json:"min,omitempty"`
-	Max          Duration `yaml:"max" json:"max,omitempty"`
-}
-
 func defaultRPC() RPC {
 	return RPC{
 		Concurrency: 1, Timeout: Duration(5 * time.Second), ReplyMode: ReplyExclusive, ReplyAck: AckAuto,
@@ -116,18 +98,5 @@ func (s *Scenario) validateRPC(c *checker) {
 	c.check(r.ServerWork == WorkSleep || r.ServerWork == WorkFibonacci, "rpc.server_work", r.ServerWork, "must be sleep or fibonacci")
 	c.check(r.FibonacciN >= 0 && r.FibonacciN <= 90, "rpc.fibonacci_n", r.FibonacciN, "must be 0 to 90")
 	c.check(r.Queue != "", "rpc.queue", `""`, "the request queue needs a name")
-	s.validateDelay(c)
-}
-
-func (s *Scenario) validateDelay(c *checker) {
-	d := s.RPC.ServerDelay
-	switch d.Distribution {
-	case DelayFixed, DelayExponential:
-		c.duration("rpc.server_delay.mean", d.Mean, 0)
-	case DelayUniform:
-		c.check(d.Min >= 0 && d.Max >= d.Min && d.Max.D() <= MaxDuration, "rpc.server_delay", fmt.Sprintf("min %v max %v", d.Min, d.Max),
-			"a uniform delay needs 0 <= min <= max <= %v", MaxDuration)
-	default:
-		c.check(false, "rpc.server_delay.distribution", d.Distribution, "must be fixed, uniform or exponential")
-	}
+	c.delay(r.ServerDelay, rpcDelayPaths)
 }

@@ -99,6 +99,21 @@ type Consumers struct {
 	MultiAckEvery int      `yaml:"multi_ack_every" json:"multi_ack_every"`
 	Prefetch      int      `yaml:"prefetch" json:"prefetch"`
 	Delay         Duration `yaml:"delay" json:"delay"`
+	// DelayDistribution draws each message's processing time: fixed (""
+	// too: Delay), uniform (DelayMin to DelayMax), exponential or
+	// lognormal (mean Delay; DelaySigma shapes the log-normal's tail).
+	DelayDistribution string   `yaml:"delay_distribution" json:"delay_distribution,omitempty"`
+	DelayMin          Duration `yaml:"delay_min" json:"delay_min,omitempty"`
+	DelayMax          Duration `yaml:"delay_max" json:"delay_max,omitempty"`
+	DelaySigma        float64  `yaml:"delay_sigma" json:"delay_sigma,omitempty"`
+	// StartDelay holds every subscription until this long after the start
+	// signal; Rate caps each consumer's deliveries per second (0 = no
+	// cap); CrashEvery makes each consumer close its channel unacked
+	// after every this many deliveries (0 = never). See
+	// consumer_behaviour.go.
+	StartDelay Duration `yaml:"start_delay" json:"start_delay,omitempty"`
+	Rate       float64  `yaml:"rate" json:"rate,omitempty"`
+	CrashEvery int64    `yaml:"crash_every" json:"crash_every,omitempty"`
 	// Requeue and RejectFraction shape ack nack and reject: the share of
 	// deliveries refused (the others are acked; 0 = all), and whether a
 	// refused message goes back to the queue.

@@ -63,6 +63,7 @@ func (s *Scenario) Validate() Problems {
 	s.validateProducers(c)
 	s.validateConsumers(c)
 	s.validateConsumerShapes(c)
+	s.validateConsumerBehaviour(c)
 	s.validateTopology(c)
 	s.validateRPC(c)
 	s.validateShape(c)
@@ -137,7 +138,6 @@ func (s *Scenario) validateConsumers(c *checker) {
 		c.check(k.MultiAckEvery == 0, "consumers.multi_ack_every", k.MultiAckEvery, "only applies to ack multiple")
 	}
 	c.check(k.Prefetch >= 0 && k.Prefetch <= MaxUint16, "consumers.prefetch", k.Prefetch, "must be 0 (unlimited) to 65535")
-	c.duration("consumers.delay", k.Delay, 0)
 	c.check(k.Count == 0 || len(s.Queues) > 0, "consumers.count", k.Count, "consumers need at least one queue")
 }
 
