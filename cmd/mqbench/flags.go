@@ -23,6 +23,7 @@ type flagSet struct {
 	out   outputFlags // where progress goes: not part of the scenario
 	v     struct {
 		ack, exchange, exchangeType, queue, routingKey, queueType, out, name, mgmt, allocation string
+		auth                                                                                   string
 		urls                                                                                   listFlag
 		producers, consumers, pconns, cconns, size, confirm, multiAck, prefetch, queues        int
 		pmessages, cmessages                                                                   int64
@@ -152,6 +153,7 @@ func newNamedFlagSet(name string) *flagSet {
 	add("tls-key", "", "tls.key", str(&v.tls.Key, "client certificate's key (PEM)"), set(func(s *scenario.Scenario) { s.TLS.Key = v.tls.Key }))
 	add("tls-server-name", "", "tls.server_name", str(&v.tls.ServerName, "name to verify the broker's certificate against (default: the URL's host)"), set(func(s *scenario.Scenario) { s.TLS.ServerName = v.tls.ServerName }))
 	add("tls-insecure", "", "tls.insecure", boolean(&v.tls.Insecure, "do NOT verify the broker's certificate (printed as a warning)"), set(func(s *scenario.Scenario) { s.TLS.Insecure = v.tls.Insecure }))
+	add("auth", "", "auth", str(&v.auth, "how to log in: plain (the URL's user and password; default) or external (SASL EXTERNAL: the client certificate, --tls-cert and --tls-key, names the user; amqps:// only)"), set(func(s *scenario.Scenario) { s.Auth = v.auth }))
 	add("repeat", "", "repeat", num(&v.repeat, "run each variant N times and report medians with min–max spreads"), set(func(s *scenario.Scenario) { s.Repeat = v.repeat }))
 	add("cooldown", "", "cooldown", dur(&v.cooldown, "pause between the runs of a sweep"), set(func(s *scenario.Scenario) { s.Cooldown = v.cooldown }))
 	add("sweep", "", "matrix", func(n string) {
