@@ -67,6 +67,9 @@ func tlsFlags() []runFlag {
 			usage: "name to verify the broker's certificate against (default: the URL's host)"},
 		{name: "tls-insecure", path: "tls.insecure",
 			usage: "do NOT verify the broker's certificate (printed as a warning, recorded in the result)"},
+		{name: "auth", arg: "MECHANISM", path: "auth",
+			usage: "how to log in: plain (the URL's user and password; default) or external " +
+				"(SASL EXTERNAL: the client certificate, --tls-cert and --tls-key, names the user; amqps:// only)"},
 	}
 }
 

@@ -46,6 +46,9 @@ type Options struct {
 	Seed           uint64
 	ConnectTimeout time.Duration
 	TLS            scenario.TLS
+	// Auth is how connections log in: scenario.AuthPlain (or empty) or
+	// scenario.AuthExternal (the client certificate in TLS names the user).
+	Auth string
 	// Reconnect on loss, for up to ReconnectTimeout per outage; false makes
 	// a lost connection end the run.
 	Reconnect        bool
@@ -191,6 +194,7 @@ func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, *atomic.Int64, e
 	c, err := amqp.DialConfig(nd.plainURL(), amqp.Config{
 		Dial:       layered,
 		Heartbeat:  Heartbeat,
+		SASL:       sasl(d.opts.Auth),
 		Properties: amqp.Table{"connection_name": name, "product": "mqbench"},
 	})
 	if err != nil {
@@ -212,6 +216,11 @@ func (n node) plainURL() string {
 // says what went wrong, without the URL (which may hold a password).
 func (d *Dialer) explain(err error, n node) error {
 	hp := n.HostPort()
+	if d.opts.Auth == scenario.AuthExternal {
+		if ee := explainExternal(err, n); ee != nil {
+			return ee
+		}
+	}
 	if te := explainTLS(err, hp); te != nil {
 		return te
 	}

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+
+	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/mqbench/mqbench/internal/scenario"
 )
@@ -39,6 +42,23 @@ func tlsConfig(t scenario.TLS, host string) (*tls.Config, error) {
 	return cfg, nil
 }
 
+// peerRefusedTLS is the alert the broker sent when it ended the TLS
+// handshake (a client certificate missing or not trusted, typically), or
+// "". With TLS 1.3 the client's side of the handshake completes first, so
+// the alert arrives at the first read, which the library reports as an
+// AMQP error holding only the text.
+func peerRefusedTLS(err error) string {
+	var alert tls.AlertError
+	var ae *amqp.Error
+	switch {
+	case errors.As(err, &alert):
+		return "remote error: " + alert.Error()
+	case errors.As(err, &ae) && !ae.Server && strings.Contains(ae.Reason, "remote error: tls: "):
+		return ae.Reason[strings.Index(ae.Reason, "remote error: tls: "):]
+	}
+	return ""
+}
+
 // explainTLS turns a handshake failure into advice, or returns nil when
 // err is not about TLS.
 func explainTLS(err error, hp string) error {
@@ -53,6 +73,8 @@ func explainTLS(err error, hp string) error {
 		return fmt.Errorf("TLS to %s: the server certificate is not valid for %q: %v (--tls-server-name sets the name to verify)", hp, hostErr.Host, hostErr)
 	case errors.As(err, &invalid):
 		return fmt.Errorf("TLS to %s: the server certificate is invalid: %v", hp, invalid)
+	case peerRefusedTLS(err) != "":
+		return fmt.Errorf("TLS to %s: the broker ended the handshake (%s): it asks for a client certificate (--tls-cert, --tls-key) signed by a CA it trusts", hp, peerRefusedTLS(err))
 	case errors.As(err, &recErr):
 		return fmt.Errorf("TLS to %s: the server did not answer with TLS (is this an amqps port? amqp:// is plain AMQP)", hp)
 	}

@@ -22,6 +22,8 @@ type Node struct {
 	Name     string // node name, e.g. mqbench-1a2b3c@localhost
 	Port     int    // AMQP port on 127.0.0.1
 	MgmtPort int    // management HTTP port on 127.0.0.1 (0 without the plugin)
+	TLSPort  int    // amqps port on 127.0.0.1 (0 without WithTLS)
+	CA       *CA    // signed the node's certificate; the only CA it trusts for client certificates (nil without WithTLS)
 	dir      string
 	env      []string
 	t        testing.TB
@@ -30,7 +32,7 @@ type Node struct {
 // NodeOption changes how a private node is started.
 type NodeOption func(*nodeConfig)
 
-type nodeConfig struct{ management bool }
+type nodeConfig struct{ management, tls, external bool }
 
 // WithManagement enables the management plugin (HTTP API) on a free
 // loopback port: a few seconds more to start.
@@ -55,29 +57,16 @@ func StartNode(t testing.TB, opts ...NodeOption) *Node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Until the node is started, a failure (making its certificates, say)
+	// leaves only the directory behind.
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	n := &Node{Name: "mqbench-" + id + "@localhost", Port: amqpPort, dir: dir, t: t}
-	// Debian's wrapper runs the node as the rabbitmq user: the directory
-	// must be theirs.
-	if u, err := user.Lookup("rabbitmq"); err == nil && os.Geteuid() == 0 {
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		_ = os.Chown(dir, uid, gid)
-	}
+	own(dir)
 	var cfg nodeConfig
 	for _, o := range opts {
 		o(&cfg)
 	}
-	conf := filepath.Join(dir, "rabbitmq.conf")
-	text := fmt.Sprintf("listeners.tcp.default = 127.0.0.1:%d\nloopback_users = none\n", amqpPort)
-	plugins := "[]."
-	if cfg.management {
-		n.MgmtPort = freePort(t)
-		// Statistics every 500 ms rather than 5 s: a test run is short.
-		text += fmt.Sprintf("management.tcp.port = %d\nmanagement.tcp.ip = 127.0.0.1\ncollect_statistics_interval = 500\n", n.MgmtPort)
-		plugins = "[rabbitmq_management]."
-	}
-	_ = os.WriteFile(conf, []byte(text), 0o644)
-	_ = os.WriteFile(filepath.Join(dir, "enabled_plugins"), []byte(plugins+"\n"), 0o644)
+	conf := n.writeConfig(cfg)
 	n.env = append(os.Environ(),
 		"RABBITMQ_NODENAME="+n.Name,
 		"RABBITMQ_NODE_PORT="+strconv.Itoa(amqpPort),
@@ -95,7 +84,7 @@ func StartNode(t testing.TB, opts ...NodeOption) *Node {
 	// -detached returns before the VM has even registered: wait for the
 	// AMQP listener, which opens once the node has booted.
 	deadline := time.Now().Add(90 * time.Second)
-	for _, port := range []int{amqpPort, n.MgmtPort} {
+	for _, port := range []int{amqpPort, n.MgmtPort, n.TLSPort} {
 		if port == 0 {
 			continue
 		}
@@ -112,6 +101,41 @@ func StartNode(t testing.TB, opts ...NodeOption) *Node {
 		}
 	}
 	return n
+}
+
+// writeConfig writes the node's rabbitmq.conf and enabled_plugins files
+// and returns the former's path.
+func (n *Node) writeConfig(cfg nodeConfig) string {
+	conf := filepath.Join(n.dir, "rabbitmq.conf")
+	text := fmt.Sprintf("listeners.tcp.default = 127.0.0.1:%d\nloopback_users = none\n", n.Port)
+	var plugins []string
+	if cfg.management {
+		n.MgmtPort = freePort(n.t)
+		// Statistics every 500 ms rather than 5 s: a test run is short.
+		text += fmt.Sprintf("management.tcp.port = %d\nmanagement.tcp.ip = 127.0.0.1\ncollect_statistics_interval = 500\n", n.MgmtPort)
+		plugins = append(plugins, "rabbitmq_management")
+	}
+	if cfg.tls {
+		text += n.tlsConfig()
+	}
+	if cfg.external {
+		text += externalConfig
+		plugins = append(plugins, "rabbitmq_auth_mechanism_ssl")
+	}
+	_ = os.WriteFile(conf, []byte(text), 0o644)
+	_ = os.WriteFile(filepath.Join(n.dir, "enabled_plugins"), []byte("["+strings.Join(plugins, ",")+"].\n"), 0o644)
+	return conf
+}
+
+// own gives a file of the node's to the rabbitmq user, when there is one
+// and we are root: Debian's wrapper runs the node as that user, and the
+// node must read its directory, certificates and key.
+func own(path string) {
+	if u, err := user.Lookup("rabbitmq"); err == nil && os.Geteuid() == 0 {
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		_ = os.Chown(path, uid, gid)
+	}
 }
 
 // MgmtURL is the node's management API base URL for the guest user.

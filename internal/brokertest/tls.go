@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -16,10 +17,96 @@ import (
 	"time"
 )
 
-// TLSFiles are PEM files a test made: a CA and a server certificate it
-// signed for localhost and 127.0.0.1.
+// TLSFiles are PEM files a test made: a CA and a certificate with its key
+// that the CA signed (a server's, for localhost and 127.0.0.1, or a
+// client's).
 type TLSFiles struct {
 	CA, Cert, Key string
+}
+
+// CA is a certificate authority made for one test: it signs server and
+// client certificates, which are written as PEM files.
+type CA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	// File is the CA certificate's PEM file (what --tls-ca and the
+	// broker's ssl_options.cacertfile are given).
+	File   string
+	dir    string
+	serial int64
+}
+
+// NewCA makes a CA valid for an hour around now, its files in a
+// directory of the test's.
+func NewCA(t testing.TB, name string) *CA {
+	t.Helper()
+	ca := &CA{dir: t.TempDir(), serial: 1}
+	ca.key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &ca.key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca.cert, _ = x509.ParseCertificate(der)
+	ca.File = filepath.Join(ca.dir, "ca.pem")
+	writePEM(t, ca.File, "CERTIFICATE", der)
+	return ca
+}
+
+// Server signs a server certificate for localhost and 127.0.0.1.
+func (ca *CA) Server(t testing.TB) TLSFiles {
+	t.Helper()
+	return ca.issue(t, "localhost", x509.ExtKeyUsageServerAuth)
+}
+
+// Client signs a client certificate whose subject's common name is cn
+// (the user name a broker's EXTERNAL mechanism takes from it when
+// configured with ssl_cert_login_from = common_name).
+func (ca *CA) Client(t testing.TB, cn string) TLSFiles {
+	t.Helper()
+	return ca.issue(t, cn, x509.ExtKeyUsageClientAuth)
+}
+
+func (ca *CA) issue(t testing.TB, cn string, usage x509.ExtKeyUsage) TLSFiles {
+	t.Helper()
+	ca.serial++
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(ca.serial), Subject: pkix.Name{CommonName: cn, Organization: []string{"mqbench tests"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	if usage == x509.ExtKeyUsageServerAuth {
+		tmpl.DNSNames, tmpl.IPAddresses = []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	base := filepath.Join(ca.dir, fmt.Sprintf("%d-%s", ca.serial, usageName(usage)))
+	f := TLSFiles{CA: ca.File, Cert: base + ".pem", Key: base + ".key"}
+	writePEM(t, f.Cert, "CERTIFICATE", der)
+	writePEM(t, f.Key, "EC PRIVATE KEY", keyDER)
+	return f
+}
+
+func usageName(u x509.ExtKeyUsage) string {
+	if u == x509.ExtKeyUsageServerAuth {
+		return "server"
+	}
+	return "client"
+}
+
+func writePEM(t testing.TB, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // NewTLSProxy starts a TLS-terminating proxy in front of the broker at
@@ -27,52 +114,14 @@ type TLSFiles struct {
 // file that verifies it.
 func NewTLSProxy(t testing.TB, target string) (*Proxy, TLSFiles) {
 	t.Helper()
-	files, cert := makeCerts(t)
+	files := NewCA(t, "mqbench test CA").Server(t)
+	cert, err := tls.LoadX509KeyPair(files.Cert, files.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	if err != nil {
 		t.Fatalf("tls proxy: %v", err)
 	}
 	return startProxy(t, ln, target), files
-}
-
-func makeCerts(t testing.TB) (TLSFiles, tls.Certificate) {
-	t.Helper()
-	dir := t.TempDir()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mqbench test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	srvTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, ca, &srvKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(srvKey)
-	f := TLSFiles{CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "server.pem"), Key: filepath.Join(dir, "server.key")}
-	write := func(path, typ string, der []byte) {
-		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(f.CA, "CERTIFICATE", caDER)
-	write(f.Cert, "CERTIFICATE", srvDER)
-	write(f.Key, "EC PRIVATE KEY", keyDER)
-	cert, err := tls.LoadX509KeyPair(f.Cert, f.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f, cert
 }

@@ -160,7 +160,7 @@ type brokerProps struct{ product, version string }
 func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, info brokerProps, err error) {
 	life, cancel := context.WithCancel(context.Background())
 	d, err := amqpconn.NewDialer(life, amqpconn.Options{URLs: sc.Nodes(), Allocation: sc.ConnectionAllocation, Seed: rngSeed,
-		ConnectTimeout: sc.ConnectTimeout.D(), TLS: sc.TLS,
+		ConnectTimeout: sc.ConnectTimeout.D(), TLS: sc.TLS, Auth: sc.Auth,
 		Reconnect: !sc.NoReconnect, ReconnectTimeout: sc.ReconnectTimeout.D(), NoCoalesce: sc.NoCoalesce})
 	if err != nil {
 		cancel()

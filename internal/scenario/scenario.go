@@ -21,6 +21,7 @@ type Scenario struct {
 	URLs                 []string `yaml:"urls" json:"urls,omitempty"`
 	ConnectionAllocation string   `yaml:"connection_allocation" json:"connection_allocation,omitempty"`
 	TLS                  TLS      `yaml:"tls" json:"tls"`
+	Auth                 string   `yaml:"auth" json:"auth,omitempty"` // how to log in: AuthPlain ("" means it) or AuthExternal
 	Duration             Duration `yaml:"duration" json:"duration"`
 	Warmup               Duration `yaml:"warmup" json:"warmup"`
 	Interval             Duration `yaml:"interval" json:"interval"`

@@ -68,6 +68,7 @@ func (s *Scenario) Validate() Problems {
 	s.validateRPC(c)
 	s.validateShape(c)
 	s.validateTLS(c)
+	s.validateAuth(c)
 	s.validateShard(c)
 	if len(c.out) == 0 {
 		return nil
