@@ -68,6 +68,7 @@ func (s *Scenario) Validate() Problems {
 	s.validateShape(c)
 	s.validateTLS(c)
 	s.validateShard(c)
+	s.validatePhases(c)
 	if len(c.out) == 0 {
 		return nil
 	}
