@@ -23,9 +23,9 @@ type Phase struct {
 	Idle  Duration `yaml:"idle" json:"idle,omitzero"`
 	// Messages ends the phase once the producers published this many in
 	// it: exactly this many, they publish no more until the next phase.
-	Messages  int64           `yaml:"messages" json:"messages,omitempty"`
-	Producers PhaseProducers  `yaml:"producers" json:"producers,omitzero"`
-	Consumers PhaseConsumers  `yaml:"consumers" json:"consumers,omitzero"`
+	Messages  int64          `yaml:"messages" json:"messages,omitempty"`
+	Producers PhaseProducers `yaml:"producers" json:"producers,omitzero"`
+	Consumers PhaseConsumers `yaml:"consumers" json:"consumers,omitzero"`
 	// RecoveryOf names an earlier phase (the steady one) whose end-to-end
 	// p99 this phase's latency must come back to, within RecoveryWithin
 	// percent (default DefaultRecoveryWithin): the result's recovery_s.
