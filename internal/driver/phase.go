@@ -1,0 +1,198 @@
+package driver
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mqbench/mqbench/internal/pace"
+	"github.com/mqbench/mqbench/internal/scenario"
+)
+
+// A phased run changes its load at every phase boundary (scenario
+// phases): the engine says when, EnterPhase applies it. The workers are
+// told through small lock-free controls they read per message — the
+// producers' current plan behind one atomic pointer, the consumers'
+// processing time in one atomic — so a run without phases pays one nil
+// check per message, and one with phases an atomic load; nothing
+// allocates. Pausing consumers is different: it cancels their
+// subscriptions (the queues keep the messages, as in a real consumer
+// outage) and resuming subscribes them again (phasecontrol.go).
+
+// phaseControl is what EnterPhase changes. Only the engine's goroutine
+// calls EnterPhase.
+type phaseControl struct {
+	plans     []scenario.PhasePlan
+	producers atomic.Pointer[producerPlan]
+	delay     atomic.Int64 // the consumers' processing time per message (ns)
+	consumers []*consumer
+	// stopped: a phase stopped the consumers for good; they are not
+	// resumed for the drain.
+	stopped bool
+}
+
+// producerPlan is the producers' load in one phase, replaced whole at
+// every boundary (never changed once published).
+type producerPlan struct {
+	schedule *pace.Schedule // nil: as fast as they can
+	at       int64          // the phase's start (Unix ns)
+	// rebase: the schedule starts at the phase's start (a new pace, or
+	// producers resumed); otherwise it goes on as before.
+	rebase          bool
+	paused, stopped bool
+	// quota is what the producers may still publish in the phase (nil:
+	// no count); reached is told when the last of it was taken.
+	quota   *atomic.Int64
+	reached func()
+	next    chan struct{} // closed when the plan is replaced
+}
+
+// producerFollow is one producer's view of the plans; only its own
+// goroutine touches it.
+type producerFollow struct {
+	shared *atomic.Pointer[producerPlan]
+	plan   *producerPlan // the plan followed
+	from   int64         // the message index the schedule's count starts at
+	took   int64         // the last message index that took a share of the quota
+}
+
+// newPhaseControl hands every worker its control; nil without phases.
+func newPhaseControl(w *workload) *phaseControl {
+	if !w.sc.Phased() {
+		return nil
+	}
+	pc := &phaseControl{plans: w.sc.PhasePlans(), consumers: w.consumers}
+	pc.delay.Store(int64(w.sc.Consumers.Delay.D()))
+	for _, p := range w.producers {
+		p.ph = &producerFollow{shared: &pc.producers, took: -1}
+	}
+	for _, c := range w.consumers {
+		c.ctl = &consumerCtl{subscribed: !c.polling, delay: &pc.delay}
+	}
+	return pc
+}
+
+// EnterPhase applies phase i, which starts at at (engine.Phased).
+func (w *workload) EnterPhase(i int, at int64, reached func()) {
+	pc := w.phases
+	if pc == nil || i >= len(pc.plans) {
+		return
+	}
+	pl := pc.plans[i]
+	pc.delay.Store(int64(pl.ConsumerDelay))
+	plan := &producerPlan{schedule: pl.Schedule, at: at, rebase: pl.Rebase, paused: pl.ProducersPaused,
+		stopped: pl.ProducersStopped, next: make(chan struct{})}
+	if pl.Messages > 0 {
+		plan.quota, plan.reached = &atomic.Int64{}, reached
+		plan.quota.Store(pl.Messages)
+	}
+	if old := pc.producers.Swap(plan); old != nil {
+		close(old.next) // wakes the producers waiting on the old plan
+	}
+	pc.stopped = pc.stopped || pl.ConsumersStopped
+	pc.setConsumers(pl.ConsumersPaused || pl.ConsumersStopped)
+}
+
+// consumerChangeWait bounds how long a boundary waits for the consumers'
+// subscriptions to be cancelled or opened (a round trip each, in
+// parallel): a broker that does not answer must not hold up the timeline.
+const consumerChangeWait = 5 * time.Second
+
+// setConsumers pauses (off) or resumes every consumer not already so.
+func (pc *phaseControl) setConsumers(off bool) {
+	var wg sync.WaitGroup
+	for _, c := range pc.consumers {
+		if c.ctl.isPaused() == off {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if off {
+				c.pause()
+			} else {
+				c.resume()
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(consumerChangeWait):
+	}
+}
+
+// resumeForDrain resumes paused consumers when the load has stopped: the
+// drain consumes what is left. Consumers a phase stopped stay stopped.
+func (pc *phaseControl) resumeForDrain() {
+	if pc == nil || pc.stopped {
+		return
+	}
+	pc.setConsumers(false)
+}
+
+// follow brings producer p up to the plan of the phase under way before
+// message i: a new pace starts at the phase's start (base and the
+// schedule's count are reset), a paused producer or one whose phase count
+// is spent waits for the next phase. False when the producer is done
+// (stopped by a phase, or the load ended while it waited).
+func (p *producer) follow(i int64, base *int64, s *sleeper, stop <-chan struct{}) bool {
+	f := p.ph
+	for {
+		pl := f.shared.Load()
+		if pl == nil {
+			return true // no phase entered (a workload driven without the engine)
+		}
+		if pl != f.plan {
+			f.plan, s.wake = pl, pl.next
+			if pl.rebase {
+				p.schedule, *base, f.from = pl.schedule, pl.at+int64(p.jitter), i
+			}
+		}
+		if pl.stopped {
+			return false
+		}
+		if !pl.paused && f.take(i) {
+			return true
+		}
+		select {
+		case <-pl.next:
+		case <-stop:
+			return false
+		}
+	}
+}
+
+// take books message i against the phase's count (once per message,
+// however often it is retried); false when the count is spent.
+func (f *producerFollow) take(i int64) bool {
+	pl := f.plan
+	if pl.quota == nil || f.took == i {
+		return true
+	}
+	n := pl.quota.Add(-1)
+	if n < 0 {
+		return false
+	}
+	f.took = i
+	if n == 0 {
+		pl.reached()
+	}
+	return true
+}
+
+// fromIndex is the message index the producer's schedule counts from (0
+// without phases).
+func (f *producerFollow) fromIndex() int64 {
+	if f == nil {
+		return 0
+	}
+	return f.from
+}
+
+// superseded reports whether the phase changed since the producer last
+// followed it: a due time computed before is not the phase's.
+func (f *producerFollow) superseded() bool {
+	return f != nil && f.shared.Load() != f.plan
+}
