@@ -30,9 +30,11 @@ const (
 )
 
 // countWait bounds how long a phase that reached its message count waits
-// for the last of its publishes to be counted: the producer that took the
-// last one says so before publishing it.
-const countWait = 100 * time.Millisecond
+// for the last of its publishes to be counted (the producer that took the
+// last one says so before publishing it) and, with publisher confirms,
+// confirmed: the phase's messages are then in their queues when the next
+// phase starts (a fill's backlog is whole).
+const countWait = time.Second
 
 // phaser runs a phased run's timeline: which phase is under way, what
 // ends it, and each phase's figures. Its methods are called from the
@@ -195,11 +197,14 @@ func (p *phaser) observe(rd reading) string {
 }
 
 // countIn waits (up to countWait) until the phase's count of published
-// messages shows in the registry, so the boundary's interval has them.
+// messages shows in the registry, so the boundary's interval has them,
+// and with confirms until the broker answered every publish.
 func (p *phaser) countIn(r *runner) {
 	want := p.recs[p.i].counts0[metrics.Published] + p.plans[p.i].Messages
+	confirms := r.cfg.Header.Scenario.Producers.Confirm > 0
 	for deadline := time.Now().Add(countWait); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if r.reg.Counts()[metrics.Published] >= want {
+		c := r.reg.Counts()
+		if c[metrics.Published] >= want && (!confirms || c[metrics.Confirmed]+c[metrics.Nacked] >= c[metrics.Published]) {
 			return
 		}
 	}
