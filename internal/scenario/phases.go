@@ -205,10 +205,19 @@ func (s Scenario) PhaseConsumerDelay() time.Duration {
 	return d
 }
 
-// ScalePhases multiplies every phase's duration, idle time and message
-// count by f (a count stays at least 1): the shipped phased scenarios run
-// briefly in tests with the same shape.
-func (s *Scenario) ScalePhases(f float64) {
+// FitPhases scales every phase's duration, idle time and message count
+// by one factor (a count stays at least 1), so that the phases' durations
+// add up to total: the shipped phased scenarios run briefly in tests,
+// with the same shape.
+func (s *Scenario) FitPhases(total time.Duration) {
+	var sum time.Duration
+	for _, p := range s.Phases {
+		sum += p.Duration.D()
+	}
+	if sum <= 0 {
+		return
+	}
+	f := float64(total) / float64(sum)
 	for i := range s.Phases {
 		p := &s.Phases[i]
 		p.Duration = Duration(float64(p.Duration) * f)

@@ -162,3 +162,15 @@ func TestPhaseErrorsNameFileAndLine(t *testing.T) {
 		}
 	}
 }
+
+// TestFitPhases: the phases keep their shape at another length.
+func TestFitPhases(t *testing.T) {
+	s := phased()
+	s.Phases[0].Duration = Duration(30 * time.Second)
+	s.Phases[1].Until, s.Phases[1].Idle = UntilIdle, Duration(10*time.Second)
+	s.FitPhases(400 * time.Millisecond) // 40 s → 400 ms
+	if p := s.Phases; p[0].Duration.D() != 300*time.Millisecond || p[2].Duration.D() != 100*time.Millisecond ||
+		p[1].Idle.D() != 100*time.Millisecond || p[0].Messages != 10 {
+		t.Errorf("fitted %+v", p)
+	}
+}
