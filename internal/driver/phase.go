@@ -134,9 +134,9 @@ func (pc *phaseControl) resumeForDrain() {
 
 // follow brings producer p up to the plan of the phase under way before
 // message i: a new pace starts at the phase's start (base and the
-// schedule's count are reset), a paused producer or one whose phase count
-// is spent waits for the next phase. False when the producer is done
-// (stopped by a phase, or the load ended while it waited).
+// schedule's count are reset); a paused producer, or one whose phase's
+// count is spent, waits for the next phase. False when the producer is
+// done (stopped by a phase, or the load ended while it waited).
 func (p *producer) follow(i int64, base *int64, s *sleeper, stop <-chan struct{}) bool {
 	f := p.ph
 	for {
@@ -145,7 +145,7 @@ func (p *producer) follow(i int64, base *int64, s *sleeper, stop <-chan struct{}
 			return true // no phase entered (a workload driven without the engine)
 		}
 		if pl != f.plan {
-			f.plan, s.wake = pl, pl.next
+			f.plan, f.took, s.wake = pl, -1, pl.next
 			if pl.rebase {
 				p.schedule, *base, f.from = pl.schedule, pl.at+int64(p.jitter), i
 			}
@@ -153,7 +153,7 @@ func (p *producer) follow(i int64, base *int64, s *sleeper, stop <-chan struct{}
 		if pl.stopped {
 			return false
 		}
-		if !pl.paused && f.take(i) {
+		if !pl.paused && !f.spent(i) {
 			return true
 		}
 		select {
@@ -164,16 +164,32 @@ func (p *producer) follow(i int64, base *int64, s *sleeper, stop <-chan struct{}
 	}
 }
 
-// take books message i against the phase's count (once per message,
-// however often it is retried); false when the count is spent.
-func (f *producerFollow) take(i int64) bool {
+// spent reports whether the phase's count has no share left for message i.
+func (f *producerFollow) spent(i int64) bool {
+	q := f.plan.quota
+	return q != nil && f.took != i && q.Load() <= 0
+}
+
+// proceed reports whether message i may be sent now, once its due time
+// came: the phase did not change meanwhile (else its due time is another)
+// and its count has a share for it — taken here, once per message however
+// often it is retried, and only now, so that the phase's count is reached
+// by a message being sent, not one waiting for its time. True without
+// phases.
+func (f *producerFollow) proceed(i int64) bool {
+	if f == nil {
+		return true
+	}
 	pl := f.plan
+	if f.shared.Load() != pl {
+		return false
+	}
 	if pl.quota == nil || f.took == i {
 		return true
 	}
 	n := pl.quota.Add(-1)
 	if n < 0 {
-		return false
+		return false // another producer took the last share: wait for the next phase
 	}
 	f.took = i
 	if n == 0 {
@@ -189,10 +205,4 @@ func (f *producerFollow) fromIndex() int64 {
 		return 0
 	}
 	return f.from
-}
-
-// superseded reports whether the phase changed since the producer last
-// followed it: a due time computed before is not the phase's.
-func (f *producerFollow) superseded() bool {
-	return f != nil && f.shared.Load() != f.plan
 }

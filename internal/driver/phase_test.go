@@ -32,8 +32,8 @@ func TestPhasedProducerHotPathDoesNotAllocate(t *testing.T) {
 		if !p.follow(i, &base, &s, nil) {
 			t.Fatal("follow refused a message within the count")
 		}
-		if _, ok := p.due(i-p.ph.fromIndex(), base); !ok || p.ph.superseded() {
-			t.Fatal("no due time")
+		if _, ok := p.due(i-p.ph.fromIndex(), base); !ok || !p.ph.proceed(i) {
+			t.Fatal("no due time, or no share of the count")
 		}
 		i++
 	}
@@ -43,8 +43,9 @@ func TestPhasedProducerHotPathDoesNotAllocate(t *testing.T) {
 }
 
 // TestFollowRebasesPausesAndCounts: a new pace starts at the phase's
-// start and counts from the message then due; a plan that goes on keeps
-// the schedule; a phase's count is shared exactly, reached said once; a
+// start and counts from the message then due, and a due time computed
+// under the plan before does not proceed; a plan that goes on keeps the
+// schedule; a phase's count is shared exactly, reached said once; a
 // paused producer waits for the next plan; a stopped one leaves.
 func TestFollowRebasesPausesAndCounts(t *testing.T) {
 	var shared atomic.Pointer[producerPlan]
@@ -60,7 +61,7 @@ func TestFollowRebasesPausesAndCounts(t *testing.T) {
 	fast := pace.Constant(1000)
 	shared.Store(&producerPlan{schedule: fast, at: 5000, rebase: true, next: make(chan struct{})})
 	close(old.next)
-	if !p.ph.superseded() || !p.follow(7, &base, &s, nil) || base != 5000 || p.schedule != fast || p.ph.fromIndex() != 7 {
+	if p.ph.proceed(7) || !p.follow(7, &base, &s, nil) || base != 5000 || p.schedule != fast || p.ph.fromIndex() != 7 {
 		t.Fatalf("new pace: base %d from %d", base, p.ph.fromIndex())
 	}
 	if due, _ := p.due(7-p.ph.fromIndex(), base); due != 5000 {
@@ -86,11 +87,15 @@ func TestFollowRebasesPausesAndCounts(t *testing.T) {
 			defer wg.Done()
 			var b int64
 			var sl sleeper
-			for i := int64(0); q.follow(i, &b, &sl, stop); i++ {
-				if !q.follow(i, &b, &sl, stop) { // a retry takes no second share
-					return
+			for i := int64(0); q.follow(i, &b, &sl, stop); {
+				if !q.ph.proceed(i) {
+					continue // the count is spent: follow waits for the next phase
+				}
+				if !q.ph.proceed(i) { // a retry of message i takes no second share
+					t.Error("a retry was refused")
 				}
 				sent.Add(1)
+				i++
 			}
 		}()
 	}
@@ -102,6 +107,22 @@ func TestFollowRebasesPausesAndCounts(t *testing.T) {
 	shared.Store(stopped)
 	close(counted.next)
 	wg.Wait() // each left at the stop
+
+	// A slow paced producer takes its share when its message is sent, not
+	// while it waits for its due time: the count is reached by a message
+	// being sent.
+	slowCount := &producerPlan{schedule: pace.Constant(0.5), at: 1, rebase: true, quota: &atomic.Int64{}, reached: func() {}, next: make(chan struct{})}
+	slowCount.quota.Store(1)
+	shared.Store(slowCount)
+	sp := phasedProducer(&shared)
+	var sb int64
+	var ss sleeper
+	if !sp.follow(0, &sb, &ss, nil) || slowCount.quota.Load() != 1 {
+		t.Errorf("the share was taken before the message's time: %d left", slowCount.quota.Load())
+	}
+	if !sp.ph.proceed(0) || slowCount.quota.Load() != 0 {
+		t.Errorf("sending took no share: %d left", slowCount.quota.Load())
+	}
 
 	paused := &producerPlan{paused: true, next: make(chan struct{})}
 	shared.Store(paused)

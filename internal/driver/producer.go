@@ -110,8 +110,8 @@ func (p *producer) run(ctx context.Context, start <-chan struct{}, stopping *ato
 		if due != 0 && !sleep.until(p.clock, due, stop) {
 			return false
 		}
-		if p.ph.superseded() {
-			continue // the phase changed while it waited: message i is due another time
+		if !p.ph.proceed(i) {
+			continue // the phase changed while it waited, or its count is spent (phase.go)
 		}
 		switch p.step(ctx, i, due, stop) {
 		case stepSent:
@@ -124,8 +124,8 @@ func (p *producer) run(ctx context.Context, start <-chan struct{}, stopping *ato
 }
 
 // due returns when message i of the schedule is due (Unix ns; 0 when
-// unpaced) for a producer whose schedule started at base; false when it never is, or
-// only after the measured window: the producer is done.
+// unpaced) for a producer whose schedule started at base; false when it
+// never is, or only after the measured window: the producer is done.
 func (p *producer) due(i, base int64) (int64, bool) {
 	if p.schedule == nil {
 		return 0, true
