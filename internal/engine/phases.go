@@ -29,6 +29,10 @@ const (
 	phaseWatchPerQueue = 5 * time.Millisecond
 )
 
+// watchStopWait bounds how long the load's end waits for the watcher's
+// reading under way.
+const watchStopWait = 5 * time.Second
+
 // countWait bounds how long a phase that reached its message count waits
 // for the last of its publishes to be counted (the producer that took the
 // last one says so before publishing it) and, with publisher confirms,
@@ -48,6 +52,7 @@ type phaser struct {
 	reached  chan int     // the phase whose message count was reached
 	readings chan reading // the watcher's readings
 	quit     chan struct{}
+	watching chan struct{} // closed when the watcher has returned
 	every    time.Duration
 	recs     []*phaseRec
 	lastWhy  string // what ended the last phase, when that ended the run
@@ -82,7 +87,7 @@ func newPhaser(r *runner) *phaser {
 		return nil
 	}
 	p := &phaser{plans: sc.PhasePlans(), reached: make(chan int, len(sc.Phases)), readings: make(chan reading, 64),
-		quit: make(chan struct{}), every: max(phaseWatch, time.Duration(len(sc.QueueNames()))*phaseWatchPerQueue)}
+		quit: make(chan struct{}), watching: make(chan struct{}), every: max(phaseWatch, time.Duration(len(sc.QueueNames()))*phaseWatchPerQueue)}
 	p.w, _ = r.w.(Phased)
 	return p
 }
@@ -90,6 +95,7 @@ func newPhaser(r *runner) *phaser {
 // watch reads the backlog and the consumption every p.every until quit:
 // on its own goroutine, so a slow broker never holds up the engine.
 func (p *phaser) watch(r *runner) {
+	defer close(p.watching)
 	t := time.NewTicker(p.every)
 	defer t.Stop()
 	for {
@@ -244,6 +250,12 @@ func (p *phaser) finish(r *runner, now int64, why string) {
 		close(p.quit)
 		if p.timer != nil {
 			p.timer.Stop()
+		}
+		// The watcher reads the workload: it must be done before the
+		// workload's end (bounded: a read the broker never answers).
+		select {
+		case <-p.watching:
+		case <-time.After(watchStopWait):
 		}
 		rec.backlogEnd = r.readBacklog()
 		rec.sawBacklog(rec.backlogEnd)
