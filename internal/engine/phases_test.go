@@ -252,3 +252,23 @@ func TestOutageAndRecovery(t *testing.T) {
 		t.Errorf("recovery latency %+v: the backlog's messages waited the outage", p)
 	}
 }
+
+// TestPhaseUntilIdle: a phase "until: idle" ends once nothing was
+// consumed for its idle time, and no sooner.
+func TestPhaseUntilIdle(t *testing.T) {
+	cfg, q := phasedSetup([]scenario.Phase{
+		{Name: "work", Duration: scenario.Duration(200 * time.Millisecond)},
+		{Name: "quiet", Until: scenario.UntilIdle, Idle: scenario.Duration(150 * time.Millisecond), Duration: scenario.Duration(5 * time.Second),
+			Producers: scenario.PhaseProducers{Paused: paused(true)}},
+	}, 1)
+	res, err := Run(context.Background(), cfg, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Phases) != 2 || res.StopReason != result.StopIdle {
+		t.Fatalf("stop %q, phases %+v", res.StopReason, res.Phases)
+	}
+	if quiet := res.Phases[1]; quiet.Ended != result.StopIdle || quiet.Seconds < 0.15 || quiet.Seconds > 0.5 {
+		t.Errorf("quiet ended %q after %.3f s, want idle after 0.15 s and a reading or two", quiet.Ended, quiet.Seconds)
+	}
+}
