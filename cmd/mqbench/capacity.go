@@ -89,6 +89,9 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if sc.Producers.Count == 0 && sc.RPC.Clients == 0 {
 		return exitUsage, usagef("capacity needs producers (or RPC clients) whose rate it can set")
 	}
+	if sc.Phased() {
+		return exitUsage, usagef("capacity sets the load's rate itself at every step: a scenario with phases (which change it) cannot be searched; remove its phases")
+	}
 	ctx, sigs, stopSignals := interruptContext()
 	defer stopSignals()
 	if len(sc.Matrix) > 0 {

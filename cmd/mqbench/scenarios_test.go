@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -37,16 +38,27 @@ func TestShippedScenarios(t *testing.T) {
 			t.Parallel() // two at a time by default (GOMAXPROCS): the sweeps take most of the time
 			out := filepath.Join(t.TempDir(), "out.json")
 			// Brief: every run 500 ms without warm-up, once, no cool-down,
-			// a short drain; a matrix keeps all its variants.
+			// a short drain; a matrix keeps all its variants. A phased
+			// scenario's phases are shortened to 2 s in all (a phase that
+			// ends on a condition keeps time to meet it on a busy
+			// machine), within a 4 s bound (--duration 500ms would refuse
+			// phases that last longer, as it does for users).
 			f := newFlagSet()
-			args := []string{file, "--url", url, "--duration", "500ms", "--warmup", "0", "--repeat", "1", "--cooldown", "0",
+			args := []string{file, "--url", url, "--warmup", "0", "--repeat", "1", "--cooldown", "0",
 				"--drain-timeout", "1s", "--quiet", "--out", out}
+			if !phasedFile(t, file) {
+				args = append(args, "--duration", "500ms")
+			}
 			if _, err := f.parse(args); err != nil {
 				t.Fatal(err)
 			}
 			sc, err := resolve(file, f)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if sc.Phased() {
+				sc.FitPhases(2 * time.Second)
+				sc.Duration = scenario.Duration(4 * time.Second)
 			}
 			renameOwn(t, &sc)
 			outs, err := f.out.open(os.Stderr)
@@ -65,6 +77,16 @@ func TestShippedScenarios(t *testing.T) {
 			assertNamesGone(t, url, sc)
 		})
 	}
+}
+
+// phasedFile reports whether the scenario file has phases.
+func phasedFile(t *testing.T, file string) bool {
+	t.Helper()
+	sc, _, err := scenario.Load(file, scenario.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc.Phased()
 }
 
 // renameOwn appends the test's suffix to every name the scenario
@@ -155,8 +177,15 @@ func checkShippedRun(t *testing.T, sc scenario.Scenario, r *result.Result) {
 		}
 		return *p
 	}
-	if r.StopReason != result.StopDuration || r.Error != "" {
-		t.Errorf("%s: stop %q %s, want duration", name, r.StopReason, r.Error)
+	wantStop := result.StopDuration
+	if len(sc.Phases) > 0 { // a phased run ends with its last phase
+		wantStop = result.PhaseStopped
+		if len(r.Phases) == len(sc.Phases) {
+			wantStop = r.Phases[len(r.Phases)-1].Ended
+		}
+	}
+	if r.StopReason != wantStop || r.Error != "" {
+		t.Errorf("%s: stop %q %s, want %s (%d of %d phases)", name, r.StopReason, r.Error, wantStop, len(r.Phases), len(sc.Phases))
 	}
 	if sc.Producers.Count > 0 && (r.Totals.Published == 0 || val(r.Totals.Consumed) <= 0) {
 		t.Errorf("%s: published %d, consumed %d: want traffic", name, r.Totals.Published, val(r.Totals.Consumed))

@@ -89,14 +89,57 @@ func Std() *Catalogue { return std }
 // The slice must not be modified.
 func All() []Figure { return std.figures }
 
-// Lookup returns the figure at path: one of All, or one a kind of worker
-// reports of its own (kinds.<kind>.…, see kindFigure).
+// Lookup returns the figure at path: one of All, one a kind of worker
+// reports of its own (kinds.<kind>.…, see kindFigure), or one of a phase
+// (phases.<phase>.…, see phaseFigure).
 func Lookup(path string) (Figure, bool) {
 	i, ok := std.byPath[path]
-	if !ok {
-		return kindFigure(path)
+	if ok {
+		return std.figures[i], true
 	}
-	return std.figures[i], true
+	if f, ok := kindFigure(path); ok {
+		return f, true
+	}
+	return phaseFigure(path)
+}
+
+// Present returns every figure r can have: All, then the figures of its
+// kinds of worker and of its phases, which only its result says it has.
+func Present(r *result.Result) []Figure {
+	out := All()
+	if r == nil || (len(r.Kinds) == 0 && len(r.Phases) == 0) {
+		return out
+	}
+	out = append([]Figure(nil), out...)
+	for _, p := range append(kindPaths(r), phasePaths(r)...) {
+		if f, ok := Lookup(p); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// kindPaths are the paths of every figure r's kinds of worker report.
+func kindPaths(r *result.Result) []string {
+	var out []string
+	for name, k := range r.Kinds {
+		if k == nil {
+			continue
+		}
+		for c := range k.Counts {
+			out = append(out, "kinds."+name+".counts."+c)
+		}
+		for c := range k.Rates {
+			out = append(out, "kinds."+name+".rates."+c)
+		}
+		for op := range k.Latency {
+			for _, st := range latencyStats {
+				out = append(out, "kinds."+name+".latency."+op+"."+st.key)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Gateable returns the figure at path if it can be gated, or an error that
@@ -131,7 +174,8 @@ func GatePaths() string {
 		}
 	}
 	sort.Strings(plain)
-	return strings.Join(plain, ", ") + ", latency.<" + strings.Join(kinds, "|") + ">.<" + strings.Join(stats, "|") + ">"
+	return strings.Join(plain, ", ") + ", latency.<" + strings.Join(kinds, "|") + ">.<" + strings.Join(stats, "|") + ">" +
+		", phases.<phase>.<drain_s|recovery_s|backlog_peak>, phases.<phase>.rates.<published_per_s|confirmed_per_s|consumed_per_s>, phases.<phase>.latency.<kind>.<stat>"
 }
 
 // Latency returns the figure of one statistic ("p99_us") of a latency kind.

@@ -37,6 +37,7 @@ type consumer struct {
 	fail       func(error)
 	flush      chan struct{} // closed when the drain ends: ack what is held
 	finished   chan struct{} // closed when run returns
+	ctl        *consumerCtl  // how phases pause and slow it (phasecontrol.go); nil without phases
 
 	// handled counts the deliveries the consumer processed on its current
 	// subscription, which began on generation subGen of its connection:
@@ -91,6 +92,11 @@ func (c *consumer) setup(ch *amqp.Channel) error {
 			return fmt.Errorf("consumer %d: basic.qos %d: %w", c.id, c.prefetch, err)
 		}
 	}
+	return c.guard(func() error { return c.subscribe(ch) })
+}
+
+// subscribe opens the consumer's subscription on ch.
+func (c *consumer) subscribe(ch *amqp.Channel) error {
 	name := c.q.currentName()
 	d, err := ch.Consume(name, c.tag, c.ack == scenario.AckAuto, false, false, false, c.args)
 	if err != nil {
@@ -129,6 +135,12 @@ func (c *consumer) run(ctx context.Context, start <-chan struct{}) {
 				return
 			}
 			if !ok {
+				switch c.pausedOut(ctx, &b) { // a phase paused it: wait, subscribe again
+				case resumed:
+					continue
+				case leave:
+					return
+				}
 				if err := c.h.Recover(ctx); err != nil {
 					c.fail(err) // a no-op once the run is finishing
 					return
@@ -231,7 +243,7 @@ func (c *consumer) poll(ctx context.Context) {
 			return
 		default:
 		}
-		if !c.awaitDue(ctx) {
+		if !c.holdWhilePaused(ctx) || !c.awaitDue(ctx) {
 			return
 		}
 		d, ok, err := c.h.Ch().Get(c.q.currentName(), c.ack == scenario.AckAuto)

@@ -25,8 +25,9 @@ func (w *workload) Drain(ctx context.Context) engine.DrainResult {
 	if len(w.consumers) == 0 {
 		return engine.DrainResult{Ended: result.DrainNone}
 	}
+	w.phases.resumeForDrain()
 	quiet := 300 * time.Millisecond
-	if d := 3 * w.sc.Consumers.ProcessingDelay().Average(); d > quiet {
+	if d := 3 * max(w.sc.Consumers.ProcessingDelay().Average(), w.sc.PhaseConsumerDelay()); d > quiet {
 		quiet = d
 	}
 	tick := time.NewTicker(50 * time.Millisecond)

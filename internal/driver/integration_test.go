@@ -104,6 +104,18 @@ func assertNothingLeft(t *testing.T, sc scenario.Scenario, res *result.Result) {
 	}
 }
 
+// lastPhaseEnd is how a brief run of a shipped scenario must stop: at its
+// duration, or with its last phase.
+func lastPhaseEnd(sc scenario.Scenario, res *result.Result) string {
+	switch {
+	case len(sc.Phases) == 0:
+		return result.StopDuration
+	case len(res.Phases) != len(sc.Phases):
+		return "(every phase)"
+	}
+	return res.Phases[len(res.Phases)-1].Ended
+}
+
 func val(p *int64) int64 {
 	if p == nil {
 		return -1
@@ -126,10 +138,14 @@ func TestScenarioFiles(t *testing.T) {
 			}
 			sc.Duration = scenario.Duration(1500 * time.Millisecond)
 			sc.Warmup = 0
+			if sc.Phased() { // its phases, shortened, leaving a phase that ends on a condition time to meet it
+				sc.FitPhases(2 * time.Second)
+				sc.Duration = scenario.Duration(4 * time.Second)
+			}
 			ownAsShipped(t, &sc)
 			res := runOK(t, sc)
-			if res.StopReason != result.StopDuration {
-				t.Errorf("stop reason %q, want duration", res.StopReason)
+			if wantStop := lastPhaseEnd(sc, res); res.StopReason != wantStop {
+				t.Errorf("stop reason %q, want %s (%d of %d phases)", res.StopReason, wantStop, len(res.Phases), len(sc.Phases))
 			}
 			if sc.Producers.Count > 0 && (res.Totals.Published == 0 || val(res.Totals.Consumed) <= 0) {
 				t.Errorf("published %d, consumed %d: want traffic", res.Totals.Published, val(res.Totals.Consumed))

@@ -19,7 +19,7 @@ func producerKind() kind.Kind {
 		Workers: func(sc scenario.Scenario) int { return sc.Producers.Count },
 		Latencies: func(sc scenario.Scenario) []metrics.Kind {
 			var out []metrics.Kind
-			if sc.Producers.Paced() {
+			if sc.Producers.Paced() || sc.PhasesPace() {
 				out = append(out, metrics.SendLag)
 			}
 			if sc.Producers.Confirm > 0 {

@@ -80,7 +80,7 @@ func pacedGroups(ps []*producer) (alone []*producer, groups [][]*producer) {
 // must run alone (unpaced, only pauses, or a confirm window short for its
 // rate).
 func (p *producer) shareOf() int {
-	if p.schedule == nil {
+	if p.schedule == nil || p.ph != nil { // phases change paces: a phased producer runs alone
 		return 0
 	}
 	r := p.schedule.MaxRate()
@@ -180,10 +180,15 @@ func stepPacedGroup(ctx context.Context, h *dueOrder, stopping *atomic.Bool, sto
 	}
 }
 
-// sleeper waits for due times on one reusable timer.
-type sleeper struct{ timer *time.Timer }
+// sleeper waits for due times on one reusable timer; wake, when set (a
+// phase's end), cuts a wait short.
+type sleeper struct {
+	timer *time.Timer
+	wake  <-chan struct{}
+}
 
-// until waits until due (Unix ns on clock); false when stop closed first.
+// until waits until due (Unix ns on clock), or until wake closes; false
+// when stop closed first.
 func (s *sleeper) until(clock *stamp.Clock, due int64, stop <-chan struct{}) bool {
 	wait := time.Duration(due - clock.Now())
 	if wait <= 0 {
@@ -196,6 +201,9 @@ func (s *sleeper) until(clock *stamp.Clock, due int64, stop <-chan struct{}) boo
 	}
 	select {
 	case <-s.timer.C:
+		return true
+	case <-s.wake:
+		s.timer.Stop() // no stale tick can follow (Go 1.23 timers)
 		return true
 	case <-stop:
 		return false

@@ -44,7 +44,8 @@ type producer struct {
 	conf  *confirms       // the current channel's confirm tracker; nil without confirms
 	audit *audit.Producer // nil when bodies are too small for the audit stamp
 	fail  func(error)
-	sent  int64 // messages published
+	ph    *producerFollow // the phases' plans (phase.go); nil without phases
+	sent  int64           // messages published
 	// epoch is the first message published on the current channel: if
 	// the broker answers that channel's close, it read every message from
 	// epoch on.
@@ -99,12 +100,18 @@ func (p *producer) run(ctx context.Context, start <-chan struct{}, stopping *ato
 		if stopping.Load() {
 			return false
 		}
-		due, ok := p.due(i, base)
+		if p.ph != nil && !p.follow(i, &base, &sleep, stop) { // phase.go
+			return false
+		}
+		due, ok := p.due(i-p.ph.fromIndex(), base)
 		if !ok {
 			return false
 		}
 		if due != 0 && !sleep.until(p.clock, due, stop) {
 			return false
+		}
+		if !p.ph.proceed(i) {
+			continue // the phase changed while it waited, or its count is spent (phase.go)
 		}
 		switch p.step(ctx, i, due, stop) {
 		case stepSent:
@@ -116,9 +123,9 @@ func (p *producer) run(ctx context.Context, start <-chan struct{}, stopping *ato
 	return true
 }
 
-// due returns when message i is due (Unix ns; 0 when unpaced) for a
-// producer whose schedule started at base; false when it never is, or
-// only after the measured window: the producer is done.
+// due returns when message i of the schedule is due (Unix ns; 0 when
+// unpaced) for a producer whose schedule started at base; false when it
+// never is, or only after the measured window: the producer is done.
 func (p *producer) due(i, base int64) (int64, bool) {
 	if p.schedule == nil {
 		return 0, true

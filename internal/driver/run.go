@@ -205,6 +205,7 @@ func prepare(ctx context.Context, sc *scenario.Scenario, e env) (w *workload, in
 		}
 	}
 	w.prepareAudit()
+	w.phases = newPhaseControl(w)
 	w.checkpoints = w.progressEvery()
 	w.limited.Store(w.limitedWorkers())
 	w.topo.renamed = func() { w.keys.set(w.topo.publishKeys()) }

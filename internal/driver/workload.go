@@ -68,6 +68,7 @@ type workload struct {
 	unreceived int64
 
 	mgmt   *mgmt.Client                        // nil without --management-url
+	phases *phaseControl                       // nil without phases (phase.go)
 	broker atomic.Pointer[result.BrokerSample] // its latest sample
 }
 

@@ -35,6 +35,9 @@ func build(cfg Config, t timeline) (*result.Result, error) {
 			break
 		}
 	}
+	if err == nil {
+		res.Phases, err = t.phases.figures(t.start, t.intervals)
+	}
 	res.Broker.Management = brokerPeaks(t.intervals)
 	res.Warnings = append(append(Warnings(res), cfg.Warnings...), t.final.Warnings...)
 	if t.aborted {

@@ -6,6 +6,15 @@ import (
 	"github.com/mqbench/mqbench/internal/result"
 )
 
+// stopGrace is how much longer than the drain timeout stopping the load
+// may take: a producer stuck writing to a connection the broker blocks
+// must not hang the run (Finish closes its connection).
+const stopGrace = 5 * time.Second
+
+// finishTimeout bounds the clean-up: cancelling consumers, deleting the
+// topology, closing connections.
+const finishTimeout = 30 * time.Second
+
 // stopAndDrain stops the load and, unless the run failed, drains what is
 // queued, reporting each interval while that lasts (marked drain). It
 // returns how the drain went and the backlog, read afresh, when the load

@@ -184,6 +184,7 @@ type runner struct {
 	collectSum, collectMax        time.Duration
 	intervals                     []result.Interval
 	endBacklog                    *result.Backlog // read afresh when the drain ended
+	ph                            *phaser         // nil without phases
 }
 
 // timeline is what the engine measured, for build.
@@ -201,7 +202,8 @@ type timeline struct {
 	intervals                           []result.Interval
 	col                                 *metrics.Collector
 	final                               Final
-	aborted                             bool // a second interruption hurried the end
+	aborted                             bool    // a second interruption hurried the end
+	phases                              *phaser // nil without phases
 }
 
 func (r *runner) run(ctx context.Context) (timeline, error) {
@@ -214,6 +216,7 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	r.lastTick = r.start
 	r.cpuBase = r.cfg.CPU()
 	r.cpuTick = r.cpuBase
+	r.startPhases()
 	r.w.Start()
 
 	ev := r.loop(ctx)
@@ -236,8 +239,9 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 		r.cpuBase = cpu
 	}
 	r.tick(end, false)
+	r.ph.finish(r, end, r.ph.stopWhy())
 	t := timeline{start: r.start, measureStart: r.measureStart, windowEnd: loadEnd, reason: ev.Reason,
-		window: window, cpuWindow: cpu - r.cpuBase}
+		window: window, cpuWindow: cpu - r.cpuBase, phases: r.ph}
 	t.drain, t.backlogAtStop, t.backlogAtEnd = r.stopAndDrain(ev.Err == nil)
 	t.drainEnd = r.cfg.Now()
 
@@ -265,15 +269,6 @@ func (r *runner) run(ctx context.Context) (timeline, error) {
 	return t, runErr
 }
 
-// stopGrace is how much longer than the drain timeout stopping the load
-// may take: a producer stuck writing to a connection the broker blocks
-// must not hang the run (Finish closes its connection).
-const stopGrace = 5 * time.Second
-
-// finishTimeout bounds the clean-up: cancelling consumers, deleting the
-// topology, closing connections.
-const finishTimeout = 30 * time.Second
-
 // loop runs the measured part of the timeline and returns why it stopped.
 func (r *runner) loop(ctx context.Context) Event {
 	ticker := time.NewTicker(r.cfg.Interval)
@@ -293,6 +288,7 @@ func (r *runner) loop(ctx context.Context) Event {
 		deadline = t.C
 	}
 	for {
+		why := "" // the end condition of a phase met
 		select {
 		case <-ctx.Done():
 			return Event{Reason: result.StopInterrupted}
@@ -310,6 +306,18 @@ func (r *runner) loop(ctx context.Context) Event {
 			r.cpuBase = r.cfg.CPU()
 		case <-ticker.C:
 			r.tick(r.cfg.Now(), false)
+		case <-r.ph.timeUp():
+			why = result.StopDuration
+		case i := <-r.ph.countReached():
+			why = r.ph.counted(r, i)
+		case rd := <-r.ph.watched():
+			why = r.ph.observe(rd)
+		}
+		if why == "" {
+			continue
+		}
+		if ev, last := r.nextPhase(why, ticker); last {
+			return ev
 		}
 	}
 }
@@ -360,6 +368,9 @@ func (r *runner) tick(now int64, drain bool) {
 		out.Backlog, out.BacklogParts = ptr(b.Total()), b
 	} else if b, ok := r.w.Backlog(); ok {
 		out.Backlog, out.BacklogParts = ptr(b.Total()), &b
+	}
+	if !drain {
+		r.ph.interval(&out, iv.Latency)
 	}
 	if r.cfg.IntervalHistograms {
 		out.HDR = intervalHDR(iv.Latency)

@@ -16,7 +16,7 @@ func Warnings(res *result.Result) []string {
 		out = append(out, fmt.Sprintf("client-bound: mqbench used %.2f of its %d cores (≥ %.0f%%); the figures may describe the load generator, not the broker — use fewer workers per process or more machines",
 			c.Cores, c.CoresAvailable, result.ClientBoundShare*100))
 	}
-	if w := backlogGrowth(res); w != "" {
+	if w := backlogGrowth(res); w != "" && len(res.Phases) == 0 { // a phased run grows its backlog on purpose
 		out = append(out, w)
 	}
 	if w := drainWarning(res.Drain); w != "" {

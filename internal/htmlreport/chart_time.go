@@ -139,15 +139,17 @@ func extent(ss []series, positive bool) (lo, hi float64, ok bool) {
 // band is a shaded stretch of time on a time chart.
 type band struct {
 	from, to float64
-	class    string // warmup or trouble
+	class    string // warmup, trouble, or phase-a and phase-b (alternating)
 	tip      string
+	label    string // written on the chart (a phase's name)
 }
 
 // runBands merges a run's consecutive warm-up intervals into one shaded
 // band, and likewise the intervals that ended with a connection blocked by
-// the broker or workers waiting for a lost connection.
+// the broker or workers waiting for a lost connection; a phased run's
+// phases come first (drawn behind), shaded in turn and named.
 func runBands(iv []result.Interval) []band {
-	var out []band
+	out := phaseBands(iv)
 	add := func(class, tip string, on func(result.Interval) bool) {
 		for i := 0; i < len(iv); i++ {
 			if !on(iv[i]) {
@@ -166,11 +168,34 @@ func runBands(iv []result.Interval) []band {
 	return out
 }
 
+// phaseBands are the bands of a phased run's phases: each phase's
+// consecutive intervals (every boundary ends one), shaded in turn.
+func phaseBands(iv []result.Interval) []band {
+	var out []band
+	for i := 0; i < len(iv); i++ {
+		name := iv[i].Phase
+		if name == "" || iv[i].Drain {
+			continue
+		}
+		j := i
+		for j+1 < len(iv) && iv[j+1].Phase == name && !iv[j+1].Drain {
+			j++
+		}
+		class := "phase-a"
+		if len(out)%2 == 1 {
+			class = "phase-b"
+		}
+		out = append(out, band{from: iv[i].TS - iv[i].Seconds, to: iv[j].TS, class: class, tip: "phase " + name, label: name})
+		i = j
+	}
+	return out
+}
+
 // bandLegend names the kinds of shaded bands a chart has.
 func bandLegend(bands []band) []chart.LegendItem {
 	var out []chart.LegendItem
 	for _, k := range []struct{ class, label, color string }{
-		{"warmup", "warm-up", "#eceef1"}, {"trouble", "blocked or disconnected", "#fbd9cc"},
+		{"phase-a", "phases (named)", "#e8eef8"}, {"warmup", "warm-up", "#eceef1"}, {"trouble", "blocked or disconnected", "#fbd9cc"},
 	} {
 		for _, b := range bands {
 			if b.class == k.class {
@@ -211,6 +236,9 @@ func timeChart(m *chart.Markup, spec chart.Spec, ss []series, bands []band, logY
 	f := chart.Begin(m, spec, xa, ya)
 	for _, b := range bands {
 		f.Band(b.from, b.to, b.class, b.tip)
+		if b.label != "" {
+			f.BandLabel(b.from, b.to, b.label)
+		}
 	}
 	for _, s := range ss {
 		drawSeries(f, s)

@@ -1,6 +1,7 @@
 package htmlreport
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/mqbench/mqbench/internal/result"
@@ -35,5 +36,42 @@ func TestChartsFoldShortIntervals(t *testing.T) {
 	}
 	if b := runBands(chartIntervals(r)); len(b) == 0 || b[0].class != "warmup" || b[0].to != 2 {
 		t.Errorf("bands %+v: want the warm-up band to end at 2 s", b)
+	}
+}
+
+// TestPhasesShadedAndNamed: a phased run's time charts shade each phase
+// in turn and write its name; its backlog is charted and its phases
+// tabled; a run without phases has neither.
+func TestPhasesShadedAndNamed(t *testing.T) {
+	r := sampleRun(t, "phases", 1)
+	names := []string{"steady", "steady", "steady", "steady", "outage", "outage", "outage", "outage", "recovery", "recovery", "recovery", "recovery"}
+	for i := range r.Intervals {
+		r.Intervals[i].Warmup, r.Intervals[i].Phase = false, names[i]
+	}
+	r.Intervals = append(r.Intervals, result.Interval{TS: 12.5, Seconds: 0.5, Drain: true})
+	f64 := func(v float64) *float64 { return &v }
+	r.Phases = []result.Phase{{Name: "steady", EndS: 4, Seconds: 4, Ended: result.StopDuration},
+		{Name: "outage", StartS: 4, EndS: 8, Seconds: 4, Ended: result.StopDuration, BacklogEnd: i64(4000)},
+		{Name: "recovery", StartS: 8, EndS: 12, Seconds: 4, Ended: result.StopDuration, DrainS: f64(2.5), RecoveryS: f64(3), RecoveryOf: "steady", RecoveryTargetUs: i64(5000)}}
+	var bands []band
+	for _, b := range runBands(chartIntervals(r)) {
+		if b.label != "" {
+			bands = append(bands, b)
+		}
+	}
+	if len(bands) != 3 || bands[0].from != 0 || bands[0].to != 4 || bands[1].class == bands[0].class || bands[2].class != bands[0].class ||
+		bands[1].label != "outage" || bands[2].to != 12 {
+		t.Fatalf("phase bands %+v", bands)
+	}
+	page := render(t, Input{Results: []Result{{File: "phases.json", Doc: r}}})
+	for _, want := range []string{`class="band-label"`, ">outage</text>", `<title>phase recovery</title>`, "Backlog at the end of each interval",
+		"<h3>Phases</h3>", "recovered once an interval"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	plain := render(t, Input{Results: []Result{{File: "plain.json", Doc: sampleRun(t, "plain", 1)}}})
+	if strings.Contains(plain, `class="band-label"`) || strings.Contains(plain, "Backlog at the end") || strings.Contains(plain, "<h3>Phases</h3>") {
+		t.Error("a run without phases shows phases")
 	}
 }

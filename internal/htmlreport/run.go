@@ -31,6 +31,7 @@ func writeRun(m *chart.Markup, id, what, file string, r *result.Result) error {
 		m.El("h3", "Latency")
 		lt.write(m)
 	}
+	writePhases(m, r)
 	writeQueues(m, r)
 	writeAudit(m, r.Audit)
 	writeFaults(m, r)
@@ -91,6 +92,9 @@ func runCharts(m *chart.Markup, file string, r *result.Result) error {
 	}
 	if ls := latencySeries(r); drawable(ls, true) {
 		latencyTimeChart(m, r)
+	}
+	if bs := backlogSeries(r); len(r.Phases) > 0 && drawable(bs, false) {
+		backlogChart(m, r)
 	}
 	lines, err := kindSpectra(r.Latency, file)
 	if err != nil {

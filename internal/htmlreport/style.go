@@ -60,6 +60,8 @@ svg.chart .grid { stroke: #eceef1; stroke-width: 1; }
 svg.chart .axis { stroke: #8a8f98; stroke-width: 1; }
 svg.chart .warmup { fill: #eceef1; }
 svg.chart .trouble { fill: #fbd9cc; }
+svg.chart .phase-a { fill: #e8eef8; }
+svg.chart .phase-b { fill: #f6f0e4; }
 svg.chart .band-label { font-size: 10px; fill: var(--muted); }
 svg.chart .mark:hover { opacity: .8; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-variant-numeric: tabular-nums; }

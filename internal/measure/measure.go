@@ -20,10 +20,10 @@ import (
 // apply to the run (null in its JSON) is absent.
 type Values map[string]float64
 
-// Of reads every catalogue figure of r.
+// Of reads every catalogue figure of r, its kinds' and phases' included.
 func Of(r *result.Result) Values {
 	out := Values{}
-	for _, f := range catalog.All() {
+	for _, f := range catalog.Present(r) {
 		if v, ok := f.Value(r); ok {
 			out[f.Path] = v
 		}

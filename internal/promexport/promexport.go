@@ -145,6 +145,9 @@ type run struct {
 	up      int
 	started bool // served since its first snapshot
 	done    bool
+	// phases are the phases of a phased run seen so far, in order: each
+	// has its mqbench_phase series (1 while under way, else 0).
+	phases []string
 }
 
 // sink feeds one run's series from the engine's snapshots.
@@ -171,6 +174,9 @@ func (s *sink) Snapshot(sn engine.Snapshot) {
 	}
 	if !sn.Final {
 		s.r.iv, s.r.up = sn.Interval, sn.ConnectionsUp
+		if ph := sn.Interval.Phase; ph != "" && !slices.Contains(s.r.phases, ph) {
+			s.r.phases = append(s.r.phases, ph)
+		}
 	} else {
 		s.r.up = 0
 	}
@@ -212,6 +218,16 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		gauge("client_cpu_cores", "mqbench's CPU use over the last interval, in cores", r.iv.CPUCores)
 		if r.iv.Backlog != nil {
 			gauge("backlog_messages", "messages waiting to be consumed over the run's queues: ready, delivered but not yet processed, and stream lag", float64(*r.iv.Backlog))
+		}
+		// A phase is a series of its own, not a label on the others: adding
+		// a label to existing series would break every query on them.
+		for _, ph := range r.phases {
+			v := 0.0
+			if ph == r.iv.Phase {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(desc("phase", "1 while the phase of a phased run is under way, 0 once it is over", "phase"),
+				prometheus.GaugeValue, v, append(lv, ph)...)
 		}
 		for role, n := range r.workers {
 			if r.done {

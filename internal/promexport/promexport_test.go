@@ -243,3 +243,47 @@ func TestNativeBucketsMatchClientGolang(t *testing.T) {
 		t.Errorf("%d samples in the native buckets of %d; %d buckets compared exactly", total, h.TotalCount(), exact)
 	}
 }
+
+// TestPhaseSeries: a phased run serves mqbench_phase{phase} for every
+// phase seen: 1 for the one under way, 0 for those over, and 0 for all
+// once the load stopped (the drain is in no phase) and the run is done.
+func TestPhaseSeries(t *testing.T) {
+	e, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	sink := e.Run(Labels{Scenario: "t"}, map[string]int{"producer": 1})
+	s := sink.(engine.SnapshotSink)
+	scrape := func() string {
+		resp, err := http.Get("http://" + e.Addr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	series := func(phase string, v int) string {
+		return `mqbench_phase{phase="` + phase + `",scenario="t",shard="",variant=""} ` + strconv.Itoa(v)
+	}
+	s.Snapshot(engine.Snapshot{Interval: result.Interval{Seconds: 1, Phase: "fill"}})
+	s.Snapshot(engine.Snapshot{Interval: result.Interval{Seconds: 1, Phase: "drain"}})
+	text := scrape()
+	for _, want := range []string{series("fill", 0), series("drain", 1)} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if !strings.Contains(text, `mqbench_messages_published_total{scenario="t",shard="",variant=""}`) {
+		t.Error("the run's other series changed their labels")
+	}
+	s.Snapshot(engine.Snapshot{Interval: result.Interval{Seconds: 1, Drain: true}})
+	if text := scrape(); !strings.Contains(text, series("drain", 0)) {
+		t.Errorf("in the drain after the load:\n%s", text)
+	}
+	sink.Done(nil)
+	if text := scrape(); !strings.Contains(text, series("fill", 0)) || !strings.Contains(text, series("drain", 0)) {
+		t.Errorf("after the run:\n%s", text)
+	}
+}

@@ -13,10 +13,10 @@ import (
 // intervalColumns is the header of --csv: one row per interval (folded:
 // see result.Fold), the fields of the result's intervals (counts within
 // the interval, latencies in µs, empty where a figure does not apply),
-// after the run's variant.
+// after the run's variant; columns are added at the end, never reordered.
 var intervalColumns = []string{"variant", "t_s", "seconds", "warmup", "published", "confirmed", "consumed", "returned", "nacked",
 	"e2e_p50_us", "e2e_p99_us", "confirm_p99_us", "backlog", "rpc_replies", "rpc_timeouts", "rpc_p50_us", "rpc_p99_us",
-	"cpu_cores", "blocked_connections", "disconnected_workers", "drain"}
+	"cpu_cores", "blocked_connections", "disconnected_workers", "drain", "phase"}
 
 // IntervalColumns returns the --csv header.
 func IntervalColumns() []string { return append([]string(nil), intervalColumns...) }
@@ -103,5 +103,5 @@ func intervalRow(variant string, iv result.Interval) []string {
 	return []string{variant, f(iv.TS), f(iv.Seconds), strconv.FormatBool(iv.Warmup), i(iv.Published), i(iv.Confirmed),
 		i(iv.Consumed), i(iv.Returned), i(iv.Nacked), p(iv.E2EP50Us), p(iv.E2EP99Us), p(iv.ConfirmP99Us), p(iv.Backlog),
 		p(iv.RPCReplies), p(iv.RPCTimeouts), p(iv.RPCP50Us), p(iv.RPCP99Us), f(iv.CPUCores), strconv.Itoa(iv.Blocked),
-		strconv.Itoa(iv.Disconnected), strconv.FormatBool(iv.Drain)}
+		strconv.Itoa(iv.Disconnected), strconv.FormatBool(iv.Drain), iv.Phase}
 }

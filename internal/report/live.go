@@ -26,6 +26,8 @@ func (l *Live) Interval(iv result.Interval) {
 		tag = " (warm-up)"
 	case iv.Drain:
 		tag = " (drain)"
+	case iv.Phase != "":
+		tag = " (" + iv.Phase + ")"
 	}
 	backlog := "-"
 	if iv.Backlog != nil {

@@ -195,12 +195,68 @@ func TestCSVIntervals(t *testing.T) {
 		t.Fatal(c.Err())
 	}
 	want := strings.Join(IntervalColumns(), ",") + "\n" +
-		"prefetch=1,1.001,1.001,false,101,100,100,0,0,5000,9900,990,3,,,,,0.001,0,0,false\n" +
-		"prefetch=1,2.01,1.009,false,9,0,0,0,0,,,,,,,,,0,0,0,false\n"
+		"prefetch=1,1.001,1.001,false,101,100,100,0,0,5000,9900,990,3,,,,,0.001,0,0,false,\n" +
+		"prefetch=1,2.01,1.009,false,9,0,0,0,0,,,,,,,,,0,0,0,false,\n"
 	if b.String() != want {
 		t.Fatalf("csv\n%s\nwant\n%s", b.String(), want)
 	}
 	if strings.Count(written, "\n") != 2 {
 		t.Errorf("before the last interval the CSV held\n%s\nwant the header and the first row", written)
+	}
+}
+
+// phasedSample is the sample run as two phases: a fill with the consumers
+// paused, then a drain that recovers.
+func phasedSample(t *testing.T) *result.Result {
+	r := sample(t)
+	i64 := func(v int64) *int64 { return &v }
+	f64 := func(v float64) *float64 { return &v }
+	r.Scenario.Phases = []scenario.Phase{{Name: "fill", Messages: 500}, {Name: "drain", Until: scenario.UntilQueuesEmpty, RecoveryOf: "fill"}}
+	r.Phases = []result.Phase{
+		{Name: "fill", StartS: 0, EndS: 5, Seconds: 5, Ended: result.StopMessageCount, Totals: result.PhaseTotals{Published: 500},
+			Rates: result.PhaseRates{PublishedPerS: 100}, BacklogStart: i64(0), BacklogEnd: i64(500), BacklogPeak: i64(500), BacklogWatchS: 0.05},
+		{Name: "drain", StartS: 5, EndS: 10, Seconds: 5, Ended: result.StopQueuesEmpty, Totals: result.PhaseTotals{Consumed: 500},
+			Rates: result.PhaseRates{ConsumedPerS: 100}, BacklogStart: i64(500), BacklogEnd: i64(0), BacklogPeak: i64(500),
+			DrainS: f64(4.95), BacklogWatchS: 0.05, RecoveryS: f64(4), RecoveryOf: "fill", RecoveryTargetUs: i64(11000)},
+	}
+	r.Phases[1].Latency[metrics.EndToEnd] = r.Latency[metrics.EndToEnd]
+	for i := range r.Intervals {
+		r.Intervals[i].Phase = "fill"
+	}
+	return r
+}
+
+// TestTableGoldenPhases: a phased run's table adds one row per phase.
+func TestTableGoldenPhases(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteTable(&b, phasedSample(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table-phases.golden", b.Bytes())
+}
+
+// TestCSVPhaseColumn: the last column names each interval's phase, and a
+// short interval at a boundary folds within its own phase.
+func TestCSVPhaseColumn(t *testing.T) {
+	var b bytes.Buffer
+	s := NewCSV(&b).Sink("", time.Second)
+	for _, iv := range []result.Interval{{TS: 1, Seconds: 1, Published: 10, Phase: "fill"}, {TS: 1.1, Seconds: 0.1, Published: 1, Phase: "drain"},
+		{TS: 2.1, Seconds: 1, Consumed: 11, Phase: "drain"}, {TS: 2.2, Seconds: 0.1, Drain: true}} {
+		s.Interval(iv)
+	}
+	s.Done(nil)
+	rows := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(rows) != 4 || !strings.HasSuffix(rows[0], ",drain,phase") || !strings.HasSuffix(rows[1], ",false,fill") ||
+		!strings.HasPrefix(rows[2], ",2.1,1.1,false,1,0,11,") || !strings.HasSuffix(rows[2], ",false,drain") || !strings.HasSuffix(rows[3], ",true,") {
+		t.Errorf("csv\n%s", b.String())
+	}
+}
+
+// TestLiveLineNamesThePhase: the live line says which phase an interval is in.
+func TestLiveLineNamesThePhase(t *testing.T) {
+	var b bytes.Buffer
+	(&Live{W: &b}).Interval(result.Interval{TS: 3, Seconds: 1, Published: 5, Phase: "outage"})
+	if !strings.Contains(b.String(), "(outage)") {
+		t.Errorf("live line %q", b.String())
 	}
 }

@@ -49,6 +49,12 @@ func WriteTable(w io.Writer, r *result.Result) error {
 	if err := writeLatencies(w, r); err != nil {
 		return err
 	}
+	if len(r.Phases) > 0 {
+		fmt.Fprintln(w)
+		if err := writePhases(w, r); err != nil {
+			return err
+		}
+	}
 	if len(r.Queues) > 0 {
 		fmt.Fprintln(w)
 		qt := newTable(w, []string{"queue", "type", "consumers", "consumed", "left"})

@@ -107,11 +107,12 @@ func Fold(ivs []Interval, every time.Duration) []Interval {
 
 // samePhase reports whether two intervals belong to one phase of the run.
 // The phase is every flag that marks intervals excluded from the measured
-// figures: warm-up now; a flag added later for another such phase (the
-// drain after the load stopped) must be compared here too, so that no
-// fold ever mixes excluded time into measured time.
+// figures (the warm-up, the drain after the load stopped) and the phase
+// of a phased run: a flag added later for another such stretch must be
+// compared here too, so that no fold ever mixes excluded time into
+// measured time, nor one phase's time into another's.
 func samePhase(a, b Interval) bool {
-	return a.Warmup == b.Warmup && a.Drain == b.Drain
+	return a.Warmup == b.Warmup && a.Drain == b.Drain && a.Phase == b.Phase
 }
 
 // combine is a then b as one interval. Counts add up; the CPU is averaged

@@ -70,6 +70,20 @@ func TestFold(t *testing.T) {
 	}
 }
 
+// TestFoldKeepsPhasesApart: a short interval at a phase boundary of a
+// phased run folds within its phase, never into the next.
+func TestFoldKeepsPhasesApart(t *testing.T) {
+	in := []Interval{
+		{TS: 1, Seconds: 1, Published: 10, Phase: "fill"}, {TS: 1.2, Seconds: 0.2, Published: 2, Phase: "fill"},
+		{TS: 1.25, Seconds: 0.05, Published: 1, Phase: "drain"}, {TS: 2.25, Seconds: 1, Published: 3, Phase: "drain"},
+	}
+	got := Fold(in, time.Second)
+	if len(got) != 2 || got[0].Phase != "fill" || got[0].Published != 12 || got[0].TS != 1.2 ||
+		got[1].Phase != "drain" || got[1].Published != 4 || got[1].TS != 2.25 {
+		t.Errorf("folded %+v", got)
+	}
+}
+
 // TestFoldSpans: each folded interval says which intervals it combines,
 // and the streaming Folder (the live CSV) gives what Fold gives.
 func TestFoldSpans(t *testing.T) {

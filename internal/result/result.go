@@ -71,6 +71,9 @@ type Result struct {
 	// Audit accounts for every message (null when bodies are too small for
 	// the audit stamp, or nothing was consumed).
 	Audit *Audit `json:"audit"`
+	// Phases are the figures of each phase of a phased run that began
+	// (absent without phases).
+	Phases []Phase `json:"phases,omitempty"`
 	// Kinds holds, by kind of worker, the figures of kinds that report
 	// their own (absent when the run has none).
 	Kinds map[string]*KindFigures `json:"kinds,omitempty"`
@@ -393,6 +396,9 @@ type Interval struct {
 	BacklogParts *Backlog `json:"backlog_parts,omitempty"`
 	// Drain marks an interval after the load stopped (the drain).
 	Drain bool `json:"drain,omitempty"`
+	// Phase is the phase of a phased run the interval belongs to (every
+	// phase boundary ends an interval); empty in the drain.
+	Phase string `json:"phase,omitempty"`
 	// RPC figures, null without RPC clients.
 	RPCRequests *int64 `json:"rpc_requests,omitempty"`
 	RPCReplies  *int64 `json:"rpc_replies"`

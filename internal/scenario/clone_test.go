@@ -17,6 +17,9 @@ func full() Scenario {
 		Bindings: []Binding{{Key: "k", Arguments: map[string]any{"x-match": "all"}}}}}
 	s.RPC.Schedule = []RateStep{{Rate: &r}}
 	s.Matrix = Matrix{{Name: "prefetch", Values: []string{"1", "2"}}}
+	paused, delay := true, Duration(1e6)
+	s.Phases = []Phase{{Name: "p", Producers: PhaseProducers{Rate: &r, Schedule: []RateStep{{Rate: &r}}, Paused: &paused},
+		Consumers: PhaseConsumers{Paused: &paused, Delay: &delay}}}
 	return s
 }
 

@@ -41,6 +41,9 @@ type Scenario struct {
 	Exchange         Exchange  `yaml:"exchange" json:"exchange"`
 	Queues           []Queue   `yaml:"queues" json:"queues"`
 	RPC              RPC       `yaml:"rpc" json:"rpc"`
+	// Phases make the run a sequence of phases, each changing the load
+	// (phases.go); none: one steady load.
+	Phases []Phase `yaml:"phases" json:"phases,omitempty"`
 	// Matrix makes the file a sweep: every combination of these parameters
 	// is run in turn. A single run's resolved scenario has none.
 	Matrix Matrix `yaml:"matrix" json:"-"`

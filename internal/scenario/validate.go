@@ -70,6 +70,7 @@ func (s *Scenario) Validate() Problems {
 	s.validateTLS(c)
 	s.validateAuth(c)
 	s.validateShard(c)
+	s.validatePhases(c)
 	if len(c.out) == 0 {
 		return nil
 	}

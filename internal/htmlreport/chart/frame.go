@@ -219,6 +219,18 @@ func (f *Frame) Band(x0, x1 float64, class, tip string) {
 	f.M.Close("rect")
 }
 
+// BandLabel names the strip between data x0 and x1 (a phase of the run)
+// at its top left, inside the plot, when the strip is wide enough for
+// the name (about 6 px a character at the labels' size); a narrower one
+// is named by its band's tooltip only.
+func (f *Frame) BandLabel(x0, x1 float64, label string) {
+	a, b := f.X.At(x0), f.X.At(x1)
+	if b-a < 6*float64(len(label))+6 {
+		return
+	}
+	f.M.El("text", label, "class", "band-label", "x", Num(a+3), "y", Num(f.Top+11))
+}
+
 // HLine draws a labelled horizontal reference line at data y (an
 // objective's bound), dashed. The label sits at the left, where latency
 // curves are low and leave room.
