@@ -40,6 +40,7 @@ type Scenario struct {
 	Exchange         Exchange  `yaml:"exchange" json:"exchange"`
 	Queues           []Queue   `yaml:"queues" json:"queues"`
 	RPC              RPC       `yaml:"rpc" json:"rpc"`
+	Churn            Churn     `yaml:"churn" json:"churn,omitzero"`
 	// Matrix makes the file a sweep: every combination of these parameters
 	// is run in turn. A single run's resolved scenario has none.
 	Matrix Matrix `yaml:"matrix" json:"-"`
@@ -301,6 +302,7 @@ func (s *Scenario) Normalize() {
 		s.Producers.Size = s.Producers.defaultSize()
 	}
 	s.placeServerNamed()
+	s.Churn.normalize()
 }
 
 // placeServerNamed decides what a server-named classic queue that is

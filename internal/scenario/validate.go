@@ -65,6 +65,7 @@ func (s *Scenario) Validate() Problems {
 	s.validateConsumerShapes(c)
 	s.validateTopology(c)
 	s.validateRPC(c)
+	s.validateChurn(c)
 	s.validateShape(c)
 	s.validateTLS(c)
 	s.validateShard(c)
