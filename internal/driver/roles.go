@@ -28,7 +28,7 @@ type role interface {
 // A figurer is a role whose kind reports figures of its own (counts,
 // rates, timed operations) beyond the run's standard ones: they go to the
 // result's Kinds under the kind's name. It is asked once every worker
-// stopped.
+// stopped, and returns nil when the run had none of its workers.
 type figurer interface {
 	figures() *result.KindFigures
 }
@@ -41,10 +41,14 @@ func (w *workload) kindFigures() map[string]*result.KindFigures {
 		if !ok {
 			continue
 		}
+		fig := f.figures()
+		if fig == nil {
+			continue
+		}
 		if out == nil {
 			out = map[string]*result.KindFigures{}
 		}
-		out[r.kind.Name] = f.figures()
+		out[r.kind.Name] = fig
 	}
 	return out
 }
@@ -64,13 +68,15 @@ type registered struct {
 // roles are the kinds of worker, in the order a run prepares them:
 // consumers first (they declare the queues), the RPC servers (the request
 // queue) and clients, then the producers (their routing keys follow the
-// queues' names). The registration: one line per kind.
+// queues' names), then the churn (which needs none of theirs). The
+// registration: one line per kind.
 func roles() []registered {
 	return []registered{
 		{consumerKind(), func() role { return &consumerRole{} }},
 		{rpcServerKind(), func() role { return &rpcServerRole{} }},
 		{rpcClientKind(), func() role { return &rpcClientRole{} }},
 		{producerKind(), func() role { return &producerRole{} }},
+		{churnKind(), func() role { return &churnRole{} }},
 	}
 }
 
