@@ -59,24 +59,24 @@ func (r *churnRole) prepare(ctx context.Context, w *workload, e env) error {
 	}
 	rate, conc := churnShare(w.sc)
 	for _, c := range []struct {
-		rate float64
-		op   churnOp
-		what []string
+		rate            float64
+		op              churnOp
+		events          []string // its counts, reported even at 0
+		errors, skipped string
 	}{
-		{k.ConnectionRate, ops.connection, []string{"connections_opened", "connections_closed", "connection_errors", "connections_skipped"}},
-		{k.ChannelRate, ops.channel, []string{"channels_opened", "channels_closed", "channel_errors", "channels_skipped"}},
-		{k.QueueRate, ops.queue, []string{"queues_declared", "queues_bound", "queues_deleted", "queue_errors", "queues_skipped"}},
+		{k.ConnectionRate, ops.connection, []string{"connections_opened", "connections_closed"}, "connection_errors", "connections_skipped"},
+		{k.ChannelRate, ops.channel, []string{"channels_opened", "channels_closed"}, "channel_errors", "channels_skipped"},
+		{k.QueueRate, ops.queue, []string{"queues_declared", "queues_bound", "queues_deleted"}, "queue_errors", "queues_skipped"},
 	} {
 		if c.rate <= 0 {
 			continue
 		}
-		r.stats.ensure(c.what...)
+		r.stats.ensure(append(c.events, c.errors, c.skipped)...)
 		if k.Messages > 0 {
 			r.stats.ensure("messages_published", "messages_consumed")
 		}
 		r.churners = append(r.churners, &churner{
-			schedule: pace.Constant(c.rate * rate), workers: conc, op: c.op,
-			errors: c.what[len(c.what)-2], skipped: c.what[len(c.what)-1],
+			schedule: pace.Constant(c.rate * rate), workers: conc, op: c.op, errors: c.errors, skipped: c.skipped,
 			stats: r.stats, clock: e.clock, win: e.win, fail: w.fail,
 		})
 	}
