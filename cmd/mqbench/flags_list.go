@@ -14,7 +14,7 @@ func runFlags() []runFlag {
 	var all []runFlag
 	for _, group := range [][]runFlag{
 		connectionFlags(), shardRunFlags(), workerFlags(), timingFlags(), tlsFlags(), producerFlags(), consumerFlags(), consumerBehaviourFlags(),
-		topologyFlags(), resultFlags(), rpcRunFlags(), shapeRunFlags(), outputRunFlags(), sweepRunFlags(),
+		topologyFlags(), resultFlags(), rpcRunFlags(), churnRunFlags(), shapeRunFlags(), outputRunFlags(), sweepRunFlags(),
 	} {
 		all = append(all, group...)
 	}

@@ -68,13 +68,15 @@ type registered struct {
 // roles are the kinds of worker, in the order a run prepares them:
 // consumers first (they declare the queues), the RPC servers (the request
 // queue) and clients, then the producers (their routing keys follow the
-// queues' names). The registration: one line per kind.
+// queues' names), then the churn (which needs none of theirs). The
+// registration: one line per kind.
 func roles() []registered {
 	return []registered{
 		{consumerKind(), func() role { return &consumerRole{} }},
 		{rpcServerKind(), func() role { return &rpcServerRole{} }},
 		{rpcClientKind(), func() role { return &rpcClientRole{} }},
 		{producerKind(), func() role { return &producerRole{} }},
+		{churnKind(), func() role { return &churnRole{} }},
 	}
 }
 

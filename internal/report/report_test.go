@@ -260,3 +260,21 @@ func TestLiveLineNamesThePhase(t *testing.T) {
 		t.Errorf("live line %q", b.String())
 	}
 }
+
+// TestTableKinds: the figures a kind of worker reports of its own are
+// printed after the latencies: its counts beside their rates, the rates
+// that have no count (the broker's) on their own rows, and its timed
+// operations with every latency statistic.
+func TestTableKinds(t *testing.T) {
+	r := sample(t)
+	r.Kinds = map[string]*result.KindFigures{"churn": {
+		Counts:  map[string]int64{"connections_opened": 500, "connections_closed": 500, "errors": 0},
+		Rates:   map[string]float64{"connections_opened": 50, "connections_closed": 49.9, "broker_connections_created": 50.12},
+		Latency: map[string]*metrics.Summary{"tcp_connect": r.Latency[metrics.Confirm], "amqp_handshake": r.Latency[metrics.EndToEnd]},
+	}}
+	var b bytes.Buffer
+	if err := WriteTable(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table-kinds.golden", b.Bytes())
+}

@@ -55,6 +55,9 @@ func WriteTable(w io.Writer, r *result.Result) error {
 			return err
 		}
 	}
+	if err := writeKinds(w, r); err != nil {
+		return err
+	}
 	if len(r.Queues) > 0 {
 		fmt.Fprintln(w)
 		qt := newTable(w, []string{"queue", "type", "consumers", "consumed", "left"})

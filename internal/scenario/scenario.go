@@ -44,6 +44,7 @@ type Scenario struct {
 	// Phases make the run a sequence of phases, each changing the load
 	// (phases.go); none: one steady load.
 	Phases []Phase `yaml:"phases" json:"phases,omitempty"`
+	Churn  Churn   `yaml:"churn" json:"churn,omitzero"`
 	// Matrix makes the file a sweep: every combination of these parameters
 	// is run in turn. A single run's resolved scenario has none.
 	Matrix Matrix `yaml:"matrix" json:"-"`
@@ -320,6 +321,7 @@ func (s *Scenario) Normalize() {
 		s.Producers.Size = s.Producers.defaultSize()
 	}
 	s.placeServerNamed()
+	s.Churn.normalize()
 }
 
 // placeServerNamed decides what a server-named classic queue that is

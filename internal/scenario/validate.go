@@ -66,6 +66,7 @@ func (s *Scenario) Validate() Problems {
 	s.validateConsumerBehaviour(c)
 	s.validateTopology(c)
 	s.validateRPC(c)
+	s.validateChurn(c)
 	s.validateShape(c)
 	s.validateTLS(c)
 	s.validateAuth(c)
