@@ -64,7 +64,10 @@ func rpcClientKind() kind.Kind {
 		Workers:   func(sc scenario.Scenario) int { return sc.RPC.Clients },
 		Latencies: func(scenario.Scenario) []metrics.Kind { return []metrics.Kind{metrics.RPC} },
 		Load: &kind.Load{
-			Offers: func(sc scenario.Scenario) bool { return sc.RPC.Clients > 0 },
+			// Only an RPC-only scenario's load is the clients' requests: beside
+			// producers, the producers' messages are the load searched, the
+			// RPC clients a fixed part of the scenario.
+			Offers: func(sc scenario.Scenario) bool { return sc.RPC.Clients > 0 && sc.Producers.Count == 0 },
 			Pace: func(sc *scenario.Scenario, rate float64) {
 				sc.RPC.Rate, sc.RPC.Schedule, sc.RPC.TotalRate = 0, nil, rate
 				sc.RPC.Requests = 0
