@@ -272,6 +272,12 @@ func (c *consumer) poll(ctx context.Context) {
 
 // cancel stops the subscription, or the polling (at the end of the run).
 func (c *consumer) cancel() {
+	if k := c.ctl; k != nil {
+		// Under the phase control's lock, so that a resume subscribing at
+		// this moment either sees the stop or is cancelled by it.
+		k.mu.Lock()
+		defer k.mu.Unlock()
+	}
 	c.stopOnce.Do(func() { close(c.stop) })
 	c.h.Cancel(c.tag)
 }

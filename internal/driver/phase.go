@@ -65,7 +65,8 @@ func newPhaseControl(w *workload) *phaseControl {
 		p.ph = &producerFollow{shared: &pc.producers, took: -1}
 	}
 	for _, c := range w.consumers {
-		c.ctl = &consumerCtl{subscribed: !c.polling}
+		// A consumer held by its start delay has no subscription yet.
+		c.ctl = &consumerCtl{subscribed: !c.polling && !c.behave.held.Load()}
 	}
 	return pc
 }
@@ -80,7 +81,7 @@ func (w *workload) EnterPhase(i int, at int64, reached func()) {
 	// The consumers' processing time: the scenario's own (its distribution)
 	// unless this phase gives another, a fixed one.
 	delay := w.sc.Consumers.ProcessingDelay()
-	if pl.ConsumerDelay != w.sc.Consumers.Delay.D() {
+	if pl.ConsumerDelaySet {
 		delay = scenario.Delay{Distribution: scenario.DelayFixed, Mean: scenario.Duration(pl.ConsumerDelay)}
 	}
 	for _, c := range pc.consumers {

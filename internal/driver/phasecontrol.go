@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	amqp "github.com/rabbitmq/amqp091-go"
 	"sync"
 	"sync/atomic"
 )
@@ -74,8 +75,15 @@ func (c *consumer) guard(subscribe func() error) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.paused {
+		// Not subscribed: the run loop must see its stream end at once and
+		// wait for the resume (pausedOut), not block on no stream at all —
+		// a consumer whose start delay ends while a phase pauses the
+		// consumers comes here.
 		k.subscribed = false
 		k.byPause.Store(true)
+		ended := make(chan amqp.Delivery)
+		close(ended)
+		c.deliveries = ended
 		return nil
 	}
 	err := subscribe()
@@ -104,6 +112,10 @@ func (c *consumer) pausedOut(ctx context.Context, b *batch) pauseOutcome {
 	c.flushBatch(b)
 	for {
 		k.mu.Lock()
+		if c.stopped() { // the end came first: its cancel must not miss a new subscription
+			k.mu.Unlock()
+			return leave
+		}
 		if !k.paused {
 			err := c.subscribe(c.h.Ch())
 			k.subscribed = err == nil

@@ -145,3 +145,26 @@ func TestConsumerOutagePhase(t *testing.T) {
 	}
 	assertNothingLeft(t, sc, res)
 }
+
+// TestStartDelayUnderAPausingPhase: a consumer still held by its start
+// delay when a phase pauses the consumers subscribes once a later phase
+// resumes them — it does not stay unsubscribed for the rest of the run.
+func TestStartDelayUnderAPausingPhase(t *testing.T) {
+	sc := scenario.Default()
+	sc.Producers = scenario.Producers{Count: 1, Rate: 100, Confirm: 50}
+	sc.Consumers = scenario.Consumers{Count: 1, Ack: scenario.AckManual, Prefetch: 10, StartDelay: scenario.Duration(500 * time.Millisecond)}
+	sc.Queues = []scenario.Queue{{Name: "mqbench-phases-held"}}
+	sc.Phases = []scenario.Phase{
+		{Name: "off", Duration: scenario.Duration(1500 * time.Millisecond), Consumers: scenario.PhaseConsumers{Paused: on(true)}},
+		{Name: "on", Duration: scenario.Duration(2 * time.Second), Consumers: scenario.PhaseConsumers{Paused: on(false)}},
+	}
+	own(t, &sc)
+	res := runOK(t, sc)
+	on := phaseNamed(t, res, "on")
+	if on.Totals.Consumed < 150 || res.Drain == nil || res.Drain.Ended != result.DrainEmpty {
+		t.Fatalf("consumed %d in the phase that resumed the consumers, drain %+v: the held consumer never subscribed", on.Totals.Consumed, res.Drain)
+	}
+	if a := res.Audit; a == nil || a.Total.Left != 0 || a.Total.Consumed != a.Total.Expected {
+		t.Errorf("audit %+v: every message consumed", a)
+	}
+}

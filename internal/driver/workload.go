@@ -128,8 +128,6 @@ func (w *workload) Start() {
 // believes an empty queue: a message can be on its way.
 const exitQuiet = 500 * time.Millisecond
 
-// defaultExitIdle is --exit-idle's default.
-const defaultExitIdle = 2 * time.Second
 
 // watchExit ends the run when the consumers' queues are empty (and
 // nothing arrived for a moment), or when nothing arrived for exit_idle.
@@ -137,7 +135,7 @@ func (w *workload) watchExit() {
 	k := w.sc.Consumers
 	idle := k.ExitIdle.D()
 	if idle == 0 {
-		idle = defaultExitIdle
+		idle = scenario.DefaultExitIdle
 	}
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()

@@ -61,6 +61,9 @@ func Merge(in []Input) (*result.Result, error) {
 	if out.Audit, err = mergeAudit(shards); err != nil {
 		return nil, err
 	}
+	if out.Kinds, err = kinds(shards); err != nil {
+		return nil, err
+	}
 	out.Broker.Management = brokerPeaks(shards)
 	stopReason(out, shards)
 	perShard(m, shards)

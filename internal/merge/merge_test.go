@@ -228,3 +228,41 @@ func TestMergeReadsOldHistograms(t *testing.T) {
 		t.Errorf("interval p99 %v, want both shards' samples (300)", p)
 	}
 }
+
+// TestMergeKindFigures: the figures kinds of worker report of their own
+// survive a merge — counts and rates summed, timed operations' histograms
+// merged exactly (the merged p99 is the p99 of every shard's samples).
+func TestMergeKindFigures(t *testing.T) {
+	kindShard := func(i int, values ...int64) *result.Result {
+		r := shard(t, i, 3, 0, 10, 100, 100)
+		h := metrics.NewHistogram()
+		for _, v := range values {
+			_ = h.RecordValue(v)
+		}
+		sum, err := metrics.Summarize(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Kinds = map[string]*result.KindFigures{"churn": {
+			Counts:  map[string]int64{"connections_opened": int64(len(values))},
+			Rates:   map[string]float64{"connections_opened": float64(len(values)) / 10},
+			Latency: map[string]*metrics.Summary{"tcp_connect": sum},
+		}}
+		return r
+	}
+	var in []Input
+	for i, vals := range [][]int64{{100, 200}, {300}, {400, 500, 600}} {
+		in = append(in, Input{File: strings.Repeat("s", i+1), Result: kindShard(i, vals...)})
+	}
+	m, err := Merge(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := m.Kinds["churn"]
+	if k == nil || k.Counts["connections_opened"] != 6 || k.Rates["connections_opened"] != 0.6 {
+		t.Fatalf("merged churn %+v", k)
+	}
+	if l := k.Latency["tcp_connect"]; l == nil || l.Count != 6 || l.MaxUs < 599 || l.MinUs > 100 {
+		t.Fatalf("merged tcp_connect %+v", l)
+	}
+}

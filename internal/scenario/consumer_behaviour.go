@@ -1,5 +1,7 @@
 package scenario
 
+import "time"
+
 import "fmt"
 
 // How consumers consume beyond their acknowledgements: when they start,
@@ -35,10 +37,22 @@ var consumerDelayPaths = delayPaths{
 	sigma: "consumers.delay_sigma", strict: true, min: "consumers.delay_min", max: "consumers.delay_max",
 }
 
+// DefaultExitIdle is consumers.exit_idle's default: how long nothing may
+// arrive before --exit-when idle ends the run.
+const DefaultExitIdle = 2 * time.Second
+
 func (s *Scenario) validateConsumerBehaviour(c *checker) {
 	k := s.Consumers
 	c.delay(k.ProcessingDelay(), consumerDelayPaths)
 	c.duration("consumers.start_delay", k.StartDelay, 0)
+	c.check(s.Duration == 0 || k.StartDelay < s.Duration, "consumers.start_delay", k.StartDelay,
+		"must be shorter than the run's duration %v: the consumers would never subscribe", s.Duration)
+	idle := k.ExitIdle.D()
+	if idle == 0 {
+		idle = DefaultExitIdle
+	}
+	c.check(k.ExitWhen != ExitIdle || k.StartDelay.D() < idle, "consumers.start_delay", k.StartDelay,
+		"must be shorter than exit_idle (%v): the run would end idle before the consumers subscribe", idle)
 	c.rate("consumers.rate", k.Rate)
 	c.check(k.CrashEvery >= 0, "consumers.crash_every", k.CrashEvery, "must be 0 (never) or more deliveries between crashes")
 	if k.CrashEvery <= 0 {

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -37,6 +38,13 @@ func TestValidateConsumerBehaviour(t *testing.T) {
 	}{
 		{"start delay", func(k *Consumers) { k.StartDelay = Duration(5 * time.Second) }, ""},
 		{"negative start delay", func(k *Consumers) { k.StartDelay = -1 }, "consumers.start_delay"},
+		{"start delay past exit_idle", func(k *Consumers) {
+			k.ExitWhen, k.ExitIdle, k.StartDelay = ExitIdle, Duration(time.Second), Duration(3*time.Second)
+		}, "consumers.start_delay"},
+		{"start delay past the default exit_idle", func(k *Consumers) { k.ExitWhen, k.StartDelay = ExitIdle, Duration(3*time.Second) }, "consumers.start_delay"},
+		{"start delay within exit_idle", func(k *Consumers) {
+			k.ExitWhen, k.ExitIdle, k.StartDelay = ExitIdle, Duration(5*time.Second), Duration(3*time.Second)
+		}, ""},
 		{"rate", func(k *Consumers) { k.Rate = 100 }, ""},
 		{"negative rate", func(k *Consumers) { k.Rate = -5 }, "consumers.rate"},
 		{"rate not a number", func(k *Consumers) { k.Rate = math.NaN() }, "consumers.rate"},
@@ -94,5 +102,22 @@ func TestValidateCrashQueues(t *testing.T) {
 		sc.Queues = []Queue{c.q}
 		sc.Normalize()
 		expectProblem(t, sc.Validate(), c.field)
+	}
+}
+
+// TestStartDelayWithinTheRun: consumers held back past the run's end
+// would never subscribe.
+func TestStartDelayWithinTheRun(t *testing.T) {
+	for _, c := range []struct {
+		delay, duration time.Duration
+		ok              bool
+	}{{5 * time.Second, 10 * time.Second, true}, {10 * time.Second, 10 * time.Second, false}, {time.Minute, 0, true}} {
+		sc := Default()
+		sc.Duration, sc.Consumers.StartDelay = Duration(c.duration), Duration(c.delay)
+		sc.Normalize()
+		p := sc.Validate()
+		if got := p == nil || !strings.Contains(p.Error(), "consumers.start_delay"); got != c.ok {
+			t.Errorf("start delay %v in a run of %v: valid %v, want %v (%v)", c.delay, c.duration, got, c.ok, p)
+		}
 	}
 }

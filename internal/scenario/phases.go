@@ -91,7 +91,11 @@ type PhasePlan struct {
 	Rebase                            bool
 	ProducersPaused, ProducersStopped bool
 	ConsumersPaused, ConsumersStopped bool
-	ConsumerDelay                     time.Duration
+	// ConsumerDelay is the consumers' processing time, when a phase (this
+	// one or one before it) set one (ConsumerDelaySet): a fixed one, in
+	// place of the scenario's (its distribution) from then on.
+	ConsumerDelay    time.Duration
+	ConsumerDelaySet bool
 	// RecoveryOf is the index of the reference phase (-1: none);
 	// RecoveryWithin the percent.
 	RecoveryOf     int
@@ -140,7 +144,7 @@ func (s Scenario) PhasePlans() []PhasePlan {
 		}
 		p.ConsumersStopped = p.ConsumersStopped || ph.Consumers.Stopped
 		if ph.Consumers.Delay != nil {
-			p.ConsumerDelay = ph.Consumers.Delay.D()
+			p.ConsumerDelay, p.ConsumerDelaySet = ph.Consumers.Delay.D(), true
 		}
 		if ph.RecoveryOf != "" {
 			p.RecoveryOf = s.phaseIndex(ph.RecoveryOf)

@@ -78,6 +78,11 @@ func TestValidatePhases(t *testing.T) {
 			s.Producers.Rate, s.Producers.Size = 0, 12
 			s.Phases[2].Producers.Rate = f64(50)
 		}, "producers.size"},
+		{"exit_when beside phases", func(s *Scenario) { s.Consumers.ExitWhen = ExitIdle }, "consumers.exit_when"},
+		{"a run's message count beside phases", func(s *Scenario) { s.Producers.Messages = 1000 }, "producers.messages"},
+		{"a consumed count beside phases", func(s *Scenario) { s.Consumers.Messages = 1000 }, "consumers.messages"},
+		{"pausing a stream's readers", func(s *Scenario) { s.Queues[0].Type, s.Queues[0].Durable = QueueStream, true }, "queues[0].type"},
+		{"pausing an auto-delete queue's consumers", func(s *Scenario) { s.Queues[0].AutoDelete = true }, "queues[0].auto_delete"},
 		{"phase on producers that do not exist", func(s *Scenario) {
 			s.Producers.Count = 0
 			s.Phases[0].Messages, s.Phases[0].Duration = 0, Duration(time.Second)

@@ -23,6 +23,7 @@ func (s *Scenario) validatePhases(c *checker) {
 	c.check(s.Warmup == 0, "warmup", s.Warmup,
 		"a phased run has no warm-up: make it a phase of its own (its figures are then reported apart)")
 	c.check(!s.Shard.Sharded(), "phases", "(set)", "a sharded run cannot have phases yet: each shard would keep its own time")
+	s.validatePhasesAlongside(c)
 	seen := map[string]int{}
 	for i, ph := range s.Phases {
 		p := fmt.Sprintf("phases[%d]", i)
@@ -114,6 +115,35 @@ func (s *Scenario) validatePhasePlans(c *checker) {
 		consumersOff := pl.ConsumersPaused || pl.ConsumersStopped
 		c.check(ph.Until != UntilQueuesEmpty || !consumersOff || ph.Duration > 0, p+".until", ph.Until,
 			"the consumers are paused or stopped in this phase: the queues would never empty (give a duration to bound it)")
+	}
+}
+
+// validatePhasesAlongside refuses what would end a phased run in the
+// middle of a phase, or break a pause: the run's own stop conditions
+// (--exit-when, message counts: phases have their own), and pausing
+// consumers of a stream (they would resume at the stream's offset again,
+// skipping or re-reading what came meanwhile) or of an auto-delete queue
+// (cancelling its last consumer deletes it).
+func (s *Scenario) validatePhasesAlongside(c *checker) {
+	c.check(s.Consumers.ExitWhen == "", "consumers.exit_when", s.Consumers.ExitWhen,
+		"a phased run ends with its last phase: give that phase until: queues-empty or idle instead")
+	c.check(s.Producers.Messages == 0, "producers.messages", s.Producers.Messages,
+		"a phased run counts messages per phase (phases[i].messages), not over the run")
+	c.check(s.Consumers.Messages == 0, "consumers.messages", s.Consumers.Messages,
+		"a phased run ends with its last phase, not at a count of messages consumed")
+	pauses := false
+	for _, ph := range s.Phases {
+		pauses = pauses || (ph.Consumers.Paused != nil && *ph.Consumers.Paused) || ph.Consumers.Stopped
+	}
+	if !pauses {
+		return
+	}
+	for i, q := range s.Queues {
+		p := fmt.Sprintf("queues[%d]", i)
+		c.check(q.Type != QueueStream, p+".type", q.Type,
+			"a phase pauses or stops the consumers: a stream's readers would resume at its offset again, skipping or re-reading what came meanwhile")
+		c.check(!q.AutoDelete, p+".auto_delete", q.AutoDelete,
+			"a phase pauses or stops the consumers: the broker deletes an auto-delete queue when its last consumer goes")
 	}
 }
 
