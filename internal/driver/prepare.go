@@ -100,7 +100,12 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 	p := sc.Producers
 	w.keys = newKeyRing(w.topo.publishKeys())
 	schedule := p.PaceSchedule()
-	w.routes = w.topo.routes(w.keys.all(), scenario.Table(p.Headers), routing.RulesFor(w.brokerMajor))
+	shape, err := newMessageShape(p, w.keys.n, w.runID)
+	if err != nil {
+		return err
+	}
+	w.minBody = shape.minBody(p)
+	w.model = newRouteModel(w.topo, w.keys.all(), shape.fixed, shape.deck, p.UserBody(), routing.RulesFor(w.brokerMajor))
 	mode := amqp.Transient
 	if p.Persistent {
 		mode = amqp.Persistent
@@ -121,7 +126,7 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 		}
 		pr.msg.DeliveryMode = mode
 		pr.msg.Priority = uint8(p.Priority)
-		pr.msg.Headers = scenario.Table(p.Headers)
+		shape.apply(pr)
 		if pr.h, err = cn.Open(fmt.Sprintf("producer %d", i), pr.setup); err != nil {
 			return err
 		}

@@ -31,8 +31,9 @@ type producer struct {
 	exchange string
 	keys     *keyRing // routing keys, renamed when a server-named queue is re-declared
 	mandator bool
-	msg      amqp.Publishing // template; Body points into buf
+	msg      amqp.Publishing // template; Body points into buf (or the user's files)
 	buf      []byte          // the body buffer, of the largest size
+	shape    shaping         // properties, headers and bodies set per message (shaping.go)
 	sizes    *sizeDraw       // nil: every body is len(buf)
 	rng      *rand.Rand
 	limit    int64          // messages to publish; negative = unlimited
@@ -189,14 +190,14 @@ func (p *producer) publish(i, due int64) publishOutcome {
 	if now >= p.win.End() {
 		return pastTheWindow
 	}
-	body := p.body(i)
+	body, st := p.shapeMessage(i, now)
 	if due != 0 {
-		stamp.WriteScheduled(body, uint32(i), now, due)
+		stamp.WriteScheduled(st, uint32(i), now, due)
 	} else {
-		stamp.Write(body, uint32(i), now)
+		stamp.Write(st, uint32(i), now)
 	}
-	if p.audit != nil {
-		stamp.WriteRun(body, p.id, p.runID)
+	if p.audit != nil || p.shape.stampHdr != nil { // a header's stamp always has room for the run
+		stamp.WriteRun(st, p.id, p.runID)
 	}
 	p.msg.Body = body
 	if p.conf != nil {

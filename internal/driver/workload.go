@@ -30,10 +30,11 @@ type workload struct {
 	consumers  []*consumer
 	rpcClients []*rpcClient
 	rpcServers []*rpcServer
-	roles      []running // every kind of worker the run has (roles.go)
-	keys       *keyRing  // the producers' routing keys
-	routes     [][]bool  // key index → queue index → routed there (the audit's expectations)
-	runID      uint64    // this run's identity in every audited body
+	roles      []running   // every kind of worker the run has (roles.go)
+	keys       *keyRing    // the producers' routing keys
+	model      *routeModel // which queues each message reaches (the audit's expectations)
+	minBody    int         // the smallest body the producers send (a length limit's evidence)
+	runID      uint64      // this run's identity in every audited body
 	shardWait  time.Duration
 	// shardStop is the stop reason a sharded run's shards coordinate ("":
 	// none; see shardstop.go).
