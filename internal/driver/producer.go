@@ -45,7 +45,10 @@ type producer struct {
 	conf  *confirms       // the current channel's confirm tracker; nil without confirms
 	audit *audit.Producer // nil when bodies are too small for the audit stamp
 	fail  func(error)
-	sent  int64 // messages published
+	// refused fails the run when the broker closed the channel on what
+	// the producer published after it met its quota.
+	refused func(error)
+	sent    int64 // messages published
 	// epoch is the first message published on the current channel: if
 	// the broker answers that channel's close, it read every message from
 	// epoch on.
@@ -240,10 +243,21 @@ func (p *producer) body(i int64) []byte {
 }
 
 // awaitConfirms waits until every publish is confirmed, the channel ends,
-// or abandon closes.
+// or abandon closes. A channel the broker closed with an exception while
+// publishes awaited their confirms fails the run: the producer met its
+// quota, so no later publish would have seen it (a user_id that is not the
+// login user's closes the channel at the first message).
 func (p *producer) awaitConfirms(abandon <-chan struct{}) {
-	if p.conf != nil {
-		p.conf.drain(abandon)
+	if p.conf == nil {
+		return
+	}
+	p.conf.drain(abandon)
+	select {
+	case <-p.conf.done:
+		if err := p.h.Refused(); err != nil && p.conf.outstanding.Load() > 0 {
+			p.refused(err)
+		}
+	default:
 	}
 }
 
@@ -255,8 +269,16 @@ func (p *producer) closeChannel() bool {
 	if !p.done.Load() {
 		return false
 	}
-	if err := p.h.Ch().Close(); err == nil && p.audit != nil {
+	err := p.h.Ch().Close()
+	// The broker may have closed the channel on what was published (a
+	// channel exception): then the close answered says nothing of what
+	// it took, and without confirms nothing else reports the refusal.
+	refused := p.h.Refused()
+	if err == nil && refused == nil && p.audit != nil {
 		p.audit.Received.AddRange(uint64(p.epoch), uint64(p.audit.Published))
+	}
+	if refused != nil {
+		p.refused(refused)
 	}
 	return true
 }

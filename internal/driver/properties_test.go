@@ -275,3 +275,27 @@ func TestHeadersExchangeRoutesDrawnHeadersAsModelled(t *testing.T) {
 	}
 	assertNothingLeft(t, sc, res)
 }
+
+// TestWrongUserIDFailsTheRun: a user_id that is not the login user's is
+// refused by the broker, which closes the producer's channel; the run
+// fails with the broker's reason (docs/BAD-INPUT.md) — with confirms and
+// without, though a producer that met its quota publishes nothing more
+// that would fail.
+func TestWrongUserIDFailsTheRun(t *testing.T) {
+	for _, confirm := range []int{10, 0} {
+		t.Run(fmt.Sprint("confirm ", confirm), func(t *testing.T) {
+			sc := scenario.Default()
+			sc.Producers = scenario.Producers{Count: 1, Messages: 10, Confirm: confirm, Properties: &scenario.Properties{UserID: "someone-else"}}
+			sc.Consumers.Count = 0
+			sc.Queues = []scenario.Queue{{Name: "mqbench-user-id"}}
+			own(t, &sc)
+			res, err := Run(t.Context(), sc, Options{})
+			if err == nil || !contains(err.Error(), "PRECONDITION_FAILED") || !contains(err.Error(), "someone-else") || !contains(err.Error(), "producer 0") {
+				t.Fatalf("err = %v, want the broker's PRECONDITION_FAILED naming the user id and the producer", err)
+			}
+			if res == nil || res.StopReason != "error" {
+				t.Fatalf("result %+v", res)
+			}
+		})
+	}
+}

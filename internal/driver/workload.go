@@ -68,6 +68,8 @@ type workload struct {
 	// when the load stopped (-1: not known).
 	unreceived int64
 
+	refusal atomic.Pointer[error] // the first publish the broker refused after its producer's quota (refusedPublish)
+
 	mgmt   *mgmt.Client                        // nil without --management-url
 	broker atomic.Pointer[result.BrokerSample] // its latest sample
 }
@@ -82,6 +84,15 @@ func (w *workload) fail(err error) {
 	case w.events <- engine.Event{Reason: result.StopError, Err: err}:
 	default:
 	}
+}
+
+// refusedPublish fails the run because the broker closed a producer's
+// channel on what it published, found once the producer had met its
+// quota: the run may have decided to stop already, so Finish returns it
+// too (the engine reads no more events after the stop).
+func (w *workload) refusedPublish(err error) {
+	w.refusal.CompareAndSwap(nil, &err)
+	w.fail(err)
 }
 
 func (w *workload) emit(reason string) {
