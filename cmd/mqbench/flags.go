@@ -32,6 +32,7 @@ type flagSet struct {
 		reconnect                                                                              scenario.Duration
 		rpc                                                                                    rpcFlags
 		shapes                                                                                 shapeFlags
+		props                                                                                  propFlags
 		shards                                                                                 shardFlags
 		tls                                                                                    scenario.TLS
 		sweeps                                                                                 sweepFlag
@@ -146,6 +147,7 @@ func newNamedFlagSet(name string) *flagSet {
 	add("name", "", "name", str(&v.name, "scenario name (used in the result file name)"), set(func(s *scenario.Scenario) { s.Name = v.name }))
 	f.addRPC(add, str, num, num64, dur, set)
 	f.addShapes(add, str, num, dur, set)
+	f.addProps(add, str, dur, set)
 	f.addShards(add)
 	add("tls-ca", "", "tls.ca", str(&v.tls.CA, "CA certificate (PEM) to verify the broker with (amqps://); default: the system's roots"), set(func(s *scenario.Scenario) { s.TLS.CA = v.tls.CA }))
 	add("tls-cert", "", "tls.cert", str(&v.tls.Cert, "client certificate (PEM) for amqps://"), set(func(s *scenario.Scenario) { s.TLS.Cert = v.tls.Cert }))
