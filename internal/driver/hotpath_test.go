@@ -254,3 +254,27 @@ func TestSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestRandomBodiesPerProducer: with a compression ratio, every producer's
+// body buffer holds the same random bytes, made once, compressing as
+// asked (compress/flate), each its own copy (the stamp is written into
+// it); without one, zeros.
+func TestRandomBodiesPerProducer(t *testing.T) {
+	p := scenario.Producers{Count: 2, Size: 64 << 10, Body: &scenario.Body{CompressionRatio: 4}}
+	ms, err := newMessageShape(p, 1, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := hotProducer(0), hotProducer(0)
+	for _, pr := range []*producer{a, b} {
+		pr.buf = make([]byte, p.MaxSize())
+		ms.apply(pr)
+	}
+	if r := message.Ratio(a.buf); r < 3.9 || r > 4.1 || string(a.buf) != string(b.buf) || &a.buf[0] == &b.buf[0] {
+		t.Fatalf("ratio %.2f, same bytes %v, shared %v", r, string(a.buf) == string(b.buf), &a.buf[0] == &b.buf[0])
+	}
+	zeros, _ := newMessageShape(scenario.Producers{Count: 1, Size: 4096}, 1, 42)
+	if zeros.random != nil {
+		t.Fatal("random bytes without a compression ratio")
+	}
+}
