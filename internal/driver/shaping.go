@@ -126,8 +126,9 @@ func (ms *messageShape) id(template string, producer int) (*message.ID, string) 
 // wants it: whole milliseconds, in decimal.
 func formatMillis(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 
-// shape sets message seq's per-message properties and headers, sent at
-// now, and returns its body and where its stamp goes.
+// shapeMessage sets message seq's per-message properties and headers (it
+// is sent at now) and returns its body and the buffer its stamp goes in:
+// the body, or the stamp header's when the body is the user's.
 func (p *producer) shapeMessage(seq, now int64) (body, st []byte) {
 	s := &p.shape
 	if s.files != nil {

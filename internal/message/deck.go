@@ -33,6 +33,7 @@ type Deck struct {
 	radix       []int      // per header: the product of the weight sums of the headers before it
 	combos      []int      // per header: the product of the value counts of the headers before it
 	order       []uint32   // the dealing order: a seeded shuffle of the slots
+	hands       [][]any    // by dealing position: each header's value in that slot (what Deal sets, looked up)
 }
 
 // deckSeed fixes the dealing order: every run and every shard deals the
@@ -68,6 +69,14 @@ func NewDeck(draws []scenario.HeaderDraw, keys int) *Deck {
 	}
 	rng := rand.New(rand.NewPCG(deckSeed, uint64(d.slots)))
 	rng.Shuffle(len(d.order), func(i, j int) { d.order[i], d.order[j] = d.order[j], d.order[i] })
+	d.hands = make([][]any, d.slots)
+	for t, s := range d.order {
+		hand := make([]any, len(d.names))
+		for h := range hand {
+			hand[h] = d.values[h][d.value(h, int(s))]
+		}
+		d.hands[t] = hand
+	}
 	return d
 }
 
@@ -87,9 +96,14 @@ func (d *Deck) Names() []string { return d.names }
 // every position, t = (j/keys + j mod keys) mod Slots() — one to one over
 // a period, so every (key, slot) pair comes up once — so that successive
 // messages carry different slots whatever the number of keys.
-func (d *Deck) SlotAt(j int) int {
-	t := (j/d.keys + j%d.keys) % d.slots
-	return int(d.order[t])
+func (d *Deck) SlotAt(j int) int { return int(d.order[d.dealt(j)]) }
+
+// dealt is the dealing position of rotation position j.
+func (d *Deck) dealt(j int) int {
+	if d.keys == 1 {
+		return j // a period is one deck
+	}
+	return (j/d.keys + j%d.keys) % d.slots
 }
 
 // Position is where producer's message seq is in the rotation.
@@ -107,9 +121,9 @@ func (d *Deck) value(h, s int) int {
 // hold them already (so that setting them replaces values in place and
 // allocates nothing).
 func (d *Deck) Deal(t map[string]any, producer int, seq int64) {
-	s := d.SlotAt(d.Position(producer, seq))
+	hand := d.hands[d.dealt(d.Position(producer, seq))]
 	for h, name := range d.names {
-		t[name] = d.values[h][d.value(h, s)]
+		t[name] = hand[h]
 	}
 }
 
