@@ -39,11 +39,12 @@ func (d HeaderDraw) Slots() int {
 // deck all drawn headers are dealt from (the product of their weights'
 // sums), which the routing model and the delivery audit hold per routing
 // key; MaxHeaderPositions bounds routing keys × slots, the period of the
-// audit's pattern when a headers exchange routes on them.
+// audit's pattern when a headers exchange routes on them (each audited
+// queue holds up to 8 bytes per position of it: 512 KiB at the bound).
 const (
 	MaxHeaderValues    = 1_000
 	MaxHeaderSlots     = 10_000
-	MaxHeaderPositions = 1 << 20
+	MaxHeaderPositions = 1 << 16
 )
 
 // HeaderDraws splits producers.headers into the fixed headers (a field
