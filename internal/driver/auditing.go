@@ -125,9 +125,9 @@ func (w *workload) deadLettered(from string, id int, seq uint32) bool {
 
 // progressEvery is how often the producers' progress is logged for the
 // audit (0: never): when an audited queue has a message TTL (its own or
-// the messages' expiration), a tenth of
-// the shortest one (5 ms to an interval), so that a message that waited
-// longer than the TTL is told from one that did not to within that.
+// the messages' expiration), a tenth of the shortest one (5 ms to an
+// interval), so that a message that waited longer than the TTL is told
+// from one that did not to within that.
 func (w *workload) progressEvery() time.Duration {
 	var every time.Duration
 	for _, a := range w.accounts {

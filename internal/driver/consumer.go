@@ -318,10 +318,10 @@ func (c *consumer) refusing() bool {
 	return false
 }
 
-// measure records a delivery's end-to-end latency from its stamp (body
-// or header). A
-// paced producer's message is timed from when it was due on its schedule
-// (coordinated omission), with the figure from the actual send kept apart.
+// measure records a delivery's end-to-end latency from its stamp st (in
+// its body or its x-mqbench-stamp header). A paced producer's message is
+// timed from when it was due on its schedule (coordinated omission), with
+// the figure from the actual send kept apart.
 // A stamp that is not this run's own must be a plausible time to be
 // measured (other tools', or none at all); one written in milliseconds is
 // measured at that resolution and counted.
