@@ -185,3 +185,21 @@ func TestFilesReadsAFileOrADirectoryInNameOrder(t *testing.T) {
 		t.Fatal("a missing file gives no error")
 	}
 }
+
+func BenchmarkDeal(b *testing.B) {
+	d := NewDeck(draws(), 1)
+	table := map[string]any{"region": nil, "tier": nil, "fixed": "x"}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		d.Deal(table, 1, int64(i))
+	}
+}
+
+func BenchmarkIDFormat(b *testing.B) {
+	parts, _ := scenario.ParseID("{run}-{producer}-{seq}")
+	id := NewID(parts, 0xabcdef, 3)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_ = id.Format(uint32(i))
+	}
+}
