@@ -37,6 +37,10 @@ func TestBoundsOnEveryInput(t *testing.T) {
 		{[]string{"--sweep", "prefetch=1,2,3,4,5,6,7,8,9,10", "--sweep", "confirm=1,2,3,4,5,6,7,8,9,10", "--sweep", "size=32,33,34,35,36,37,38,39,40,41",
 			"--sweep", "producers=1,2,3,4,5,6,7,8,9,10,11"}, []string{"11000 combinations", "at most 10000"}},
 		{[]string{"--interval", "1ms"}, []string{"--interval = 1ms", "positive, 10ms to"}},
+		{[]string{"--message-id", "{uuid}"}, []string{"--message-id = {uuid}", "unknown placeholder {uuid}"}},
+		{[]string{"--expiration", "1.5ms"}, []string{"--expiration = 1.5ms", "whole milliseconds"}},
+		{[]string{"--body", "nowhere-" + "such-body"}, []string{"--body = nowhere-such-body", "cannot read it"}},
+		{[]string{"--body-compression-ratio", "1000"}, []string{"--body-compression-ratio = 1000", "1 (incompressible) to 100"}},
 	}
 	for i := range cases {
 		cases[i].args = append([]string{"run"}, cases[i].args...)

@@ -13,7 +13,7 @@ import (
 func runFlags() []runFlag {
 	var all []runFlag
 	for _, group := range [][]runFlag{
-		connectionFlags(), shardRunFlags(), workerFlags(), timingFlags(), tlsFlags(), producerFlags(), consumerFlags(), consumerBehaviourFlags(),
+		connectionFlags(), shardRunFlags(), workerFlags(), timingFlags(), tlsFlags(), producerFlags(), propRunFlags(), consumerFlags(), consumerBehaviourFlags(),
 		topologyFlags(), resultFlags(), rpcRunFlags(), churnRunFlags(), shapeRunFlags(), outputRunFlags(), sweepRunFlags(),
 	} {
 		all = append(all, group...)

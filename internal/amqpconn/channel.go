@@ -22,8 +22,9 @@ type Channel struct {
 	setup func(*amqp.Channel) error
 
 	ch      atomic.Pointer[amqp.Channel]
-	gen     int64            // the connection generation ch was opened on
-	reasons chan *amqp.Error // ch's close reason, delivered by the library
+	gen     int64                      // the connection generation ch was opened on
+	reasons chan *amqp.Error           // ch's close reason, delivered by the library
+	taken   atomic.Pointer[amqp.Error] // the close reason, once Refused took it from reasons
 
 	mu        sync.Mutex // serializes opening against Cancel
 	cancelled bool       // Cancel was called: open no more subscriptions
@@ -56,6 +57,7 @@ func (h *Channel) open() error {
 		return err
 	}
 	h.gen, h.reasons = gen, ch.NotifyClose(make(chan *amqp.Error, 1))
+	h.taken.Store(nil)
 	h.ch.Store(ch)
 	if h.setup != nil {
 		if err := h.setup(ch); err != nil {
@@ -74,6 +76,9 @@ func (h *Channel) open() error {
 // exception, a subscription the broker cancelled, the connection lost
 // with reconnection off — and ctx ending stops every wait at once.
 func (h *Channel) Recover(ctx context.Context) error {
+	if reason := h.taken.Load(); reason != nil && reason.Recover { // Refused took it: a channel exception
+		return h.explain(reason)
+	}
 	if lost, reason := h.conn.lost(ctx, h.reasons); !lost {
 		return h.explain(reason)
 	}
@@ -113,6 +118,25 @@ func (h *Channel) explain(reason *amqp.Error) error {
 		return fmt.Errorf("%s: the broker closed the channel: %w", h.who, reason)
 	}
 	return fmt.Errorf("%s: the channel closed (the connection was lost)", h.who)
+}
+
+// Refused says why the broker closed the channel when it did so with a
+// channel exception — a soft error, the connection unharmed: it refused
+// something the worker sent, such as a publish whose user_id is not the
+// login user's —, and nil when it did not, or not yet. It does not wait,
+// and leaves the reason for Recover.
+func (h *Channel) Refused() error {
+	select {
+	case reason, ok := <-h.reasons:
+		if ok && reason != nil {
+			h.taken.Store(reason)
+		}
+	default:
+	}
+	if reason := h.taken.Load(); reason != nil && reason.Recover {
+		return fmt.Errorf("%s: the broker closed the channel: %w", h.who, reason)
+	}
+	return nil
 }
 
 // Cancel cancels the worker's subscription with the given consumer tag

@@ -6,9 +6,13 @@ import (
 )
 
 // Pattern says which of a producer's messages an account owes. Producer p
-// sends its message seq with routing key index (seq+p) mod Keys (the
-// rotation routing.KeyIndex defines), and the exchange routes some of
-// those keys to the queue. The account numbers the messages it owes from
+// sends its message seq at position (seq+p) mod Keys of a rotation that
+// decides its route: its routing key index (the rotation routing.KeyIndex
+// defines) and, when a headers exchange routes on headers drawn per
+// message, their values (internal/message's Deck deals them by position).
+// The exchange routes some positions to the queue; a pattern is that set,
+// whatever made it, so its size is the period, never the messages sent.
+// The account numbers the messages it owes from
 // each producer 0, 1, 2, … in send order — their ordinals — so that its
 // sets are dense: with ten queues sharing a producer's messages, a queue's
 // account holds one bit per message it owes, not one per message sent.
@@ -28,10 +32,12 @@ func NewPattern(routes []bool) Pattern {
 	return p
 }
 
-// Keys is the number of routing keys producers rotate over.
+// Keys is the period of the producers' rotation: the routing keys, or
+// routes when headers drawn per message decide them.
 func (pt Pattern) Keys() int { return int(pt.keys) }
 
-// Routes returns, for each key index, whether it is routed to the queue.
+// Routes returns, for each position of the rotation, whether it is routed
+// to the queue.
 func (pt Pattern) Routes() []bool {
 	out := make([]bool, pt.keys)
 	for _, k := range pt.routed {

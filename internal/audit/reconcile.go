@@ -15,13 +15,16 @@ type Evidence struct {
 	// 5"), "" without one: a message refused with requeue there and never
 	// seen again was dropped by it.
 	DeliveryLimit string `json:"delivery_limit,omitempty"`
-	// TTLMillis is the queue's message TTL (0: none) and TTLEnd when the
-	// queue was last read (Unix ns): a message published more than the TTL
-	// before that, never consumed, and no later message of its producer
-	// consumed before its TTL ran out (the queue is first in, first out),
-	// waited longer than the TTL.
-	TTLMillis int64 `json:"ttl_ms,omitempty"`
-	TTLEnd    int64 `json:"ttl_end,omitempty"`
+	// TTLMillis is the TTL the queue's messages live by (0: none) and
+	// TTLEnd when the queue was last read (Unix ns): a message published
+	// more than the TTL before that, never consumed, and no later message
+	// of its producer consumed before its TTL ran out (the queue is first
+	// in, first out), waited longer than the TTL. TTLFrom says whose TTL
+	// it is: "" the queue's x-message-ttl, TTLExpiration the messages' own
+	// expiration property (the shorter of the two counts).
+	TTLMillis int64  `json:"ttl_ms,omitempty"`
+	TTLEnd    int64  `json:"ttl_end,omitempty"`
+	TTLFrom   string `json:"ttl_from,omitempty"`
 	// LengthLimit describes the length limit the queue was seen at during
 	// the run ("x-max-length 50, depth 50"), "" when it never was: the
 	// broker dropped messages from its head, how many only it knows.
@@ -38,6 +41,10 @@ type Evidence struct {
 	// it; what it never took (nacked, unknown) is not.
 	Stream bool `json:"stream,omitempty"`
 }
+
+// TTLExpiration is Evidence.TTLFrom when the TTL is the messages' own
+// expiration property.
+const TTLExpiration = "expiration"
 
 // Reconcile accounts for every message the producers routed to the
 // account. producers is indexed by producer id (nil: a producer that never
@@ -263,7 +270,7 @@ func (q *Queue) settle(t tally, ev Evidence) {
 	add(t.refused, "refused by the consumers without requeue")
 	add(t.deadLetter, "dead-lettered (read back from the dead-letter queue)")
 	add(t.limit, ev.DeliveryLimit+" (refused with requeue, never seen again)")
-	add(t.ttl, fmt.Sprintf("x-message-ttl %d (waited longer than the TTL)", ev.TTLMillis))
+	add(t.ttl, ttlReason(ev))
 	switch {
 	case ev.Expired != "":
 		add(whole, ev.Expired)
@@ -271,4 +278,12 @@ func (q *Queue) settle(t tally, ev Evidence) {
 		add(whole, ev.LengthLimit)
 	}
 	q.DropReason = strings.Join(why, "; ")
+}
+
+// ttlReason says which TTL dropped messages that waited longer than it.
+func ttlReason(ev Evidence) string {
+	if ev.TTLFrom == TTLExpiration {
+		return fmt.Sprintf("expiration %d (waited longer than the messages' own TTL)", ev.TTLMillis)
+	}
+	return fmt.Sprintf("x-message-ttl %d (waited longer than the TTL)", ev.TTLMillis)
 }

@@ -28,8 +28,10 @@ type State struct {
 	Producers int `json:"producers"`
 	// Publishers are the producers this state holds (by id).
 	Publishers []ProducerState `json:"publishers"`
-	// Keys is the number of routing keys the producers rotate over; a
-	// queue's Routes say which key indexes route to it.
+	// Keys is the period of the producers' rotation (see Pattern): the
+	// routing keys, times the slots of the headers drawn per message when
+	// a headers exchange routes on them; a queue's Routes say which
+	// positions of it route there.
 	Keys   int          `json:"keys"`
 	Queues []QueueState `json:"queues"`
 	// Note and Incomplete carry what made the audit partial (a consumer
@@ -58,7 +60,7 @@ type ProducerState struct {
 type QueueState struct {
 	Index  int          `json:"index"`
 	Name   string       `json:"name"`
-	Routes []bool       `json:"routes"` // by routing key index
+	Routes []bool       `json:"routes"` // by position in the rotation (a routing key index without drawn headers)
 	Groups []GroupState `json:"groups"`
 }
 

@@ -12,26 +12,28 @@ import (
 	"github.com/mqbench/mqbench/internal/scenario"
 )
 
-// routes says, for each producer routing key (by index) and each queue,
-// whether the exchange routes a message there — from the bindings mqbench
-// made, so the audit knows exactly which queue owes which message. Keys
-// are indexes: a server-named queue renamed by a reconnect keeps its
-// index, and its key follows the new name.
-func (t *topology) routes(keys []string, headers map[string]any, rules routing.Rules) [][]bool {
+// routes says, for each route — a routing key (by index) and a set of
+// headers, numbered key + len(keys) × header set — and each queue,
+// whether the exchange routes a message there, from the bindings mqbench
+// made, so the audit knows exactly which queue owes which message (see
+// routeModel). Keys are indexes: a server-named queue renamed by a
+// reconnect keeps its index, and its key follows the new name.
+func (t *topology) routes(keys []string, headers []map[string]any, rules routing.Rules) [][]bool {
 	ex := t.sc.Exchange
-	out := make([][]bool, len(keys))
-	for k, key := range keys {
-		out[k] = make([]bool, len(t.queues))
+	out := make([][]bool, len(keys)*len(headers))
+	for r := range out {
+		key, h := keys[r%len(keys)], headers[r/len(keys)]
+		out[r] = make([]bool, len(t.queues))
 		for qi, q := range t.queues {
 			if q.rpc {
 				continue
 			}
 			if ex.Name == "" {
-				out[k][qi] = q.currentName() == key
+				out[r][qi] = q.currentName() == key
 				continue
 			}
 			for _, b := range q.bound {
-				out[k][qi] = out[k][qi] || rules.Routes(ex.Type, b.Key, scenario.Table(b.Arguments), key, headers)
+				out[r][qi] = out[r][qi] || rules.Routes(ex.Type, b.Key, scenario.Table(b.Arguments), key, h)
 			}
 		}
 	}
@@ -60,7 +62,7 @@ type account struct {
 // producers are prepared), before the start signal.
 func (w *workload) prepareAudit() {
 	sc := w.sc
-	if !sc.Producers.Audited() || sc.Producers.Count == 0 || sc.Consumers.Count == 0 || w.keys == nil {
+	if !sc.Producers.Audited() || sc.Producers.Count == 0 || sc.Consumers.Count == 0 || w.model == nil {
 		return
 	}
 	opts := audit.Options{Spill: audit.DefaultSpill, GapCap: audit.DefaultGapCap}
@@ -74,14 +76,10 @@ func (w *workload) prepareAudit() {
 		if !w.audited(q) {
 			continue
 		}
-		routes := make([]bool, w.keys.n)
-		for k := range routes {
-			routes[k] = w.routes[k][qi]
-		}
-		pattern := audit.NewPattern(routes)
+		pattern := w.model.pattern(qi)
 		o := opts
 		o.DeliveryLimit = deliveryLimit(q.spec, w.brokerMajor) != ""
-		_, o.TTL = intArg(q.spec.Arguments, "x-message-ttl")
+		_, _, o.TTL = w.messageTTL(q)
 		stream := q.spec.Type == scenario.QueueStream
 		var shared *account
 		for _, c := range w.consumers {
@@ -126,13 +124,14 @@ func (w *workload) deadLettered(from string, id int, seq uint32) bool {
 }
 
 // progressEvery is how often the producers' progress is logged for the
-// audit (0: never): when an audited queue has a message TTL, a tenth of
-// the shortest one (5 ms to an interval), so that a message that waited
-// longer than the TTL is told from one that did not to within that.
+// audit (0: never): when an audited queue has a message TTL (its own or
+// the messages' expiration), a tenth of the shortest one (5 ms to an
+// interval), so that a message that waited longer than the TTL is told
+// from one that did not to within that.
 func (w *workload) progressEvery() time.Duration {
 	var every time.Duration
 	for _, a := range w.accounts {
-		if ms, ok := intArg(a.q.spec.Arguments, "x-message-ttl"); ok {
+		if ms, _, ok := w.messageTTL(a.q); ok {
 			d := min(max(time.Duration(ms)*time.Millisecond/10, 5*time.Millisecond), w.sc.Interval.D())
 			if every == 0 || d < every {
 				every = d
@@ -158,7 +157,7 @@ func (w *workload) auditState(ends map[*queue]audit.Evidence) *audit.State {
 	if len(w.accounts) == 0 {
 		return nil
 	}
-	st := &audit.State{Version: audit.StateVersion, Producers: sc.Producers.Count, Keys: w.keys.n, Note: w.auditNote}
+	st := &audit.State{Version: audit.StateVersion, Producers: sc.Producers.Count, Keys: w.model.period, Note: w.auditNote}
 	for _, p := range w.producers {
 		if a := p.audit; a != nil {
 			st.Publishers = append(st.Publishers, audit.ProducerState{ID: p.id, Published: a.Published, Confirms: a.Confirms,

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/mqbench/mqbench/internal/amqpconn"
-	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/result"
 	"github.com/mqbench/mqbench/internal/scenario"
@@ -86,7 +85,7 @@ func (w *workload) watchLimit(q *queue) {
 	for {
 		if n, err := q.depth(); err == nil {
 			raiseMax(&q.maxDepth, n)
-			if lengthLimit(q.spec, n, w.sc.Producers.MinSize()) != "" {
+			if lengthLimit(q.spec, n, w.minBody) != "" {
 				return
 			}
 		}
@@ -156,14 +155,10 @@ func (w *workload) heldInClient() int64 {
 func (w *workload) streamLag() int64 {
 	var lag int64
 	for qi, q := range w.topo.queues {
-		if q.spec.Type != scenario.QueueStream || q.consumers == 0 || w.routes == nil {
+		if q.spec.Type != scenario.QueueStream || q.consumers == 0 || w.model == nil {
 			continue
 		}
-		routes := make([]bool, w.keys.n)
-		for k := range routes {
-			routes[k] = w.routes[k][qi]
-		}
-		pattern := audit.NewPattern(routes)
+		pattern := w.model.pattern(qi)
 		var routed int64
 		for _, p := range w.producers {
 			routed += int64(pattern.Expected(p.id, uint64(p.m.Load(metrics.Published))))

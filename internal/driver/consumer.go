@@ -290,16 +290,17 @@ func (c *consumer) cancel() {
 // is not recorded: the message is not done.
 func (c *consumer) handle(d *amqp.Delivery) (refused bool) {
 	now := c.clock.Now()
+	st := stampOf(d) // the body, or the stamp header when the body is the user's
 	var id int
 	var seq uint32
 	if c.runID != 0 {
 		var run uint64
 		var ok bool
-		if id, run, ok = stamp.Run(d.Body); !ok || run != c.runID {
+		if id, run, ok = stamp.Run(st); !ok || run != c.runID {
 			c.m.Count(metrics.Foreign, now)
 			return false
 		}
-		seq, _, _ = stamp.Read(d.Body)
+		seq, _, _ = stamp.Read(st)
 	}
 	if c.refusing() {
 		c.m.Count(metrics.Refused, now)
@@ -311,7 +312,7 @@ func (c *consumer) handle(d *amqp.Delivery) (refused bool) {
 	if c.audit != nil {
 		c.record(d, id, seq, now)
 	}
-	c.measure(d.Body, now, c.runID != 0)
+	c.measure(st, now, c.runID != 0)
 	c.m.Count(metrics.Consumed, now)
 	c.lastAt.Store(now)
 	if c.quota != nil && c.quota.Add(-1) == 0 {
@@ -350,14 +351,15 @@ func (c *consumer) refusing() bool {
 	return false
 }
 
-// measure records a delivery's end-to-end latency from its stamp. A
-// paced producer's message is timed from when it was due on its schedule
-// (coordinated omission), with the figure from the actual send kept apart.
+// measure records a delivery's end-to-end latency from its stamp st (in
+// its body or its x-mqbench-stamp header). A paced producer's message is
+// timed from when it was due on its schedule (coordinated omission), with
+// the figure from the actual send kept apart.
 // A stamp that is not this run's own must be a plausible time to be
 // measured (other tools', or none at all); one written in milliseconds is
 // measured at that resolution and counted.
-func (c *consumer) measure(body []byte, now int64, trusted bool) {
-	_, sent, millis, err := stamp.Sent(body)
+func (c *consumer) measure(st []byte, now int64, trusted bool) {
+	_, sent, millis, err := stamp.Sent(st)
 	if err != nil || (!trusted && !plausible(sent, now)) {
 		c.m.Count(metrics.Unstamped, now)
 		return
@@ -365,7 +367,7 @@ func (c *consumer) measure(body []byte, now int64, trusted bool) {
 	if millis {
 		c.m.Count(metrics.MillisStamped, now)
 	}
-	if due, ok := stamp.Scheduled(body, sent); ok {
+	if due, ok := stamp.Scheduled(st, sent); ok {
 		if c.win.Measured(due) {
 			c.m.Record(metrics.EndToEnd, time.Duration(now-due))
 			c.m.Record(metrics.EndToEndActual, time.Duration(now-sent))

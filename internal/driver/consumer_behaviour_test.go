@@ -127,7 +127,7 @@ func TestSetRateAndDelay(t *testing.T) {
 // draw, the sleep, the measured time — allocates nothing once its timer
 // and histogram exist (made on first use).
 func TestBehaviourDoesNotAllocate(t *testing.T) {
-	c, d := hotConsumer()
+	c, d := hotConsumer(false)
 	c.behave.init(0, scenario.Consumers{
 		Rate: scenario.MaxRate, CrashEvery: 1 << 40,
 		Delay: scenario.Duration(time.Microsecond), DelayDistribution: scenario.DelayLogNormal, DelaySigma: 0.5,

@@ -135,6 +135,10 @@ func TestDroppedIsWhatTheBrokerDropped(t *testing.T) {
 		{"message TTL", func(sc *scenario.Scenario) {
 			sc.Queues[0].Arguments = map[string]any{"x-message-ttl": 300}
 		}, "x-message-ttl 300", true},
+		{"per-message expiration", func(sc *scenario.Scenario) {
+			sc.Queues[0].Arguments = map[string]any{}
+			sc.Producers.Properties = &scenario.Properties{Expiration: scenario.Duration(300 * time.Millisecond)}
+		}, "expiration 300", true},
 		{"delivery limit", func(sc *scenario.Scenario) {
 			sc.Queues[0].Type = scenario.QueueQuorum
 			sc.Queues[0].Arguments = map[string]any{"x-delivery-limit": 2}

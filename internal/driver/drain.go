@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mqbench/mqbench/internal/audit"
 	"github.com/mqbench/mqbench/internal/engine"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/result"
@@ -55,24 +54,21 @@ func (w *workload) Drain(ctx context.Context) engine.DrainResult {
 // confirms a broker applying flow control leaves them in the publishers'
 // socket buffers. -1 when it cannot be told: in a sharded run (the other
 // shards' counts are elsewhere), with consumers that refuse, or queues
-// whose arguments let the broker drop messages (those would count too).
+// whose arguments (or the messages' expiration) let the broker drop
+// messages (those would count too).
 func (w *workload) notYetQueued() int64 {
-	if w.sc.Shard.Sharded() || w.sc.Consumers.Refuses() || w.routes == nil {
+	if w.sc.Shard.Sharded() || w.sc.Consumers.Refuses() || w.model == nil {
 		return -1
 	}
 	var routed, consumed int64
 	for qi, q := range w.topo.queues {
-		if q.rpc || q.spec.Type == scenario.QueueStream || mayDrop(q.spec) {
+		if q.rpc || q.spec.Type == scenario.QueueStream || mayDrop(q.spec) || w.sc.Producers.ExpirationMillis() > 0 {
 			if q.rpc {
 				continue
 			}
 			return -1
 		}
-		routes := make([]bool, w.keys.n)
-		for k := range routes {
-			routes[k] = w.routes[k][qi]
-		}
-		pattern := audit.NewPattern(routes)
+		pattern := w.model.pattern(qi)
 		for _, p := range w.producers {
 			routed += int64(pattern.Expected(p.id, uint64(p.m.Load(metrics.Published))))
 		}

@@ -79,6 +79,9 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 	if w.crossShard(final.Audit) {
 		final.Warnings = append(final.Warnings, crossShardWarning)
 	}
+	if r := w.refusal.Load(); r != nil && err == nil {
+		err = *r
+	}
 	return final, err
 }
 

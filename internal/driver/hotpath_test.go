@@ -2,11 +2,13 @@ package driver
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/mqbench/mqbench/internal/audit"
+	"github.com/mqbench/mqbench/internal/message"
 	"github.com/mqbench/mqbench/internal/metrics"
 	"github.com/mqbench/mqbench/internal/scenario"
 	"github.com/mqbench/mqbench/internal/stamp"
@@ -34,40 +36,106 @@ func hotProducer(window int) *producer {
 // at once.
 func publishAndConfirm(p *producer, i int) {
 	now := p.clock.Now()
-	body := p.body(int64(i))
-	stamp.WriteScheduled(body, uint32(i), now, now-1000)
-	stamp.WriteRun(body, p.id, p.runID)
+	body, st := p.shapeMessage(int64(i), now)
+	stamp.WriteScheduled(st, uint32(i), now, now-1000)
+	stamp.WriteRun(st, p.id, p.runID)
+	p.msg.Body = body
 	tag := p.conf.nextTag
 	p.conf.publishing(now, uint32(i))
 	p.m.Count(metrics.Published, now)
 	p.conf.confirmed(amqp.Confirmation{DeliveryTag: tag, Ack: true})
 }
 
-func hotConsumer() (*consumer, *amqp.Delivery) {
+// hotConsumer is a consumer and a delivery to hand it again and again;
+// inHeader puts the stamp in the x-mqbench-stamp header, as with the
+// user's bodies.
+func hotConsumer(inHeader bool) (*consumer, *amqp.Delivery) {
 	win := &metrics.Window{} // open since the epoch: everything is measured
 	reg := metrics.NewRegistry(1, win)
 	acct := audit.NewAccount("q", audit.NewPattern([]bool{true}), 1, audit.Options{Spill: audit.DefaultSpill, GapCap: audit.DefaultGapCap})
 	c := &consumer{m: reg.NewWorker(), clock: stamp.NewClock(), win: win, ack: scenario.AckAuto, audit: acct.NewConsumer(), runID: 42}
 	d := &amqp.Delivery{Body: make([]byte, stamp.AuditSize)}
+	if inHeader {
+		d.Headers = amqp.Table{"region": "eu", scenario.StampHeader: make([]byte, stamp.AuditSize)}
+		d.Body = []byte("the user's body")
+	}
+	st := stampOf(d)
 	now := c.clock.Now()
-	stamp.WriteScheduled(d.Body, 1, now, now-1000) // a paced message: two latencies recorded
-	stamp.WriteRun(d.Body, 0, 42)                  // and audited
+	stamp.WriteScheduled(st, 1, now, now-1000) // a paced message: two latencies recorded
+	stamp.WriteRun(st, 0, 42)                  // and audited
 	return c, d
 }
 
 func TestProducerHotPathDoesNotAllocate(t *testing.T) {
-	p := hotProducer(1000)
-	i := 0
-	if n := testing.AllocsPerRun(10000, func() { publishAndConfirm(p, i); i++ }); n != 0 {
-		t.Fatalf("%.2f allocations per message", n)
+	for name, p := range map[string]*producer{"plain": hotProducer(1000), "shaped": shapedProducer(1000)} {
+		i := 0
+		if n := testing.AllocsPerRun(10000, func() { publishAndConfirm(p, i); i++ }); n != 0 {
+			t.Fatalf("%s: %.2f allocations per message", name, n)
+		}
+		if p.conf.outstanding.Load() != 0 || p.m.Load(metrics.Confirmed) != p.m.Load(metrics.Published) {
+			t.Fatalf("%s: bookkeeping off: %d outstanding", name, p.conf.outstanding.Load())
+		}
 	}
-	if p.conf.outstanding.Load() != 0 || p.m.Load(metrics.Confirmed) != p.m.Load(metrics.Published) {
-		t.Fatalf("bookkeeping off: %d outstanding", p.conf.outstanding.Load())
+}
+
+// shapedProducer is a hot producer whose messages carry every property
+// that changes per message — a message id and a correlation id from
+// templates, the timestamp, two headers drawn per message — and the
+// user's bodies, the stamp in a header.
+func shapedProducer(window int) *producer {
+	p := hotProducer(window)
+	sc := scenario.Producers{
+		Properties: &scenario.Properties{MessageID: "{run}-{producer}-{seq}", CorrelationID: "c-{seq}", Timestamp: true, ContentType: "application/json"},
+		Headers: map[string]any{"fixed": "f", "region": map[string]any{"values": []any{"eu", "us", "ap"}, "weights": []any{2, 1, 1}},
+			"shard": map[string]any{"min": 1, "max": 8}},
+		Body: &scenario.Body{Path: "files"},
+	}
+	fixed, draws := sc.HeaderDraws()
+	ms := &messageShape{props: *sc.Properties, fixed: fixed, deck: message.NewDeck(draws, 3), run: p.runID,
+		files: [][]byte{[]byte(`{"a":1}`), []byte(`{"b":2}`)}}
+	ms.apply(p)
+	return p
+}
+
+// TestShapedMessages: what the shaped producer sets per message is what
+// the scenario says: ids from their templates, the timestamp, the drawn
+// headers as the deck deals them, the bodies in turn, the stamp in its
+// header and not in the body.
+func TestShapedMessages(t *testing.T) {
+	p := shapedProducer(10)
+	for i := int64(0); i < 5; i++ {
+		now := p.clock.Now()
+		body, st := p.shapeMessage(i, now)
+		stamp.Write(st, uint32(i), now)
+		h := p.msg.Headers
+		if want := fmt.Sprintf("%016x-0-%d", p.runID, i); p.msg.MessageId != want || p.msg.CorrelationId != fmt.Sprint("c-", i) {
+			t.Fatalf("message %d: ids %q %q, want %q", i, p.msg.MessageId, p.msg.CorrelationId, want)
+		}
+		if p.msg.Timestamp.Unix() != now/1e9 || p.msg.ContentType != "application/json" {
+			t.Fatalf("message %d: timestamp %v content type %q", i, p.msg.Timestamp, p.msg.ContentType)
+		}
+		want := p.shape.deck.Values(p.shape.deck.Combination(p.shape.deck.SlotAt(p.shape.deck.Position(0, i))))
+		if h["region"] != want["region"] || h["shard"] != want["shard"] || h["fixed"] != "f" {
+			t.Fatalf("message %d: headers %v, the deck says %v", i, h, want)
+		}
+		if seq, _, _ := stamp.Read(h[scenario.StampHeader].([]byte)); seq != uint32(i) || &st[0] != &h[scenario.StampHeader].([]byte)[0] {
+			t.Fatalf("message %d: the stamp is not in its header (seq %d)", i, seq)
+		}
+		if string(body) != []string{`{"a":1}`, `{"b":2}`}[i%2] {
+			t.Fatalf("message %d: body %q", i, body)
+		}
 	}
 }
 
 func TestConsumerHotPathDoesNotAllocate(t *testing.T) {
-	c, d := hotConsumer()
+	for _, inHeader := range []bool{false, true} {
+		consumeWithoutAllocating(t, inHeader)
+	}
+}
+
+func consumeWithoutAllocating(t *testing.T, inHeader bool) {
+	c, d := hotConsumer(inHeader)
+	st := stampOf(d)
 	seq := uint32(0)
 	deliver := func() {
 		// In order, with every 100th pair swapped: the audit's window path
@@ -78,15 +146,16 @@ func TestConsumerHotPathDoesNotAllocate(t *testing.T) {
 		} else if seq%100 == 11 {
 			s--
 		}
-		binary.BigEndian.PutUint32(d.Body[0:4], s)
+		binary.BigEndian.PutUint32(st[0:4], s)
 		c.handle(d)
 		seq++
 	}
 	if n := testing.AllocsPerRun(10000, deliver); n != 0 {
-		t.Fatalf("%.2f allocations per delivery", n)
+		t.Fatalf("stamp in a header %v: %.2f allocations per delivery", inHeader, n)
 	}
-	if c.m.Load(metrics.Consumed) == 0 || c.m.Load(metrics.Foreign) != 0 {
-		t.Fatal("nothing was counted")
+	if c.m.Load(metrics.Consumed) == 0 || c.m.Load(metrics.Foreign) != 0 || c.m.Load(metrics.Unstamped) != 0 {
+		t.Fatalf("stamp in a header %v: consumed %d foreign %d unstamped %d", inHeader,
+			c.m.Load(metrics.Consumed), c.m.Load(metrics.Foreign), c.m.Load(metrics.Unstamped))
 	}
 }
 
@@ -137,19 +206,28 @@ func TestConfirmRingAcrossWindow(t *testing.T) {
 }
 
 func BenchmarkProducerHotPath(b *testing.B) {
-	p := hotProducer(1000)
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		publishAndConfirm(p, i)
+	for name, mk := range map[string]func(int) *producer{"plain": hotProducer, "shaped": shapedProducer} {
+		b.Run(name, func(b *testing.B) {
+			p := mk(1000)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				publishAndConfirm(p, i)
+			}
+		})
 	}
 }
 
 func BenchmarkConsumerHotPath(b *testing.B) {
-	c, d := hotConsumer()
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		binary.BigEndian.PutUint32(d.Body[0:4], uint32(i)) // in order: what the audit mostly sees
-		c.handle(d)
+	for _, inHeader := range []bool{false, true} {
+		b.Run(map[bool]string{false: "body-stamp", true: "header-stamp"}[inHeader], func(b *testing.B) {
+			c, d := hotConsumer(inHeader)
+			st := stampOf(d)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				binary.BigEndian.PutUint32(st[0:4], uint32(i)) // in order: what the audit mostly sees
+				c.handle(d)
+			}
+		})
 	}
 }
 
@@ -174,5 +252,29 @@ func TestSplit(t *testing.T) {
 		if c.total > 0 && sum != c.total {
 			t.Errorf("shares of %d add up to %d", c.total, sum)
 		}
+	}
+}
+
+// TestRandomBodiesPerProducer: with a compression ratio, every producer's
+// body buffer holds the same random bytes, made once, compressing as
+// asked (compress/flate), each its own copy (the stamp is written into
+// it); without one, zeros.
+func TestRandomBodiesPerProducer(t *testing.T) {
+	p := scenario.Producers{Count: 2, Size: 64 << 10, Body: &scenario.Body{CompressionRatio: 4}}
+	ms, err := newMessageShape(p, 1, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := hotProducer(0), hotProducer(0)
+	for _, pr := range []*producer{a, b} {
+		pr.buf = make([]byte, p.MaxSize())
+		ms.apply(pr)
+	}
+	if r := message.Ratio(a.buf); r < 3.9 || r > 4.1 || string(a.buf) != string(b.buf) || &a.buf[0] == &b.buf[0] {
+		t.Fatalf("ratio %.2f, same bytes %v, shared %v", r, string(a.buf) == string(b.buf), &a.buf[0] == &b.buf[0])
+	}
+	zeros, _ := newMessageShape(scenario.Producers{Count: 1, Size: 4096}, 1, 42)
+	if zeros.random != nil {
+		t.Fatal("random bytes without a compression ratio")
 	}
 }

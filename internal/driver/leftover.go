@@ -62,9 +62,9 @@ func (w *workload) queueEnds(ctx context.Context) map[*queue]audit.Evidence {
 // whether it is gone, and what is still in it.
 func (w *workload) evidence(q *queue) audit.Evidence {
 	ev := audit.Evidence{DeliveryLimit: deliveryLimit(q.spec, w.brokerMajor), TTLEnd: time.Now().UnixNano()}
-	ev.TTLMillis, _ = intArg(q.spec.Arguments, "x-message-ttl")
+	ev.TTLMillis, ev.TTLFrom, _ = w.messageTTL(q)
 	if d := q.maxDepth.Load(); d > 0 {
-		ev.LengthLimit = lengthLimit(q.spec, d, w.sc.Producers.MinSize())
+		ev.LengthLimit = lengthLimit(q.spec, d, w.minBody)
 	}
 	n, err := q.depth()
 	switch {
@@ -73,7 +73,7 @@ func (w *workload) evidence(q *queue) audit.Evidence {
 		// this run's, and never stands in for a missing message.
 		ev.Depth = max(0, n-max(0, q.before-w.foreignFrom(q)))
 		if ev.LengthLimit == "" {
-			ev.LengthLimit = lengthLimit(q.spec, n, w.sc.Producers.MinSize())
+			ev.LengthLimit = lengthLimit(q.spec, n, w.minBody)
 		}
 	case amqpconn.IsCode(err, amqp.NotFound):
 		if v, ok := q.spec.Arguments["x-expires"]; ok {
@@ -83,6 +83,19 @@ func (w *workload) evidence(q *queue) audit.Evidence {
 		w.endNotes = append(w.endNotes, fmt.Sprintf("the depth of queue %s could not be read at the end (%v): what is missing from it may be left in it", q.currentName(), err))
 	}
 	return ev
+}
+
+// messageTTL is the TTL q's messages live by — the queue's x-message-ttl
+// or the messages' own expiration, whichever is shorter — and which one it
+// is (audit.TTLExpiration for the messages' own); false when neither.
+// Every message has the same expiration, so the queue stays first in,
+// first out for expiry, as the audit's evidence assumes.
+func (w *workload) messageTTL(q *queue) (ms int64, from string, ok bool) {
+	ms, ok = intArg(q.spec.Arguments, "x-message-ttl")
+	if e := w.sc.Producers.ExpirationMillis(); e > 0 && (!ok || e < ms) {
+		return e, audit.TTLExpiration, true
+	}
+	return ms, "", ok
 }
 
 // foreignFrom counts the deliveries from q that were not this run's.
@@ -158,11 +171,12 @@ const sweepRestWait = 5 * time.Second
 
 // swept books one message read by the sweep.
 func (w *workload) swept(d *amqp.Delivery, acct *audit.Account) {
-	id, run, ok := stamp.Run(d.Body)
+	st := stampOf(d)
+	id, run, ok := stamp.Run(st)
 	if !ok || run != w.runID {
 		return
 	}
-	seq, _, _ := stamp.Read(d.Body)
+	seq, _, _ := stamp.Read(st)
 	if from := deadLetteredFrom(d.Headers); from != "" && w.deadLettered(from, id, seq) {
 		return
 	}

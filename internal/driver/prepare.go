@@ -102,7 +102,12 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 	p := sc.Producers
 	w.keys = newKeyRing(w.topo.publishKeys())
 	schedule := p.PaceSchedule()
-	w.routes = w.topo.routes(w.keys.all(), scenario.Table(p.Headers), routing.RulesFor(w.brokerMajor))
+	shape, err := newMessageShape(p, w.keys.n, w.runID)
+	if err != nil {
+		return err
+	}
+	w.minBody = shape.minBody(p)
+	w.model = newRouteModel(w.topo, w.keys.all(), shape.fixed, shape.deck, p.UserBody(), routing.RulesFor(w.brokerMajor))
 	mode := amqp.Transient
 	if p.Persistent {
 		mode = amqp.Persistent
@@ -111,7 +116,7 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 		pr := &producer{
 			id: i, cn: cn, m: e.reg.NewWorker(), clock: e.clock, win: e.win,
 			exchange: sc.Exchange.Name, keys: w.keys, mandator: p.Mandatory, schedule: schedule,
-			limit: split(p.Messages, p.Count, i), fail: w.fail, window: p.Confirm, runID: w.runID,
+			limit: split(p.Messages, p.Count, i), fail: w.fail, refused: w.refusedPublish, window: p.Confirm, runID: w.runID,
 			buf: make([]byte, p.MaxSize()), sizes: newSizeDraw(p.SizeDistribution),
 			rng: rand.New(rand.NewPCG(uint64(i), rngSeed)),
 		}
@@ -123,7 +128,7 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 		}
 		pr.msg.DeliveryMode = mode
 		pr.msg.Priority = uint8(p.Priority)
-		pr.msg.Headers = scenario.Table(p.Headers)
+		shape.apply(pr)
 		if pr.h, err = cn.Open(fmt.Sprintf("producer %d", i), pr.setup); err != nil {
 			return err
 		}

@@ -31,8 +31,9 @@ type producer struct {
 	exchange string
 	keys     *keyRing // routing keys, renamed when a server-named queue is re-declared
 	mandator bool
-	msg      amqp.Publishing // template; Body points into buf
+	msg      amqp.Publishing // template; Body points into buf (or the user's files)
 	buf      []byte          // the body buffer, of the largest size
+	shape    shaping         // properties, headers and bodies set per message (shaping.go)
 	sizes    *sizeDraw       // nil: every body is len(buf)
 	rng      *rand.Rand
 	limit    int64          // messages to publish; negative = unlimited
@@ -45,7 +46,10 @@ type producer struct {
 	audit *audit.Producer // nil when bodies are too small for the audit stamp
 	fail  func(error)
 	ph    *producerFollow // the phases' plans (phase.go); nil without phases
-	sent  int64           // messages published
+	// refused fails the run when the broker closed the channel on what
+	// the producer published after it met its quota.
+	refused func(error)
+	sent    int64 // messages published
 	// epoch is the first message published on the current channel: if
 	// the broker answers that channel's close, it read every message from
 	// epoch on.
@@ -196,14 +200,14 @@ func (p *producer) publish(i, due int64) publishOutcome {
 	if now >= p.win.End() {
 		return pastTheWindow
 	}
-	body := p.body(i)
+	body, st := p.shapeMessage(i, now)
 	if due != 0 {
-		stamp.WriteScheduled(body, uint32(i), now, due)
+		stamp.WriteScheduled(st, uint32(i), now, due)
 	} else {
-		stamp.Write(body, uint32(i), now)
+		stamp.Write(st, uint32(i), now)
 	}
-	if p.audit != nil {
-		stamp.WriteRun(body, p.id, p.runID)
+	if p.audit != nil || p.shape.stampHdr != nil { // a header's stamp always has room for the run
+		stamp.WriteRun(st, p.id, p.runID)
 	}
 	p.msg.Body = body
 	if p.conf != nil {
@@ -246,10 +250,21 @@ func (p *producer) body(i int64) []byte {
 }
 
 // awaitConfirms waits until every publish is confirmed, the channel ends,
-// or abandon closes.
+// or abandon closes. A channel the broker closed with an exception while
+// publishes awaited their confirms fails the run: the producer met its
+// quota, so no later publish would have seen it (a user_id that is not the
+// login user's closes the channel at the first message).
 func (p *producer) awaitConfirms(abandon <-chan struct{}) {
-	if p.conf != nil {
-		p.conf.drain(abandon)
+	if p.conf == nil {
+		return
+	}
+	p.conf.drain(abandon)
+	select {
+	case <-p.conf.done:
+		if err := p.h.Refused(); err != nil && p.conf.outstanding.Load() > 0 {
+			p.refused(err)
+		}
+	default:
 	}
 }
 
@@ -261,8 +276,16 @@ func (p *producer) closeChannel() bool {
 	if !p.done.Load() {
 		return false
 	}
-	if err := p.h.Ch().Close(); err == nil && p.audit != nil {
+	err := p.h.Ch().Close()
+	// The broker may have closed the channel on what was published (a
+	// channel exception): then the close answered says nothing of what
+	// it took, and without confirms nothing else reports the refusal.
+	refused := p.h.Refused()
+	if err == nil && refused == nil && p.audit != nil {
 		p.audit.Received.AddRange(uint64(p.epoch), uint64(p.audit.Published))
+	}
+	if refused != nil {
+		p.refused(refused)
 	}
 	return true
 }

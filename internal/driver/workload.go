@@ -30,10 +30,11 @@ type workload struct {
 	consumers  []*consumer
 	rpcClients []*rpcClient
 	rpcServers []*rpcServer
-	roles      []running // every kind of worker the run has (roles.go)
-	keys       *keyRing  // the producers' routing keys
-	routes     [][]bool  // key index → queue index → routed there (the audit's expectations)
-	runID      uint64    // this run's identity in every audited body
+	roles      []running   // every kind of worker the run has (roles.go)
+	keys       *keyRing    // the producers' routing keys
+	model      *routeModel // which queues each message reaches (the audit's expectations)
+	minBody    int         // the smallest body the producers send (a length limit's evidence)
+	runID      uint64      // this run's identity in every audited body
 	shardWait  time.Duration
 	// shardStop is the stop reason a sharded run's shards coordinate ("":
 	// none; see shardstop.go).
@@ -67,6 +68,8 @@ type workload struct {
 	// when the load stopped (-1: not known).
 	unreceived int64
 
+	refusal atomic.Pointer[error] // the first publish the broker refused after its producer's quota (refusedPublish)
+
 	mgmt   *mgmt.Client                        // nil without --management-url
 	phases *phaseControl                       // nil without phases (phase.go)
 	broker atomic.Pointer[result.BrokerSample] // its latest sample
@@ -82,6 +85,15 @@ func (w *workload) fail(err error) {
 	case w.events <- engine.Event{Reason: result.StopError, Err: err}:
 	default:
 	}
+}
+
+// refusedPublish fails the run because the broker closed a producer's
+// channel on what it published, found once the producer had met its
+// quota: the run may have decided to stop already, so Finish returns it
+// too (the engine reads no more events after the stop).
+func (w *workload) refusedPublish(err error) {
+	w.refusal.CompareAndSwap(nil, &err)
+	w.fail(err)
 }
 
 func (w *workload) emit(reason string) {
@@ -127,7 +139,6 @@ func (w *workload) Start() {
 // exitQuiet is how long nothing may arrive before --exit-when empty
 // believes an empty queue: a message can be on its way.
 const exitQuiet = 500 * time.Millisecond
-
 
 // watchExit ends the run when the consumers' queues are empty (and
 // nothing arrived for a moment), or when nothing arrived for exit_idle.

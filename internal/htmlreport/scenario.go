@@ -116,9 +116,12 @@ func producers(p scenario.Producers) string {
 	default:
 		s += ", unlimited rate"
 	}
-	if p.SizeDistribution != nil {
+	switch {
+	case p.UserBody():
+		s += ", bodies from " + p.Body.Path
+	case p.SizeDistribution != nil:
 		s += ", " + p.SizeDistribution.Type + " body sizes"
-	} else {
+	default:
 		s += ", " + strconv.Itoa(p.Size) + "-byte bodies"
 	}
 	if p.Confirm > 0 {

@@ -82,8 +82,14 @@ type Producers struct {
 	Mandatory        bool              `yaml:"mandatory" json:"mandatory"`
 	Confirm          int               `yaml:"confirm" json:"confirm"` // max unconfirmed per producer; 0 = no confirms
 	RoutingKeys      []string          `yaml:"routing_keys" json:"routing_keys"`
-	Headers          map[string]any    `yaml:"headers" json:"headers,omitempty"`
-	Priority         int               `yaml:"priority" json:"priority,omitempty"` // message priority, 0–255
+	// Headers are each message's headers: a scalar is sent as it is, a
+	// mapping draws the value per message (headers.go).
+	Headers  map[string]any `yaml:"headers" json:"headers,omitempty"`
+	Priority int            `yaml:"priority" json:"priority,omitempty"` // message priority, 0–255
+	// Properties are the other basic properties; Body what the bodies
+	// hold (message.go). Nil: none, and the stamp with zeros.
+	Properties *Properties `yaml:"properties" json:"properties,omitempty"`
+	Body       *Body       `yaml:"body" json:"body,omitempty"`
 }
 
 // Ack modes.
@@ -317,7 +323,7 @@ func (s *Scenario) Normalize() {
 	if len(s.URLs) > 1 && s.ConnectionAllocation == "" {
 		s.ConnectionAllocation = AllocateRoundRobin
 	}
-	if s.Producers.Size == 0 {
+	if s.Producers.Size == 0 && !s.Producers.UserBody() { // the files say how large
 		s.Producers.Size = s.Producers.defaultSize()
 	}
 	s.placeServerNamed()

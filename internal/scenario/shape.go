@@ -144,6 +144,9 @@ func (s *Scenario) validateShape(c *checker) {
 			c.check(false, "producers.size_distribution.type", d.Type, "must be uniform or weighted")
 		}
 	}
+	if p.UserBody() {
+		return // the files' sizes, checked with the body; the stamp travels in a header
+	}
 	need, why := stamp.MinSize, "the body carries a 4-byte sequence and an 8-byte timestamp"
 	if p.Paced() {
 		need, why = stamp.ScheduledSize, "paced producers also carry the scheduled send time (bytes 12–19), which latency is measured from"
@@ -195,7 +198,11 @@ func validatePacing(c *checker, prefix string, rate, total float64, steps []Rate
 // that the delivery audit is on.
 func (p Producers) defaultSize() int { return stamp.AuditSize }
 
-// Audited reports whether every body has room for the audit stamp
-// (producer number, sequence and run identity), which turns the delivery
-// audit on, and lets consumers tell this run's messages from others.
-func (p Producers) Audited() bool { return p.Count > 0 && p.minSize() >= stamp.AuditSize }
+// Audited reports whether every message carries the audit stamp
+// (producer number, sequence and run identity) — every body has room for
+// it, or the body is the user's and the stamp travels in a header —,
+// which turns the delivery audit on, and lets consumers tell this run's
+// messages from others.
+func (p Producers) Audited() bool {
+	return p.Count > 0 && (p.UserBody() || p.minSize() >= stamp.AuditSize)
+}

@@ -61,6 +61,7 @@ func (s *Scenario) Validate() Problems {
 	c := &checker{}
 	s.validateRun(c)
 	s.validateProducers(c)
+	s.validateMessage(c)
 	s.validateConsumers(c)
 	s.validateConsumerShapes(c)
 	s.validateConsumerBehaviour(c)
@@ -123,7 +124,6 @@ func (s *Scenario) validateProducers(c *checker) {
 		c.check(slots <= MaxConfirmSlots, "producers.confirm", p.Confirm,
 			"%d producers × %d = %d unconfirmed publishes at most; keep it under %d (about 130 bytes each)", p.Count, p.Confirm, slots, MaxConfirmSlots)
 	}
-	c.table("producers.headers", p.Headers)
 }
 
 func (s *Scenario) validateConsumers(c *checker) {
