@@ -1,9 +1,6 @@
 package audit
 
-import (
-	"fmt"
-	"slices"
-)
+import "slices"
 
 // Pattern says which of a producer's messages an account owes. Producer p
 // sends its message seq at position (seq+p) mod Keys of a rotation that
@@ -80,12 +77,4 @@ func (pt Pattern) Seq(p int, ord uint64) uint64 {
 	n := uint64(len(pt.routed))
 	r := pt.below(uint64(p)) + ord
 	return (r/n)*pt.keys + pt.routed[r%n] - uint64(p)
-}
-
-// check reports a pattern that cannot number anything.
-func (pt Pattern) check() error {
-	if pt.keys == 0 {
-		return fmt.Errorf("audit: a routing pattern over no keys")
-	}
-	return nil
 }

@@ -21,8 +21,9 @@ func (w *workload) Drain(ctx context.Context) engine.DrainResult {
 	waitCtx(ctx, &w.confirming)
 	w.closePublishers(ctx)
 	defer close(w.flush)
-	if len(w.consumers) == 0 {
-		return engine.DrainResult{Ended: result.DrainNone}
+	if len(w.consumers) == 0 || w.phases.consumersStopped() {
+		// Nobody will consume: a phase stopped the consumers for good.
+		return engine.DrainResult{Ended: result.DrainNone, LastConsumed: w.lastConsumed()}
 	}
 	w.phases.resumeForDrain()
 	quiet := 300 * time.Millisecond

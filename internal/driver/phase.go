@@ -130,6 +130,10 @@ func (pc *phaseControl) setConsumers(off bool) {
 	}
 }
 
+// consumersStopped reports whether a phase stopped the consumers (false
+// without phases).
+func (pc *phaseControl) consumersStopped() bool { return pc != nil && pc.stopped }
+
 // resumeForDrain resumes paused consumers when the load has stopped: the
 // drain consumes what is left. Consumers a phase stopped stay stopped.
 func (pc *phaseControl) resumeForDrain() {

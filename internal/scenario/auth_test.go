@@ -61,3 +61,27 @@ func TestValidateAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestExternalAuthNeedsManagementCredentials: with a certificate's login
+// the management API gets no password from the AMQP URL: its URL must
+// carry one.
+func TestExternalAuthNeedsManagementCredentials(t *testing.T) {
+	for _, c := range []struct {
+		mgmt string
+		ok   bool
+	}{{"http://127.0.0.1:15672/", false}, {"http://admin:secret@127.0.0.1:15672/", true}} {
+		sc := Default()
+		sc.URL, sc.Auth = "amqps://127.0.0.1:5671/", AuthExternal
+		sc.TLS.Cert, sc.TLS.Key = "client.pem", "client.key"
+		sc.ManagementURL = c.mgmt
+		sc.Normalize()
+		p := sc.Validate()
+		bad := p != nil && strings.Contains(p.Error(), "management_url")
+		if bad == c.ok {
+			t.Errorf("%s: %v", c.mgmt, p)
+		}
+		if p != nil && strings.Contains(p.Error(), "secret") {
+			t.Errorf("a password in an error: %v", p)
+		}
+	}
+}

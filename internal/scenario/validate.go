@@ -95,6 +95,10 @@ func (s *Scenario) validateRun(c *checker) {
 		m, err := url.Parse(s.ManagementURL)
 		c.check(err == nil && (m.Scheme == "http" || m.Scheme == "https") && m.Host != "", "management_url", MaskURL(s.ManagementURL),
 			"must be an http:// or https:// URL with a host")
+		// With a client certificate's login the AMQP URL has no password
+		// to lend the management API, which takes none of its own.
+		c.check(s.Auth != AuthExternal || err != nil || m.User != nil, "management_url", MaskURL(s.ManagementURL),
+			"with --auth external give the management API's user and password in this URL (http://user:password@host:15672/)")
 	}
 	c.duration("duration", s.Duration, 0)
 	c.duration("warmup", s.Warmup, 0)
