@@ -37,13 +37,30 @@ type deliveryConn struct {
 	hdr  [frameHeader + 4]byte
 	have int    // header bytes collected
 	skip uint64 // bytes of the current frame left to skip
+	// failed is the first error a read returned. The library closes the
+	// socket when its reader fails, and the opening handshake may then
+	// report only the write that found it closed; a TLS 1.3 broker's
+	// refusal of the client certificate (an alert at the first read) is
+	// recovered from here. Atomic: the library's reader goroutine sets it.
+	failed atomic.Pointer[error]
 }
 
 // Read reads from the connection and counts the deliveries in what it read.
 func (c *deliveryConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.feed(p[:n])
+	if err != nil {
+		c.failed.CompareAndSwap(nil, &err)
+	}
 	return n, err
+}
+
+// readError is the first error a read returned, or nil.
+func (c *deliveryConn) readError() error {
+	if e := c.failed.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 // feed parses the frames in p, continuing where the last call stopped.

@@ -176,6 +176,7 @@ func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, *atomic.Int64, e
 	if !d.opts.NoCoalesce {
 		dial = CoalescingDial(dial, CoalesceOptions{Budget: d.budget})
 	}
+	var opened *deliveryConn
 	layered := func(network, _ string) (net.Conn, error) {
 		c, err := dial(network, nd.HostPort())
 		if err != nil {
@@ -189,7 +190,8 @@ func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, *atomic.Int64, e
 			}
 			c = tc
 		}
-		return &deliveryConn{Conn: c, n: received}, nil
+		opened = &deliveryConn{Conn: c, n: received}
+		return opened, nil
 	}
 	c, err := amqp.DialConfig(nd.plainURL(), amqp.Config{
 		Dial:       layered,
@@ -198,9 +200,24 @@ func (d *Dialer) dialRaw(name string, n int) (*amqp.Connection, *atomic.Int64, e
 		Properties: amqp.Table{"connection_name": name, "product": "mqbench"},
 	})
 	if err != nil {
-		return nil, nil, d.explain(err, nd)
+		return nil, nil, d.explain(refusal(err, opened), nd)
 	}
 	return c, received, nil
+}
+
+// refusal is the TLS alert the broker sent, when the socket's reader got
+// one, in place of err: the library may report only what its own close of
+// the socket caused ("use of closed network connection"). Otherwise err.
+// DialConfig calls the dial on the caller's goroutine, so opened is set
+// (or nil) when this runs.
+func refusal(err error, opened *deliveryConn) error {
+	if opened == nil {
+		return err
+	}
+	if re := opened.readError(); re != nil && peerRefusedTLS(re) != "" {
+		return re
+	}
+	return err
 }
 
 // plainURL is the node's URL with the amqp scheme: TLS, when the URL asks

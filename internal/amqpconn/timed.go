@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -44,6 +45,7 @@ func (d *Dialer) DialOnce(ctx context.Context, name string) (*amqp.Connection, D
 		}
 		return c, nil
 	}
+	var opened *deliveryConn // for the broker's TLS alert, as dialRaw's
 	layered := func(network, addr string) (net.Conn, error) {
 		c, err := dial(network, addr)
 		if err != nil || nd.tls == nil {
@@ -57,7 +59,8 @@ func (d *Dialer) DialOnce(ctx context.Context, name string) (*amqp.Connection, D
 			_ = c.Close()
 			return nil, err
 		}
-		return tc, nil
+		opened = &deliveryConn{Conn: tc, n: &atomic.Int64{}}
+		return opened, nil
 	}
 	start := time.Now()
 	c, err := amqp.DialConfig(nd.plainURL(), amqp.Config{
@@ -67,7 +70,7 @@ func (d *Dialer) DialOnce(ctx context.Context, name string) (*amqp.Connection, D
 	})
 	total := time.Since(start)
 	if err != nil {
-		return nil, t, d.explain(err, nd)
+		return nil, t, d.explain(refusal(err, opened), nd)
 	}
 	t.AMQP = max(total-t.TCP-t.TLS, 0)
 	return c, t, nil

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 
@@ -50,9 +51,13 @@ func tlsConfig(t scenario.TLS, host string) (*tls.Config, error) {
 func peerRefusedTLS(err error) string {
 	var alert tls.AlertError
 	var ae *amqp.Error
+	var oe *net.OpError
 	switch {
 	case errors.As(err, &alert):
 		return "remote error: " + alert.Error()
+	case errors.As(err, &oe) && oe.Op == "remote error":
+		// crypto/tls reports a peer's alert on a TCP connection this way.
+		return oe.Error()
 	case errors.As(err, &ae) && !ae.Server && strings.Contains(ae.Reason, "remote error: tls: "):
 		return ae.Reason[strings.Index(ae.Reason, "remote error: tls: "):]
 	}

@@ -105,7 +105,7 @@ func TestConsumerOutagePhase(t *testing.T) {
 		{Name: "steady", Duration: scenario.Duration(3 * time.Second)},
 		{Name: "outage", Duration: scenario.Duration(3 * time.Second), Consumers: scenario.PhaseConsumers{Paused: on(true)}},
 		{Name: "recovery", Duration: scenario.Duration(6 * time.Second), Consumers: scenario.PhaseConsumers{Paused: on(false)},
-			RecoveryOf: "steady", RecoveryWithin: 50},
+			RecoveryOf: "steady", RecoveryWithin: 100},
 	}
 	own(t, &sc)
 	res := runOK(t, sc)
@@ -131,13 +131,17 @@ func TestConsumerOutagePhase(t *testing.T) {
 	t.Logf("steady p99 %d µs; recovered to ≤ %d µs after %.3f s, backlog drained after %.3f s",
 		steady.Latency[metrics.EndToEnd].P99Us, *rec.RecoveryTargetUs, *rec.RecoveryS, *rec.DrainS)
 	// Physics: the backlog drains at most at the consumers' capacity less
-	// the publish rate; the p99 recovers once the backlog's messages
-	// (which waited the outage) are through, within a few intervals.
+	// the publish rate; the p99 cannot recover while the backlog's
+	// messages (which waited the outage) are still coming through, and
+	// does soon after. "Soon" is loose: the steady p99 is a few ms, of
+	// the order of a busy machine's timer lateness (a 1 ms sleep waking
+	// 3 ms late under the parallel tests), so an interval or several
+	// after the drain may still miss a target of twice it.
 	minDrain := float64(val(rec.BacklogStart)) / (n/d.Seconds() - rate)
 	if *rec.DrainS < minDrain {
 		t.Errorf("drained in %.3f s, faster than the consumers can: %.3f s", *rec.DrainS, minDrain)
 	}
-	if r := *rec.RecoveryS; r < *rec.DrainS-rec.BacklogWatchS-0.25 || r > *rec.DrainS+1 {
+	if r := *rec.RecoveryS; r < *rec.DrainS-rec.BacklogWatchS-0.25 || r > *rec.DrainS+2.5 {
 		t.Errorf("recovered after %.3f s, drained after %.3f s: want the recovery about when the backlog is gone", r, *rec.DrainS)
 	}
 	if p, ok := catalog.Lookup("phases.recovery.recovery_s"); !ok || !p.Gate {
