@@ -6,18 +6,28 @@
 # both sides alike.
 #
 #   scripts/bench-cpu-ab.sh REF [ROUNDS]   # ROUNDS default 7, DURATION 20s
+#   RATE=40000 scripts/bench-cpu-ab.sh REF  # paced (24-byte bodies: the stamp
+#                                           # then holds the due time too)
 #
 # The figure is the whole process's CPU (client.cpu_total_s: start-up,
 # load, drain and clean-up) per message moved ((published + consumed) / 2
 # of the run's totals), so that it does not depend on how either version
 # bounds its measured window. Prints each round and the median of the
 # per-round ratios (this checkout / REF); a ratio above 1.03 is a rise of
-# more than 3%. Results go to results/bench-cpu-ab-*/.
+# more than 3%. Unpaced, the client takes whatever CPU the broker (on the
+# same cores) leaves it, and how many messages that buys varies with the
+# broker's speed from run to run: the per-run figure scatters by ±10% on a
+# 2-core machine. Paced below both sides' maximum (RATE), each run moves
+# the same messages and the ratio is far steadier. Results go to
+# results/bench-cpu-ab-*/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref="${1:?usage: scripts/bench-cpu-ab.sh REF [ROUNDS]}"
 rounds="${2:-7}"
 d="${DURATION:-20s}"
+pace=()
+size=16
+if [ -n "${RATE:-}" ]; then pace=(--rate "$RATE"); size=24; fi
 command -v jq >/dev/null 2>&1 || { echo "bench-cpu-ab.sh: needs jq (apt-get install jq)" >&2; exit 1; }
 scripts/broker.sh
 out="results/bench-cpu-ab-$(date -u +%Y%m%dT%H%M%SZ)"
@@ -29,8 +39,8 @@ git worktree add --detach "$tree" "$ref" >/dev/null
 (cd "$tree" && go build -o "$OLDPWD/$out/old" ./cmd/mqbench)
 
 one() { # BINARY OUT
-  "$1" run --quiet --duration "$d" --size 16 --producers 1 --consumers 1 --queue "mqbench-cpu-ab-$$" \
-    --confirm 1000 --prefetch 1000 --ack multiple --multi-ack-every 100 --out "$2" >/dev/null 2>&1
+  "$1" run --quiet --duration "$d" --size "$size" --producers 1 --consumers 1 --queue "mqbench-cpu-ab-$$" \
+    --confirm 1000 --prefetch 1000 --ack multiple --multi-ack-every 100 "${pace[@]}" --out "$2" >/dev/null 2>&1
 }
 perm() { # RESULT: CPU seconds per million messages
   jq '.client.cpu_total_s / ((.totals.published + .totals.consumed) / 2) * 1e6' "$1"
