@@ -139,6 +139,31 @@ func (h *Channel) Refused() error {
 	return nil
 }
 
+// CloseAnswered closes the channel and reports whether the broker
+// answered the close (channel.close-ok, which it sends only after reading
+// every frame sent before the close). The library's Close returns nil,
+// answered or not, for a channel it had already marked closed — as it
+// does every channel of a connection it gave up on (no frame from the
+// broker for three heartbeats, say, while a saturated broker read nothing
+// from the socket), whose socket may have held frames the broker never
+// read. So a channel or connection closed before the call, or a
+// connection closed when it returns, counts as not answered: the caller
+// may not claim the broker took what was sent on it.
+func (h *Channel) CloseAnswered() (bool, error) {
+	ch, cn := h.Ch(), h.conn.cur.Load()
+	if ch == nil {
+		return false, nil
+	}
+	if ch.IsClosed() || cn == nil || cn.IsClosed() {
+		_ = ch.Close()
+		return false, nil
+	}
+	// The library marks the connection closed before it closes its
+	// channels, so a loss racing the close shows here.
+	err := ch.Close()
+	return err == nil && !cn.IsClosed(), err
+}
+
 // Cancel cancels the worker's subscription with the given consumer tag
 // (at the end of the run); no subscription is opened after it.
 func (h *Channel) Cancel(consumerTag string) {

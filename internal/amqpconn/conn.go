@@ -116,7 +116,12 @@ func (cn *Conn) channel() (*amqp.Channel, error) {
 
 // Control runs fn on the connection's control channel, reopening it first
 // if a previous failure (a 404 on a passive declare, say) closed it.
-// Calls are serialized.
+// Calls are serialized. A call the broker has not answered within
+// ControlTimeout fails: its channel is abandoned (the call ends when the
+// connection closes) and the next call opens another. A saturated broker
+// was seen to leave a queue.declare unanswered for over eight minutes;
+// without the bound, every later call waited behind it and the run's end
+// with them.
 func (cn *Conn) Control(fn func(ch *amqp.Channel) error) error {
 	cn.mu.Lock()
 	defer cn.mu.Unlock()
@@ -127,8 +132,22 @@ func (cn *Conn) Control(fn func(ch *amqp.Channel) error) error {
 		}
 		cn.control = ch
 	}
-	return fn(cn.control)
+	ch := cn.control
+	done := make(chan error, 1)
+	go func() { done <- fn(ch) }()
+	t := time.NewTimer(ControlTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		cn.control = nil
+		return fmt.Errorf("%s: the broker did not answer within %v", cn.name, ControlTimeout)
+	}
 }
+
+// ControlTimeout bounds one Control call.
+const ControlTimeout = 60 * time.Second
 
 // Locked runs fn under the lock that Control takes: state that a
 // re-declaration changes (a server-named queue's name) is read under it.

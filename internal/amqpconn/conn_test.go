@@ -225,3 +225,42 @@ func TestDialErrorsNameHostNotPassword(t *testing.T) {
 		t.Fatalf("dial error %v", err)
 	}
 }
+
+// TestCloseAnsweredOnlyWhenTheBrokerAnswered: closing an open channel is
+// answered by the broker; closing one whose connection was cut (the
+// library returns nil from Close for a channel it already marked closed)
+// is not — a caller that took nil for an answer would claim the broker
+// read what the dead socket held.
+func TestCloseAnsweredOnlyWhenTheBrokerAnswered(t *testing.T) {
+	d, p := viaProxy(t, t.Context(), brokertest.URL(t), false)
+	c, err := d.Dial("mqbench-test-close-answered")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	open := func() *Channel {
+		h, err := c.Open("worker", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	if ok, err := open().CloseAnswered(); !ok || err != nil {
+		t.Fatalf("an open channel's close: answered %v (%v), want answered", ok, err)
+	}
+	h := open()
+	p.Cut()
+	deadline := time.Now().Add(10 * time.Second)
+	for !h.Ch().IsClosed() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !h.Ch().IsClosed() {
+		t.Fatal("the cut did not close the channel")
+	}
+	if err := h.Ch().Close(); err != nil {
+		t.Fatalf("the library's Close on a closed channel: %v (this test assumes nil)", err)
+	}
+	if ok, _ := h.CloseAnswered(); ok {
+		t.Fatal("a channel of a cut connection: answered, want not")
+	}
+}

@@ -30,8 +30,9 @@ type Queue struct {
 	// the broker promised nothing.
 	Unconfirmed int64 `json:"unconfirmed"`
 	// Unknown (confirms off only): published on a channel that failed
-	// before it closed cleanly, and never seen again: whether the broker
-	// ever read it from the socket cannot be known.
+	// before it closed cleanly (or whose close the broker had not answered
+	// when the queues were read), and never seen again: whether the
+	// broker ever read it from the socket cannot be known.
 	Unknown     int64 `json:"unknown"`
 	Duplicates  int64 `json:"duplicates"`
 	Redelivered int64 `json:"redelivered"`

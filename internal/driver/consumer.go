@@ -270,8 +270,10 @@ func (c *consumer) poll(ctx context.Context) {
 	}
 }
 
-// cancel stops the subscription, or the polling (at the end of the run).
-func (c *consumer) cancel() {
+// halt tells the consumer's loop to stop at the end of the run (its
+// subscription or its polling): it handles nothing more that it would
+// have to acknowledge. It does not wait for the broker.
+func (c *consumer) halt() {
 	if k := c.ctl; k != nil {
 		// Under the phase control's lock, so that a resume subscribing at
 		// this moment either sees the stop or is cancelled by it.
@@ -279,6 +281,15 @@ func (c *consumer) cancel() {
 		defer k.mu.Unlock()
 	}
 	c.stopOnce.Do(func() { close(c.stop) })
+}
+
+// unsubscribe cancels the subscription (basic.cancel, which waits for the
+// broker's answer: a saturated broker may take a second), once halted.
+func (c *consumer) unsubscribe() {
+	if k := c.ctl; k != nil {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+	}
 	c.h.Cancel(c.tag)
 }
 

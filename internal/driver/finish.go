@@ -60,6 +60,8 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 	final.Queues, final.MaxUnacked = w.queueFigures()
 	final.Faults = w.dialer.Faults().Snapshot()
 	final.Connections = w.dialer.Connections()
+	w.readingEnds.Store(true)
+	w.awaitConsumersGone(ctx)
 	ends := w.queueEnds(ctx)
 	w.cancel()
 	var err error

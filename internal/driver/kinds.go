@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"sync"
 
 	"github.com/mqbench/mqbench/internal/kind"
 	"github.com/mqbench/mqbench/internal/metrics"
@@ -172,9 +173,29 @@ func (r *consumerRole) start(*workload) {}
 func (r *consumerRole) limited() int64 { return 0 }
 
 func (r *consumerRole) cancel() {
+	// Every consumer stops handling at once, then the subscriptions are
+	// cancelled in parallel: one basic.cancel after another, against a
+	// saturated broker, kept the last consumers consuming for tens of
+	// seconds after the drain ended (100 consumers: 26 s).
 	for _, c := range r.w.consumers {
-		c.cancel()
+		c.halt()
 	}
+	var wg sync.WaitGroup
+	work := make(chan *consumer)
+	for range min(len(r.w.consumers), closeParallel) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				c.unsubscribe()
+			}
+		}()
+	}
+	for _, c := range r.w.consumers {
+		work <- c
+	}
+	close(work)
+	wg.Wait()
 }
 
 func (r *consumerRole) done() []<-chan struct{} {

@@ -23,6 +23,50 @@ const sweepTimeout = 30 * time.Second
 // queue reports none ready.
 const sweepQuiet = 200 * time.Millisecond
 
+// consumersGoneWait bounds how long the end waits for the broker to drop
+// the consumers mqbench closed, and consumersGonePoll how often it looks.
+const (
+	consumersGoneWait = 10 * time.Second
+	consumersGonePoll = 50 * time.Millisecond
+)
+
+// awaitConsumersGone waits until the broker lists no more consumers on
+// each audited queue than it had before the run: only then are the
+// deliveries they held unacknowledged back in the queue (a quorum queue
+// returns them when it applies the consumer's removal, after the channel
+// closed), and only then do the reads that follow see them. A queue whose
+// consumers outlast the wait gets a note: what they held may be missing
+// from what is left. Not in a sharded run, where the owner waits for the
+// other shards instead.
+func (w *workload) awaitConsumersGone(ctx context.Context) {
+	if w.sc.Shard.Sharded() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, consumersGoneWait)
+	defer cancel()
+	t := time.NewTicker(consumersGonePoll)
+	defer t.Stop()
+	for _, a := range w.accounts {
+		q := a.q
+		if a.stream || q.consumers == 0 {
+			continue
+		}
+		for {
+			_, n, err := q.stat()
+			if err != nil || n <= q.consumersBefore {
+				break // gone (an unreadable queue gets its note from evidence)
+			}
+			select {
+			case <-t.C:
+				continue
+			case <-ctx.Done():
+				w.endNotes = append(w.endNotes, fmt.Sprintf("the broker still listed %d consumers on queue %s %v after mqbench's closed: what they held may not be back in it, and may be counted lost", n, q.currentName(), consumersGoneWait))
+			}
+			break
+		}
+	}
+}
+
 // queueEnds finds, for every audited queue, what the run left in it and
 // what the broker was seen to do to it (the evidence a missing message
 // may be explained by). A queue mqbench declared and is about to delete

@@ -115,7 +115,7 @@ func (w *workload) prepareProducers(ctx context.Context, e env) error {
 	return w.group(ctx, e, "producer", p.Count, p.Connections, func(i int, cn *amqpconn.Conn) (err error) {
 		pr := &producer{
 			id: i, cn: cn, m: e.reg.NewWorker(), clock: e.clock, win: e.win,
-			exchange: sc.Exchange.Name, keys: w.keys, mandator: p.Mandatory, schedule: schedule,
+			exchange: sc.Exchange.Name, readingEnds: &w.readingEnds, keys: w.keys, mandator: p.Mandatory, schedule: schedule,
 			limit: split(p.Messages, p.Count, i), fail: w.fail, refused: w.refusedPublish, window: p.Confirm, runID: w.runID,
 			buf: make([]byte, p.MaxSize()), sizes: newSizeDraw(p.SizeDistribution),
 			rng: rand.New(rand.NewPCG(uint64(i), rngSeed)),

@@ -29,18 +29,21 @@ type producer struct {
 	clock    *stamp.Clock
 	win      *metrics.Window
 	exchange string
-	keys     *keyRing // routing keys, renamed when a server-named queue is re-declared
-	mandator bool
-	msg      amqp.Publishing // template; Body points into buf (or the user's files)
-	buf      []byte          // the body buffer, of the largest size
-	shape    shaping         // properties, headers and bodies set per message (shaping.go)
-	sizes    *sizeDraw       // nil: every body is len(buf)
-	rng      *rand.Rand
-	limit    int64          // messages to publish; negative = unlimited
-	schedule *pace.Schedule // nil = as fast as possible
-	jitter   time.Duration  // this producer's start offset on its schedule
-	window   int            // confirm window; 0 = no confirms
-	runID    uint64         // this run's identity, stamped into every audited body
+	// readingEnds is the workload's: set once the end-of-run reads began
+	// (nil in tests of the publish path alone).
+	readingEnds *atomic.Bool
+	keys        *keyRing // routing keys, renamed when a server-named queue is re-declared
+	mandator    bool
+	msg         amqp.Publishing // template; Body points into buf (or the user's files)
+	buf         []byte          // the body buffer, of the largest size
+	shape       shaping         // properties, headers and bodies set per message (shaping.go)
+	sizes       *sizeDraw       // nil: every body is len(buf)
+	rng         *rand.Rand
+	limit       int64          // messages to publish; negative = unlimited
+	schedule    *pace.Schedule // nil = as fast as possible
+	jitter      time.Duration  // this producer's start offset on its schedule
+	window      int            // confirm window; 0 = no confirms
+	runID       uint64         // this run's identity, stamped into every audited body
 
 	conf  *confirms       // the current channel's confirm tracker; nil without confirms
 	audit *audit.Producer // nil when bodies are too small for the audit stamp
@@ -276,12 +279,13 @@ func (p *producer) closeChannel() bool {
 	if !p.done.Load() {
 		return false
 	}
-	err := p.h.Ch().Close()
+	answered, _ := p.h.CloseAnswered()
 	// The broker may have closed the channel on what was published (a
 	// channel exception): then the close answered says nothing of what
 	// it took, and without confirms nothing else reports the refusal.
 	refused := p.h.Refused()
-	if err == nil && refused == nil && p.audit != nil {
+	late := p.readingEnds != nil && p.readingEnds.Load()
+	if answered && refused == nil && p.audit != nil && !late {
 		p.audit.Received.AddRange(uint64(p.epoch), uint64(p.audit.Published))
 	}
 	if refused != nil {

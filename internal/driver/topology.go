@@ -26,6 +26,10 @@ type queue struct {
 	// before is the number of ready messages an existing queue held when
 	// the run declared it: not this run's.
 	before int64
+	// consumersBefore is the consumers an existing queue had when the
+	// run declared it (another application's): the end waits for the
+	// broker to list no more than these.
+	consumersBefore int
 	// maxDepth is the most ready messages the backlog sampler saw in it
 	// (the evidence that a length limit was reached).
 	maxDepth atomic.Int64
@@ -161,17 +165,17 @@ func (t *topology) declare(q *queue, owner *amqpconn.Conn, again bool) error {
 		name = "" // server-named: a (re-)declare always gets a fresh name
 	}
 	if name != "" {
-		var ready int
+		var ready, consumers int
 		err := owner.Control(func(ch *amqp.Channel) error {
 			dq, err := ch.QueueDeclarePassive(q.name, false, false, false, false, nil)
-			ready = dq.Messages
+			ready, consumers = dq.Messages, dq.Consumers
 			return err
 		})
 		switch {
 		case err == nil:
 			existed = true
 			if !again {
-				q.before = int64(ready)
+				q.before, q.consumersBefore = int64(ready), consumers
 			}
 		case amqpconn.IsCode(err, amqp.ResourceLocked):
 			return fmt.Errorf("queue %q exists and is exclusive to another connection", q.name)
@@ -289,13 +293,20 @@ func (t *topology) publishKeys() []string {
 
 // depth returns the number of ready messages in q.
 func (q *queue) depth() (int64, error) {
+	n, _, err := q.stat()
+	return n, err
+}
+
+// stat is the queue's ready messages and consumers, as the broker lists
+// them now.
+func (q *queue) stat() (ready int64, consumers int, err error) {
 	var n int
-	err := q.owner.Control(func(ch *amqp.Channel) error {
+	err = q.owner.Control(func(ch *amqp.Channel) error {
 		dq, err := ch.QueueDeclarePassive(q.name, false, false, false, false, nil)
-		n = dq.Messages
+		n, consumers = dq.Messages, dq.Consumers
 		return err
 	})
-	return int64(n), err
+	return int64(n), consumers, err
 }
 
 // teardown deletes what the run created, queues first. It keeps going past

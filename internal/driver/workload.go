@@ -55,8 +55,14 @@ type workload struct {
 	limited    atomic.Int64   // workers with a message limit that have not met it
 
 	events  chan engine.Event
-	closing atomic.Bool                    // set once Finish starts: failures after that are ours
-	backlog atomic.Pointer[result.Backlog] // the latest sample; nil when it could not be read
+	closing atomic.Bool // set once Finish starts: failures after that are ours
+	// readingEnds is set when Finish starts reading what the queues hold
+	// at the end. A publisher channel whose close the broker answers
+	// after that had its messages routed after those reads (a saturated
+	// broker may take many seconds to read what the socket holds): they
+	// stay unknown, not received, or the reads would call them lost.
+	readingEnds atomic.Bool
+	backlog     atomic.Pointer[result.Backlog] // the latest sample; nil when it could not be read
 	// checkpoints is how often the producers' progress is logged (0:
 	// never): a TTL's evidence needs when each message was published.
 	checkpoints time.Duration

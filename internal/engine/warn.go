@@ -27,7 +27,7 @@ func Warnings(res *result.Result) []string {
 			"not consumed, not left in the queue, and nothing the broker was seen to do explains them (see audit.queues)", a.Total.Lost))
 	}
 	if a := res.Audit; a != nil && a.Total.Unknown > 0 {
-		out = append(out, fmt.Sprintf("%d messages published without confirms on channels that failed were never seen again: "+
+		out = append(out, fmt.Sprintf("%d messages published without confirms on channels that failed, or whose close the broker had not answered when the queues were read, were never seen again: "+
 			"whether the broker ever read them cannot be known (audit unknown; use --confirm to know)", a.Total.Unknown))
 	}
 	out = append(out, stampWarnings(res.Totals)...)

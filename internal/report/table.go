@@ -226,7 +226,7 @@ func writeAudit(w io.Writer, a *result.Audit) {
 	}
 	unknown := ""
 	if t.Unknown > 0 { // only without confirms, after a channel failed
-		unknown = ", " + Count(t.Unknown) + " unknown (published on a channel that failed, never confirmed: the broker may never have read them)"
+		unknown = ", " + Count(t.Unknown) + " unknown (published on a channel that failed or whose close the broker had not answered by the end, never confirmed: the broker may not have read them then)"
 	}
 	fmt.Fprintf(w, "audit: %s expected, %s consumed, %s left in the queue, %s, %s lost, %s unconfirmed%s, %s duplicates, %s redelivered, %s out of order — %s\n",
 		Count(t.Expected), Count(t.Consumed), Count(t.Left), dropped, Count(t.Lost), Count(t.Unconfirmed), unknown, Count(t.Duplicates),
