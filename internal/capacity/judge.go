@@ -108,7 +108,11 @@ func Judge(r *result.Result, target float64, load *kind.Load, objectives []Objec
 		v.fail(CheckRate, fmt.Sprintf("achieved %.0f/s of %.0f/s", achieved, target))
 	}
 	v.BacklogSlope = BacklogSlope(r.Intervals)
-	if limit := math.Max(BacklogGrowth*target, BacklogFloor); v.BacklogSlope > limit {
+	limit := math.Max(BacklogGrowth*target, BacklogFloor)
+	if load.InFlight != nil && r.MeasuredS > 0 {
+		limit = math.Max(limit, load.InFlight(r.Scenario)/r.MeasuredS)
+	}
+	if v.BacklogSlope > limit {
 		v.fail(CheckBacklog, fmt.Sprintf("backlog grew %.1f/s (limit %.1f/s)", v.BacklogSlope, limit))
 	}
 	short, note := consumedShort(r, load, tolerance)

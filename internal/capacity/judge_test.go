@@ -182,6 +182,33 @@ func TestJudgeRPCRepliesAgainstRequests(t *testing.T) {
 	}
 }
 
+// TestJudgeRPCBacklogWithinTheClosedLoop: RPC clients hold at most
+// clients × concurrency requests outstanding, so the request backlog
+// cannot outgrow that; a step whose backlog drifts up by less than it
+// (servers that keep up, samples catching a few more in flight) passes
+// the backlog check, and one that grows by more fails it.
+func TestJudgeRPCBacklogWithinTheClosedLoop(t *testing.T) {
+	sc := scenario.Default()
+	sc.Producers.Count, sc.Consumers.Count, sc.RPC.Clients, sc.RPC.Servers, sc.RPC.Concurrency = 0, 0, 2, 2, 16
+	qs := []result.Queue{{Name: "rpc", Consumers: 2, RPC: true}}
+	for _, c := range []struct {
+		perS   int64 // backlog growth per second over the 10 s step
+		failed string
+	}{{0, ""}, {3, ""}, {5, CheckBacklog}} {
+		r := stepRun(sc, qs, 0, 0, func(i int) *int64 { v := c.perS * int64(i); return &v })
+		rate := 100.0
+		r.Rates.RPCRequestsPerS = &rate
+		for i := range r.Intervals {
+			req := int64(100)
+			r.Intervals[i].RPCRequests, r.Intervals[i].RPCReplies = &req, &req
+		}
+		// 32 outstanding at most over 10 s: 3.2/s, above the floor of 2/s.
+		if v := Judge(r, 100, loadOf("rpc_client"), nil, 0); failedOf(v) != c.failed {
+			t.Errorf("backlog +%d/s with 32 requests in flight at most: failed %q (%v), want %q", c.perS, failedOf(v), v.Reasons, c.failed)
+		}
+	}
+}
+
 // pileUp is a system whose consumers serve at most capacity msg/s, with
 // what they cannot serve piling up: in the client's prefetch buffers
 // (unacknowledged) for a classic queue with prefetch 1000 and two slow

@@ -90,6 +90,9 @@ func rpcClientKind() kind.Kind {
 			},
 			Owed:      func(*result.Result) (float64, string) { return 1, "" },
 			Shortfall: "replies to %.0f of %.0f requests",
+			InFlight: func(sc scenario.Scenario) float64 {
+				return float64(sc.RPC.Clients * max(sc.RPC.Concurrency, 1))
+			},
 		},
 	}
 }

@@ -53,6 +53,13 @@ type Load struct {
 	// Shortfall words what was served of what was offered ("consumed %.0f
 	// of %.0f published to the consumers").
 	Shortfall string
+	// InFlight, when not nil, is the most units of load that can be owed
+	// at once whatever the rate: a closed loop's bound (RPC clients ×
+	// their concurrency). Such a load cannot build a backlog larger than
+	// it — when the servers fall behind, the achieved rate falls short
+	// instead — so a backlog growing by less than it over a step is not
+	// a backlog that grows without bound.
+	InFlight func(sc scenario.Scenario) float64
 }
 
 // Offering is the first kind of kinds whose load the scenario offers, nil
