@@ -25,6 +25,7 @@ type Conn struct {
 
 	mu      sync.Mutex    // guards control
 	control *amqp.Channel // for declares, deletes and depth checks; reopened when the broker closes it
+	stuck   atomic.Bool   // a ControlWithin call timed out and the broker has not answered it yet
 
 	rmu       sync.Mutex                               // one recovery at a time
 	redeclare func(ctx context.Context, c *Conn) error // re-declares what this connection owns, after a recovery
@@ -116,12 +117,10 @@ func (cn *Conn) channel() (*amqp.Channel, error) {
 
 // Control runs fn on the connection's control channel, reopening it first
 // if a previous failure (a 404 on a passive declare, say) closed it.
-// Calls are serialized. A call the broker has not answered within
-// ControlTimeout fails: its channel is abandoned (the call ends when the
-// connection closes) and the next call opens another. A saturated broker
-// was seen to leave a queue.declare unanswered for over eight minutes;
-// without the bound, every later call waited behind it and the run's end
-// with them.
+// Calls are serialized. It waits as long as the broker takes: the
+// declarations a run's setup makes must not be abandoned half-known (a
+// declare that seemed to fail may still have happened). Reads and
+// deletions at the end use ControlWithin.
 func (cn *Conn) Control(fn func(ch *amqp.Channel) error) error {
 	cn.mu.Lock()
 	defer cn.mu.Unlock()
@@ -132,22 +131,57 @@ func (cn *Conn) Control(fn func(ch *amqp.Channel) error) error {
 		}
 		cn.control = ch
 	}
-	ch := cn.control
-	done := make(chan error, 1)
-	go func() { done <- fn(ch) }()
-	t := time.NewTimer(ControlTimeout)
-	defer t.Stop()
-	select {
-	case err := <-done:
-		return err
-	case <-t.C:
-		cn.control = nil
-		return fmt.Errorf("%s: the broker did not answer within %v", cn.name, ControlTimeout)
-	}
+	return fn(cn.control)
 }
 
-// ControlTimeout bounds one Control call.
-const ControlTimeout = 60 * time.Second
+// ControlWithin is Control bounded by d, for calls whose answer may be
+// given up on: a queue's depth, a deletion at the end. A saturated broker
+// was seen to leave a queue.declare unanswered for over eight minutes,
+// and every later call, and the run's end, waited behind it. On timeout
+// the channel is abandoned (closed once the broker answers, if ever) and
+// the connection's bounded calls fail at once until it has answered. fn
+// runs on another goroutine: it must write nothing its caller reads
+// unless ControlWithin returned nil.
+func (cn *Conn) ControlWithin(d time.Duration, fn func(ch *amqp.Channel) error) error {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	if cn.stuck.Load() {
+		return fmt.Errorf("%s: the broker has not answered an earlier call yet", cn.name)
+	}
+	type outcome struct {
+		ch  *amqp.Channel
+		err error
+	}
+	done := make(chan outcome, 1)
+	ch := cn.control
+	go func() {
+		var err error
+		if ch == nil || ch.IsClosed() {
+			ch, err = cn.channel()
+		}
+		if err == nil {
+			err = fn(ch)
+		}
+		done <- outcome{ch, err}
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case o := <-done:
+		cn.control = o.ch
+		return o.err
+	case <-t.C:
+		cn.control = nil
+		cn.stuck.Store(true)
+		go func() {
+			if o := <-done; o.ch != nil {
+				_ = o.ch.Close()
+			}
+			cn.stuck.Store(false)
+		}()
+		return fmt.Errorf("%s: the broker did not answer within %v", cn.name, d)
+	}
+}
 
 // Locked runs fn under the lock that Control takes: state that a
 // re-declaration changes (a server-named queue's name) is read under it.

@@ -264,3 +264,44 @@ func TestCloseAnsweredOnlyWhenTheBrokerAnswered(t *testing.T) {
 		t.Fatal("a channel of a cut connection: answered, want not")
 	}
 }
+
+// TestControlWithinGivesUp: a broker that does not answer (the proxy
+// paused) fails a bounded call at its deadline, and the next fails at
+// once while the first is unanswered; once the broker answers again, the
+// calls work on a fresh channel.
+func TestControlWithinGivesUp(t *testing.T) {
+	d, p := viaProxy(t, t.Context(), brokertest.URL(t), false)
+	c, err := d.Dial("mqbench-test-control-within")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	declare := func(ch *amqp.Channel) error {
+		_, err := ch.QueueDeclarePassive("amq.rabbitmq.reply-to", false, false, false, false, nil)
+		return err
+	}
+	if err := c.ControlWithin(5*time.Second, declare); err != nil {
+		t.Fatalf("an answered call: %v", err)
+	}
+	p.Pause()
+	start := time.Now()
+	err = c.ControlWithin(300*time.Millisecond, declare)
+	if err == nil || !strings.Contains(err.Error(), "did not answer within") || time.Since(start) > 5*time.Second {
+		t.Fatalf("a paused broker: error %v after %v, want a timeout at 300ms", err, time.Since(start))
+	}
+	if err := c.ControlWithin(time.Minute, declare); err == nil || !strings.Contains(err.Error(), "has not answered an earlier call") {
+		t.Fatalf("while the first is unanswered: %v, want an immediate failure", err)
+	}
+	p.Resume()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := c.ControlWithin(5*time.Second, declare)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the broker answered again: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -50,7 +50,8 @@ func (c *deliveryConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.feed(p[:n])
 	if err != nil {
-		c.failed.CompareAndSwap(nil, &err)
+		e := err // a copy: taking err's own address would move it to the heap on every read
+		c.failed.CompareAndSwap(nil, &e)
 	}
 	return n, err
 }

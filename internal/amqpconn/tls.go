@@ -78,8 +78,12 @@ func explainTLS(err error, hp string) error {
 		return fmt.Errorf("TLS to %s: the server certificate is not valid for %q: %v (--tls-server-name sets the name to verify)", hp, hostErr.Host, hostErr)
 	case errors.As(err, &invalid):
 		return fmt.Errorf("TLS to %s: the server certificate is invalid: %v", hp, invalid)
-	case peerRefusedTLS(err) != "":
+	case strings.Contains(peerRefusedTLS(err), "certificate"):
 		return fmt.Errorf("TLS to %s: the broker ended the handshake (%s): it asks for a client certificate (--tls-cert, --tls-key) signed by a CA it trusts", hp, peerRefusedTLS(err))
+	case peerRefusedTLS(err) != "":
+		// TLS 1.2 brokers answer a missing certificate with a plain
+		// handshake failure, as they do a cipher or version mismatch.
+		return fmt.Errorf("TLS to %s: the broker ended the handshake (%s): check the TLS versions and ciphers it accepts, and whether it asks for a client certificate (--tls-cert, --tls-key)", hp, peerRefusedTLS(err))
 	case errors.As(err, &recErr):
 		return fmt.Errorf("TLS to %s: the server did not answer with TLS (is this an amqps port? amqp:// is plain AMQP)", hp)
 	}

@@ -51,7 +51,7 @@ func (w *workload) awaitConsumersGone(ctx context.Context) {
 		if a.stream || q.consumers == 0 {
 			continue
 		}
-		for {
+		for ctx.Err() == nil {
 			_, n, err := q.stat()
 			if err != nil || n <= q.consumersBefore {
 				break // gone (an unreadable queue gets its note from evidence)

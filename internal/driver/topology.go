@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -299,15 +300,29 @@ func (q *queue) depth() (int64, error) {
 
 // stat is the queue's ready messages and consumers, as the broker lists
 // them now.
+// It gives up after statTimeout: a broker too busy to answer leaves the
+// figure unknown rather than the run waiting.
 func (q *queue) stat() (ready int64, consumers int, err error) {
-	var n int
-	err = q.owner.Control(func(ch *amqp.Channel) error {
-		dq, err := ch.QueueDeclarePassive(q.name, false, false, false, false, nil)
-		n, consumers = dq.Messages, dq.Consumers
+	name := q.currentName()
+	// Written by the call's goroutine, read only when it returned in time.
+	dq := new(amqp.Queue)
+	err = q.owner.ControlWithin(statTimeout, func(ch *amqp.Channel) error {
+		var err error
+		*dq, err = ch.QueueDeclarePassive(name, false, false, false, false, nil)
 		return err
 	})
-	return int64(n), consumers, err
+	if err != nil {
+		return 0, 0, err
+	}
+	return int64(dq.Messages), dq.Consumers, nil
 }
+
+// statTimeout bounds one depth read, and deleteTimeout one deletion at
+// the end.
+const (
+	statTimeout   = 30 * time.Second
+	deleteTimeout = 60 * time.Second
+)
 
 // teardown deletes what the run created, queues first. It keeps going past
 // failures and returns the first.
@@ -317,17 +332,19 @@ func (t *topology) teardown() error {
 		if !q.created || q.owner == nil || q.name == "" {
 			continue
 		}
-		err := q.owner.Control(func(ch *amqp.Channel) error {
-			_, err := ch.QueueDelete(q.name, false, false, false)
+		name := q.currentName()
+		err := q.owner.ControlWithin(deleteTimeout, func(ch *amqp.Channel) error {
+			_, err := ch.QueueDelete(name, false, false, false)
 			return err
 		})
 		if err != nil && !amqpconn.IsCode(err, amqp.NotFound) && first == nil {
-			first = fmt.Errorf("delete queue %s: %w", q.name, err)
+			first = fmt.Errorf("delete queue %s: %w", name, err)
 		}
 	}
 	if t.exchangeCreated {
-		err := t.admin.Control(func(ch *amqp.Channel) error {
-			return ch.ExchangeDelete(t.sc.Exchange.Name, false, false)
+		exchange := t.sc.Exchange.Name
+		err := t.admin.ControlWithin(deleteTimeout, func(ch *amqp.Channel) error {
+			return ch.ExchangeDelete(exchange, false, false)
 		})
 		if err != nil && !amqpconn.IsCode(err, amqp.NotFound) && first == nil {
 			first = fmt.Errorf("delete exchange %q: %w", t.sc.Exchange.Name, err)
