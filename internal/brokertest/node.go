@@ -100,6 +100,12 @@ func StartNode(t testing.TB, opts ...NodeOption) *Node {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
+	// The listeners open before the boot's last steps: rabbitmqctl's
+	// commands need the rabbit app marked running (add_user right after
+	// the port opened was refused once under load).
+	if out, err := n.Ctl("await_startup", "--timeout", strconv.Itoa(max(1, int(time.Until(deadline).Seconds())))); err != nil {
+		t.Fatalf("node %s did not finish booting: %v\n%s\n%s", n.Name, err, out, n.logs())
+	}
 	return n
 }
 

@@ -52,9 +52,18 @@ func consumerBound(n int, d time.Duration) scenario.Scenario {
 func TestCapacityObeysConsumerPhysics(t *testing.T) {
 	doc := brokerSearch(t, consumerBound(2, 10*time.Millisecond), Config{MinRate: 50, MaxRate: 400})
 	got, bound := doc.Capacity.RatePerS, 200.0
-	t.Logf("capacity %.0f msg/s, N/d = %.0f (%.0f%%)", got, bound, 100*got/bound)
-	if got > bound || got < 0.75*bound {
-		t.Fatalf("capacity %.0f msg/s: want just under N/d = %.0f", got, bound)
+	// What the consumers really served when overloaded (a step that failed
+	// on the backlog): on a busy machine a 10 ms sleep runs late, and that
+	// rate, not N/d, is what the machine could reach at that moment.
+	served := bound
+	for _, st := range doc.Steps {
+		if slices.Contains(st.Failed, CheckBacklog) && st.Result != nil && st.Result.Rates.ConsumedPerS != nil {
+			served = min(served, *st.Result.Rates.ConsumedPerS)
+		}
+	}
+	t.Logf("capacity %.0f msg/s, N/d = %.0f (%.0f%%), served when overloaded %.0f (%.0f%%)", got, bound, 100*got/bound, served, 100*got/served)
+	if got > bound || got < 0.75*served {
+		t.Fatalf("capacity %.0f msg/s: want just under N/d = %.0f, and at least 75%% of what the consumers served when overloaded (%.0f)", got, bound, served)
 	}
 	if doc.Capacity.LimitedBy != CheckBacklog {
 		t.Errorf("limited by %q, want the backlog (the consumers could not keep up)", doc.Capacity.LimitedBy)
