@@ -3,7 +3,6 @@ package driver
 import (
 	"context"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/mqbench/mqbench/internal/engine"
@@ -92,23 +91,18 @@ func (w *workload) Finish(ctx context.Context) (engine.Final, error) {
 // the broker puts those deliveries back in their queues, where the sweep
 // finds them as left, instead of their vanishing with the connection.
 func (w *workload) closeConsumers(ctx context.Context) {
-	var wg sync.WaitGroup
+	var acking []*consumer
 	for _, c := range w.consumers {
 		if c.ack == scenario.AckAuto {
 			continue // nothing held is the broker's any more
 		}
 		select {
 		case <-c.finished:
-		default:
-			continue // still running (or stuck): its connection closes later
+			acking = append(acking, c)
+		default: // still running (or stuck): its connection closes later
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = c.h.Ch().Close()
-		}()
 	}
-	waitCtx(ctx, &wg)
+	inParallel(ctx, acking, func(c *consumer) { _ = c.h.Ch().Close() })
 }
 
 // closeAll closes every connection and waits (within ctx) for every

@@ -2,7 +2,7 @@ package driver
 
 import (
 	"context"
-	"sync"
+	"time"
 
 	"github.com/mqbench/mqbench/internal/kind"
 	"github.com/mqbench/mqbench/internal/metrics"
@@ -183,23 +183,15 @@ func (r *consumerRole) cancel() {
 	for _, c := range r.w.consumers {
 		c.halt()
 	}
-	var wg sync.WaitGroup
-	work := make(chan *consumer)
-	for range min(len(r.w.consumers), closeParallel) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range work {
-				c.unsubscribe()
-			}
-		}()
-	}
-	for _, c := range r.w.consumers {
-		work <- c
-	}
-	close(work)
-	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), unsubscribeWait)
+	defer cancel()
+	inParallel(ctx, r.w.consumers, (*consumer).unsubscribe)
 }
+
+// unsubscribeWait bounds the end's wait for the broker to answer the
+// consumers' basic.cancel: the consumers have stopped handling already,
+// and their channels close later whatever the broker does.
+const unsubscribeWait = 10 * time.Second
 
 func (r *consumerRole) done() []<-chan struct{} {
 	var out []<-chan struct{}

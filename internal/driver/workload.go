@@ -213,6 +213,30 @@ func (w *workload) StopLoad(ctx context.Context) {
 	waitCtx(ctx, &w.publishing)
 }
 
+// inParallel calls fn on every item, closeParallel at a time, and waits
+// for them within ctx: false when ctx ended first (a broker that does not
+// answer; the calls left end when their connections close).
+func inParallel[T any](ctx context.Context, items []T, fn func(T)) bool {
+	work := make(chan T)
+	var wg sync.WaitGroup
+	for range min(len(items), closeParallel) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				fn(it)
+			}
+		}()
+	}
+	go func() { // on its own, so that stuck calls cannot hold up the wait
+		defer close(work)
+		for _, it := range items {
+			work <- it
+		}
+	}()
+	return waitCtx(ctx, &wg)
+}
+
 // waitCtx waits for wg or ctx, whichever comes first.
 func waitCtx(ctx context.Context, wg *sync.WaitGroup) bool {
 	done := make(chan struct{})
